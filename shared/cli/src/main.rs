@@ -1,0 +1,5 @@
+//! The `quickstep` command line.
+
+mod conformance;
+
+fn main() {}

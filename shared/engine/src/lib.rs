@@ -1,0 +1,8 @@
+//! quickstep's Amazon States Language engine.
+
+pub mod choice;
+pub mod failure;
+pub mod intrinsics;
+pub mod jsonpath;
+pub mod problem;
+pub mod scope;
