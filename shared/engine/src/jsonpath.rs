@@ -145,29 +145,52 @@ impl Path {
             Kind::Reference(segments) => walk(doc, segments).map(Cow::Borrowed),
             Kind::Query(query) => {
                 let nodes = query.query(doc).all();
-                Some(Cow::Owned(Value::Array(nodes.into_iter().cloned().collect())))
+                Some(Cow::Owned(Value::Array(
+                    nodes.into_iter().cloned().collect(),
+                )))
             }
         }
     }
 
     /// Writes `value` at this reference path inside `doc`, creating missing objects on the way
-    /// (the `ResultPath` rule). Fails if the path crosses a value that is not an object, or an
-    /// array index that does not exist.
+    /// (the `ResultPath` rule). Fails, giving `doc` back unchanged, if the path crosses a value
+    /// that is not an object, or an array index that does not exist.
     pub fn insert(&self, doc: Value, value: Value) -> Result<Value, Value> {
         let Kind::Reference(segments) = &self.kind else {
-            return Err(value);
+            return Err(doc);
         };
         if segments.is_empty() {
             return Ok(value);
         }
+        if !can_insert(&doc, segments) {
+            return Err(doc);
+        }
         let mut doc = doc;
-        let slot = match slot_for(&mut doc, segments) {
-            Some(slot) => slot,
-            None => return Err(value),
-        };
-        *slot = value;
+        if let Some(slot) = slot_for(&mut doc, segments) {
+            *slot = value;
+        }
         Ok(doc)
     }
+}
+
+/// True if [`slot_for`] will find or create a slot for `segments`.
+fn can_insert(doc: &Value, segments: &[Segment]) -> bool {
+    let mut current = Some(doc);
+    for segment in segments {
+        current = match (segment, current) {
+            // Missing members are created as objects from here on.
+            (Segment::Field(_), None | Some(Value::Null)) => None,
+            (Segment::Field(name), Some(Value::Object(map))) => map.get(name),
+            (Segment::Index(i), Some(Value::Array(items))) => {
+                match resolve_index(*i, items.len()) {
+                    Some(idx) => items.get(idx),
+                    None => return false,
+                }
+            }
+            _ => return false,
+        };
+    }
+    true
 }
 
 fn slot_for<'a>(doc: &'a mut Value, segments: &[Segment]) -> Option<&'a mut Value> {
@@ -209,7 +232,9 @@ fn walk<'a>(doc: &'a Value, segments: &[Segment]) -> Option<&'a Value> {
     for segment in segments {
         current = match (segment, current) {
             (Segment::Field(name), Value::Object(map)) => map.get(name)?,
-            (Segment::Index(i), Value::Array(items)) => items.get(resolve_index(*i, items.len())?)?,
+            (Segment::Index(i), Value::Array(items)) => {
+                items.get(resolve_index(*i, items.len())?)?
+            }
             _ => return None,
         };
     }
@@ -265,8 +290,7 @@ fn parse_reference_segments(rest: &str) -> Result<Vec<Segment>, String> {
                 segments.push(Segment::Field(name.to_owned()));
             }
             b'[' => {
-                let close = find_bracket_end(rest, i)
-                    .ok_or_else(|| "unclosed '['".to_owned())?;
+                let close = find_bracket_end(rest, i).ok_or_else(|| "unclosed '['".to_owned())?;
                 let inner = rest[i + 1..close].trim();
                 segments.push(parse_bracket(inner)?);
                 i = close + 1;
@@ -375,10 +399,7 @@ mod tests {
     use serde_json::json;
 
     fn sel(path: &str, doc: &Value) -> Option<Value> {
-        Path::parse(path)
-            .unwrap()
-            .select(doc)
-            .map(Cow::into_owned)
+        Path::parse(path).unwrap().select(doc).map(Cow::into_owned)
     }
 
     #[test]
@@ -402,7 +423,10 @@ mod tests {
 
     #[test]
     fn roots() {
-        assert_eq!(Path::parse("$$.Execution.Id").unwrap().root(), &Root::Context);
+        assert_eq!(
+            Path::parse("$$.Execution.Id").unwrap().root(),
+            &Root::Context
+        );
         assert_eq!(
             Path::parse("$var.a").unwrap().root(),
             &Root::Variable("var".into())
@@ -446,7 +470,10 @@ mod tests {
         );
         assert!(p.insert(json!({"a": 5}), json!(2)).is_err());
         assert_eq!(
-            Path::parse_reference("$").unwrap().insert(json!(1), json!(2)).unwrap(),
+            Path::parse_reference("$")
+                .unwrap()
+                .insert(json!(1), json!(2))
+                .unwrap(),
             json!(2)
         );
         assert_eq!(

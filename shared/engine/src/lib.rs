@@ -1,8 +1,12 @@
 //! quickstep's Amazon States Language engine.
 
 pub mod choice;
+pub mod definition;
+pub mod execution;
 pub mod failure;
 pub mod intrinsics;
 pub mod jsonpath;
 pub mod problem;
 pub mod scope;
+pub mod timestamp;
+pub mod validate;

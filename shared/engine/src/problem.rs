@@ -27,7 +27,11 @@ impl Problem {
         Self::new(SCHEMA_VALIDATION_FAILED, message, location)
     }
 
-    pub fn new(code: &'static str, message: impl Into<String>, location: impl Into<String>) -> Self {
+    pub fn new(
+        code: &'static str,
+        message: impl Into<String>,
+        location: impl Into<String>,
+    ) -> Self {
         Self {
             code,
             message: message.into(),
@@ -38,7 +42,11 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.location.is_empty() { "/" } else { &self.location };
+        let at = if self.location.is_empty() {
+            "/"
+        } else {
+            &self.location
+        };
         write!(f, "{}: {} at {}", self.code, self.message, at)
     }
 }

@@ -1,0 +1,216 @@
+//! Input and output processing: InputPath, Parameters, ResultSelector, ResultPath, OutputPath,
+//! with the errors AWS raises when a path does not match.
+
+use serde_json::Value;
+
+use super::context::{EvalScope, StateContext};
+use super::snapshot::Thread;
+use super::stepper::Stepper;
+use crate::definition::{PathField, Payload, PayloadError, StateKind};
+use crate::failure::{names, Failure};
+use crate::jsonpath::{Path, Segment};
+
+impl Stepper<'_> {
+    /// The prefix AWS puts on runtime failure causes.
+    pub fn runtime_prefix(&self, thread: &Thread) -> String {
+        format!(
+            "An error occurred while executing the state '{}' (entered at the event id #{}). ",
+            self.state_of(thread).name,
+            thread.entered_event_id
+        )
+    }
+
+    pub fn runtime_failure(&self, thread: &Thread, message: &str) -> Failure {
+        Failure::runtime(format!("{}{message}", self.runtime_prefix(thread)))
+    }
+
+    /// Evaluates a path against `input` (and the context), or `None` if it selects nothing.
+    pub fn select(&mut self, thread: &Thread, path: &Path, input: &Value) -> Option<Value> {
+        let state = self.machine.branch(thread.branch).state(thread.state);
+        let ctx = StateContext {
+            name: &state.name,
+            entered_time: thread.entered_time,
+            retry_count: Some(thread.retry_count),
+            map_item: None,
+        };
+        let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng);
+        scope.resolve(path)
+    }
+
+    /// Applies `InputPath` (or `OutputPath`) to a value. A path that selects nothing is a
+    /// `States.Runtime` failure.
+    pub fn apply_path(
+        &mut self,
+        thread: &Thread,
+        field: &PathField,
+        value: Value,
+    ) -> Result<Value, Failure> {
+        match field {
+            PathField::Whole => Ok(value),
+            PathField::Discard => Ok(Value::Object(serde_json::Map::new())),
+            PathField::Path(path) => match self.select(thread, path, &value) {
+                Some(v) => Ok(v),
+                None => Err(self.runtime_failure(thread, &no_results(path))),
+            },
+        }
+    }
+
+    pub fn input_path(&mut self, thread: &Thread) -> Result<Value, Failure> {
+        let state = self.state_of(thread);
+        match &state.input_path {
+            PathField::Whole => Ok(thread.input.clone()),
+            field => self.apply_path(thread, field, thread.input.clone()),
+        }
+    }
+
+    pub fn output_path(
+        &mut self,
+        thread: &Thread,
+        field: &PathField,
+        value: Value,
+    ) -> Result<Value, Failure> {
+        self.apply_path(thread, field, value)
+    }
+
+    /// Fills in a payload template with `input` as `$`.
+    pub fn payload(
+        &mut self,
+        thread: &Thread,
+        payload: &Payload,
+        input: &Value,
+        map_item: Option<(usize, &Value)>,
+    ) -> Result<Value, Failure> {
+        let state = self.machine.branch(thread.branch).state(thread.state);
+        let retry_count = matches!(
+            state.kind,
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+        )
+        .then_some(thread.retry_count);
+        let ctx = StateContext {
+            name: &state.name,
+            entered_time: thread.entered_time,
+            retry_count,
+            map_item,
+        };
+        let result = {
+            let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng);
+            payload.evaluate(&mut scope)
+        };
+        result.map_err(|e| match e {
+            PayloadError::PathNotFound { field, path } => self.runtime_failure(
+                thread,
+                &format!(
+                    "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{}'",
+                    super::stepper::input_text(input)
+                ),
+            ),
+            PayloadError::Failed(mut failure) => {
+                if failure.error.as_deref() == Some(names::RUNTIME)
+                    || failure.error.as_deref() == Some(names::INTRINSIC_FAILURE)
+                {
+                    let prefix = self.runtime_prefix(thread);
+                    failure.cause = Some(format!("{prefix}{}", failure.cause.unwrap_or_default()));
+                }
+                failure
+            }
+        })
+    }
+
+    /// Places `result` into `input` as `ResultPath` says. On failure the input comes back with
+    /// the failure, unchanged, so a Catch can still use it.
+    pub fn result_path(
+        &mut self,
+        thread: &Thread,
+        field: &PathField,
+        input: Value,
+        result: Value,
+    ) -> Result<Value, (Failure, Value)> {
+        match field {
+            PathField::Whole => Ok(result),
+            PathField::Discard => Ok(input),
+            PathField::Path(path) => path.insert(input, result).map_err(|input| {
+                let failure = Failure::new(
+                    names::RESULT_PATH_MATCH_FAILURE,
+                    format!(
+                        "{}Unable to apply ResultPath '{}' to input '{}'",
+                        self.runtime_prefix(thread),
+                        path.text(),
+                        super::stepper::input_text(&input)
+                    ),
+                );
+                (failure, input)
+            }),
+        }
+    }
+}
+
+/// `Invalid path '$.a' : No results for path: $['a']`, as AWS words it.
+pub fn no_results(path: &Path) -> String {
+    format!(
+        "Invalid path '{}' : No results for path: {}",
+        path.text(),
+        normalized(path)
+    )
+}
+
+/// A path in Jayway's normalized form: `$['a'][0]`.
+pub fn normalized(path: &Path) -> String {
+    let Some(segments) = path.segments() else {
+        return path.text().to_owned();
+    };
+    let mut out = String::from(if matches!(path.root(), crate::jsonpath::Root::Context) {
+        "$$"
+    } else {
+        "$"
+    });
+    for s in segments {
+        match s {
+            Segment::Field(f) => {
+                out.push_str("['");
+                out.push_str(f);
+                out.push_str("']");
+            }
+            Segment::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// True if `value` would serialize to more than `limit` bytes. Walks the value without
+/// serializing it, and stops as soon as the limit is passed.
+pub fn size_exceeds(value: &Value, limit: usize) -> bool {
+    fn walk(v: &Value, budget: &mut isize) -> bool {
+        *budget -= match v {
+            Value::Null | Value::Bool(_) => 5,
+            Value::Number(_) => 8,
+            Value::String(s) => isize::try_from(s.len()).unwrap_or(isize::MAX) + 2,
+            Value::Array(items) => {
+                *budget -= 2;
+                for item in items {
+                    if walk(item, budget) {
+                        return true;
+                    }
+                }
+                0
+            }
+            Value::Object(map) => {
+                *budget -= 2;
+                for (k, item) in map {
+                    *budget -= isize::try_from(k.len()).unwrap_or(isize::MAX) + 4;
+                    if walk(item, budget) {
+                        return true;
+                    }
+                }
+                0
+            }
+        };
+        *budget < 0
+    }
+    // The walk estimates numbers at 8 bytes; near the limit, measure exactly.
+    let mut budget = isize::try_from(limit / 2).unwrap_or(isize::MAX);
+    walk(value, &mut budget) && serde_json::to_vec(value).map_or(true, |bytes| bytes.len() > limit)
+}

@@ -1,0 +1,412 @@
+//! Parallel and Map states: child threads that live in the snapshot, and how their outcomes
+//! come together.
+
+use std::collections::VecDeque;
+
+use serde_json::{json, Value};
+
+use super::dataflow::no_results;
+use super::snapshot::{Fanout, ParentLink, Phase, Thread, ThreadId};
+use super::states::plain_text;
+use super::stepper::{Flow, Stepper};
+use crate::definition::{
+    IntOrPath, ItemsSource, Map, NumberOrPath, Parallel, PathField, StateKind,
+};
+use crate::failure::{names, Failure};
+
+impl Stepper<'_> {
+    pub(super) fn parallel(
+        &mut self,
+        tid: ThreadId,
+        thread: &mut Thread,
+        parallel: &Parallel,
+    ) -> Flow {
+        let input = match self
+            .input_path(thread)
+            .and_then(|effective| match &parallel.parameters {
+                Some(p) => self.payload(thread, p, &effective, None),
+                None => Ok(effective),
+            }) {
+            Ok(v) => v,
+            Err(f) => return self.failed(thread, f),
+        };
+        self.record("ParallelStateStarted", None, || json!({}));
+        let n = parallel.branches.len();
+        for (slot, &branch) in parallel.branches.iter().enumerate() {
+            let start = self.machine.branch(branch).start_at;
+            let child = self.spawn(
+                Some(ParentLink { thread: tid, slot }),
+                branch,
+                start,
+                input.clone(),
+            );
+            self.snap.ready.push_back(child);
+        }
+        thread.phase = Phase::AwaitChildren(Box::new(Fanout {
+            is_map: false,
+            results: vec![Value::Null; n],
+            pending: n,
+            queued: VecDeque::new(),
+            next_index: n,
+            max_concurrency: 0,
+            failures: 0,
+            tolerated: None,
+            total: n,
+            running: n,
+            distributed: false,
+        }));
+        Flow::Park
+    }
+
+    pub(super) fn map(&mut self, tid: ThreadId, thread: &mut Thread, map: &Map) -> Flow {
+        match self.start_map(tid, thread, map) {
+            Ok(flow) => flow,
+            Err(f) => self.failed(thread, f),
+        }
+    }
+
+    fn start_map(
+        &mut self,
+        tid: ThreadId,
+        thread: &mut Thread,
+        map: &Map,
+    ) -> Result<Flow, Failure> {
+        let effective = self.input_path(thread)?;
+        let ItemsSource::Path(items_path) = &map.items;
+        let items = match items_path {
+            PathField::Path(path) => self
+                .select(thread, path, &effective)
+                .ok_or_else(|| self.runtime_failure(thread, &no_results(path)))?,
+            _ => effective.clone(),
+        };
+        let Value::Array(items) = items else {
+            return Err(self.runtime_failure(
+                thread,
+                &format!("Map state input must be an array but was: {}", items),
+            ));
+        };
+        let max_concurrency =
+            self.map_integer(thread, &map.max_concurrency, "MaxConcurrency", &effective)?;
+        let count = match &map.tolerated_failure_count {
+            Some(field) => {
+                let n = self.map_integer(thread, field, "ToleratedFailureCount", &effective)?;
+                Some(n)
+            }
+            None => None,
+        };
+        let percentage = match &map.tolerated_failure_percentage {
+            Some(field) => Some(self.map_percentage(thread, field, &effective)?),
+            None => None,
+        };
+        let total = items.len();
+        let tolerated = match (count, percentage) {
+            (None, None) => None,
+            (c, p) => {
+                #[allow(
+                    clippy::cast_precision_loss,
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss
+                )]
+                let from_pct = p.map(|p| ((p / 100.0) * total as f64).floor() as u64);
+                let from_count = c.map(|c| u64::try_from(c).unwrap_or(0));
+                match (from_count, from_pct) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+        };
+        let mut queued = VecDeque::with_capacity(total);
+        for (index, item) in items.into_iter().enumerate() {
+            let input = match &map.item_selector {
+                Some(selector) => {
+                    self.payload(thread, selector, &effective, Some((index, &item)))?
+                }
+                None => item,
+            };
+            queued.push_back(input);
+        }
+        self.record(
+            "MapStateStarted",
+            None,
+            || json!({"mapStateStartedEventDetails": {"length": total}}),
+        );
+        if map.distributed {
+            self.record("MapRunStarted", None, || json!({}));
+        }
+        if total == 0 {
+            self.map_finished(map.distributed, true);
+            thread.phase = Phase::Complete(Value::Array(Vec::new()));
+            return Ok(Flow::Continue);
+        }
+        let mut fanout = Box::new(Fanout {
+            is_map: true,
+            results: vec![Value::Null; total],
+            pending: total,
+            queued,
+            next_index: 0,
+            max_concurrency: usize::try_from(max_concurrency).unwrap_or(0),
+            failures: 0,
+            tolerated,
+            total,
+            running: 0,
+            distributed: map.distributed,
+        });
+        self.launch_iterations(tid, map.processor, &mut fanout);
+        thread.phase = Phase::AwaitChildren(fanout);
+        Ok(Flow::Park)
+    }
+
+    fn map_integer(
+        &mut self,
+        thread: &Thread,
+        field: &IntOrPath,
+        name: &str,
+        input: &Value,
+    ) -> Result<i64, Failure> {
+        let value = match field {
+            IntOrPath::Value(n) => *n,
+            IntOrPath::Path(path) => {
+                let Some(v) = self.select(thread, path, input) else {
+                    return Err(self.runtime_failure(thread, &no_results(path)));
+                };
+                match v.as_i64() {
+                    Some(n) if v.is_i64() || v.is_u64() => n,
+                    _ => {
+                        return Err(self.runtime_failure(
+                            thread,
+                            &format!(
+                                "The {name}Path field refers to value \"{}\" which is not a valid integer: {}",
+                                plain_text(&v),
+                                path.text()
+                            ),
+                        ))
+                    }
+                }
+            }
+        };
+        if value < 0 {
+            return Err(self.runtime_failure(thread, &format!("{name} cannot be negative.")));
+        }
+        Ok(value)
+    }
+
+    fn map_percentage(
+        &mut self,
+        thread: &Thread,
+        field: &NumberOrPath,
+        input: &Value,
+    ) -> Result<f64, Failure> {
+        let value = match field {
+            NumberOrPath::Value(n) => *n,
+            NumberOrPath::Path(path) => {
+                let Some(v) = self.select(thread, path, input) else {
+                    return Err(self.runtime_failure(thread, &no_results(path)));
+                };
+                match v.as_f64() {
+                    Some(n) => n,
+                    None => {
+                        return Err(self.runtime_failure(
+                            thread,
+                            &format!(
+                                "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}",
+                                plain_text(&v),
+                                path.text()
+                            ),
+                        ))
+                    }
+                }
+            }
+        };
+        if !(0.0..=100.0).contains(&value) {
+            return Err(self.runtime_failure(
+                thread,
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            ));
+        }
+        Ok(value)
+    }
+
+    /// Starts queued iterations up to `MaxConcurrency` (0: no limit).
+    fn launch_iterations(&mut self, parent: ThreadId, processor: usize, fanout: &mut Fanout) {
+        let start = self.machine.branch(processor).start_at;
+        while let Some(input) = (fanout.max_concurrency == 0
+            || fanout.running < fanout.max_concurrency)
+            .then(|| fanout.queued.pop_front())
+            .flatten()
+        {
+            let slot = fanout.next_index;
+            fanout.next_index += 1;
+            fanout.running += 1;
+            if !fanout.distributed {
+                self.record(
+                    "MapIterationStarted",
+                    None,
+                    || json!({"mapIterationStartedEventDetails": {"index": slot}}),
+                );
+            }
+            let child = self.spawn(
+                Some(ParentLink {
+                    thread: parent,
+                    slot,
+                }),
+                processor,
+                start,
+                input,
+            );
+            self.snap.ready.push_back(child);
+        }
+    }
+
+    fn map_finished(&mut self, distributed: bool, succeeded: bool) {
+        if distributed {
+            self.record(
+                if succeeded {
+                    "MapRunSucceeded"
+                } else {
+                    "MapRunFailed"
+                },
+                None,
+                || json!({}),
+            );
+        }
+        self.record(
+            if succeeded {
+                "MapStateSucceeded"
+            } else {
+                "MapStateFailed"
+            },
+            None,
+            || json!({}),
+        );
+    }
+
+    /// A branch or iteration ended.
+    pub(super) fn child_finished(
+        &mut self,
+        _child: ThreadId,
+        link: ParentLink,
+        outcome: Result<Value, Failure>,
+    ) {
+        let Some(mut parent) = self.snap.threads.remove(&link.thread) else {
+            return;
+        };
+        let Phase::AwaitChildren(mut fanout) = std::mem::replace(&mut parent.phase, Phase::Execute)
+        else {
+            self.snap.threads.insert(link.thread, parent);
+            return;
+        };
+        fanout.pending -= 1;
+        fanout.running -= 1;
+        let next_phase = if fanout.is_map {
+            self.map_child(link, &parent, &mut fanout, outcome)
+        } else {
+            self.parallel_child(link, &mut fanout, outcome)
+        };
+        match next_phase {
+            Some(phase) => {
+                parent.phase = phase;
+                self.snap.threads.insert(link.thread, parent);
+                self.cancel_children(link.thread);
+                self.snap.ready.push_back(link.thread);
+            }
+            None => {
+                parent.phase = Phase::AwaitChildren(fanout);
+                self.snap.threads.insert(link.thread, parent);
+            }
+        }
+    }
+
+    fn parallel_child(
+        &mut self,
+        link: ParentLink,
+        fanout: &mut Fanout,
+        outcome: Result<Value, Failure>,
+    ) -> Option<Phase> {
+        match outcome {
+            Ok(output) => {
+                fanout.results[link.slot] = output;
+                (fanout.pending == 0).then(|| {
+                    self.record("ParallelStateSucceeded", None, || json!({}));
+                    Phase::Complete(Value::Array(std::mem::take(&mut fanout.results)))
+                })
+            }
+            Err(failure) => {
+                self.record("ParallelStateFailed", None, || json!({}));
+                Some(Phase::Failed(failure))
+            }
+        }
+    }
+
+    fn map_child(
+        &mut self,
+        link: ParentLink,
+        parent: &Thread,
+        fanout: &mut Fanout,
+        outcome: Result<Value, Failure>,
+    ) -> Option<Phase> {
+        let distributed = fanout.distributed;
+        match outcome {
+            Ok(output) => {
+                if !distributed {
+                    self.record(
+                        "MapIterationSucceeded",
+                        None,
+                        || json!({"mapIterationSucceededEventDetails": {"index": link.slot}}),
+                    );
+                }
+                fanout.results[link.slot] = output;
+            }
+            Err(failure) => {
+                if !distributed {
+                    self.record(
+                        "MapIterationFailed",
+                        None,
+                        || json!({"mapIterationFailedEventDetails": {"index": link.slot}}),
+                    );
+                }
+                fanout.failures += 1;
+                match fanout.tolerated {
+                    None => {
+                        self.map_finished(distributed, false);
+                        return Some(Phase::Failed(failure));
+                    }
+                    Some(t) if fanout.failures > t => {
+                        self.map_finished(distributed, false);
+                        return Some(Phase::Failed(Failure::new(
+                            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                            "The specified tolerated failure threshold was exceeded",
+                        )));
+                    }
+                    Some(_) => fanout.results[link.slot] = failure.to_error_output(),
+                }
+            }
+        }
+        if fanout.pending == 0 {
+            self.map_finished(distributed, true);
+            return Some(Phase::Complete(Value::Array(std::mem::take(
+                &mut fanout.results,
+            ))));
+        }
+        if let StateKind::Map(map) = &self.state_of(parent).kind {
+            self.launch_iterations(link.thread, map.processor, fanout);
+        }
+        None
+    }
+
+    /// Stops every remaining child of `parent` (and their children): a sibling failed.
+    pub(super) fn cancel_children(&mut self, parent: ThreadId) {
+        let children: Vec<ThreadId> = self
+            .snap
+            .threads
+            .iter()
+            .filter(|(_, t)| t.parent.is_some_and(|p| p.thread == parent))
+            .map(|(id, _)| *id)
+            .collect();
+        for child in children {
+            self.cancel_children(child);
+            if let Some(thread) = self.snap.threads.remove(&child) {
+                self.cancel_waits_of(&thread);
+            }
+        }
+    }
+}

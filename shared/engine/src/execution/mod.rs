@@ -1,0 +1,141 @@
+//! The interpreter: a pure, deterministic step function over an execution [`Snapshot`].
+//!
+//! `step(machine, snapshot, event, now)` applies one [`Event`] (the start, a task's outcome, a
+//! timer) and runs every thread of control as far as it can go without waiting, returning the
+//! [`Effect`]s a driver must carry out: invoke a task, wake the execution at a time, or report
+//! that it ended. It never sleeps, reads a clock or a random generator, or does I/O, so an
+//! execution can stop after any step, be stored, and continue in another process.
+//!
+//! ```
+//! use quickstep::definition::StateMachine;
+//! use quickstep::execution::{self, Effect, Event, ExecutionInfo, Options};
+//! use serde_json::json;
+//!
+//! let machine = StateMachine::from_json(&json!({
+//!     "StartAt": "Hello",
+//!     "States": {"Hello": {"Type": "Pass", "Result": "world", "ResultPath": "$.hello", "End": true}}
+//! })).unwrap();
+//! let info = ExecutionInfo::local("demo", "run-1", json!({"a": 1}), 0);
+//! let (snapshot, effects) = execution::start(&machine, info, Options::default(), 42, 0);
+//! assert!(matches!(effects.last(), Some(Effect::Finished(_))));
+//! assert_eq!(snapshot.status.name(), "SUCCEEDED");
+//! ```
+
+mod context;
+mod dataflow;
+mod fanout;
+mod history;
+mod record;
+mod snapshot;
+mod states;
+mod stepper;
+mod task;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use history::HistoryEvent;
+pub use snapshot::{ExecutionInfo, Millis, Options, Snapshot, Status, FORMAT_VERSION};
+
+use crate::definition::StateMachine;
+use crate::failure::Failure;
+
+/// Something that happened to an execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// A task effect succeeded with this raw result.
+    TaskSucceeded { task: u64, output: Value },
+    /// A task effect failed.
+    TaskFailed { task: u64, failure: Failure },
+    /// A timer asked for with [`Effect::StartTimer`] is due.
+    TimerFired { timer: u64 },
+    /// Continue after [`Effect::Yield`].
+    Resume,
+    /// Stop the execution (`ABORTED`), as `StopExecution` does.
+    Stop { failure: Failure },
+}
+
+/// A task for the driver to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRequest {
+    pub task: u64,
+    pub state_name: String,
+    pub resource: String,
+    /// The effective parameters.
+    pub input: Value,
+    pub timeout_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+    pub credentials: Option<Value>,
+    pub retry_count: u32,
+}
+
+/// Something the driver must do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Effect {
+    /// Run a task and report its outcome with [`Event::TaskSucceeded`] or [`Event::TaskFailed`].
+    Invoke(TaskRequest),
+    /// Send [`Event::TimerFired`] at (or after) `at`.
+    StartTimer { timer: u64, at: Millis },
+    /// The step stopped early to stay bounded; send [`Event::Resume`].
+    Yield,
+    /// The execution ended with this status.
+    Finished(Status),
+}
+
+impl ExecutionInfo {
+    /// Execution details for a local run, with ARNs shaped like AWS's.
+    pub fn local(state_machine_name: &str, name: &str, input: Value, start_time: Millis) -> Self {
+        const REGION_ACCOUNT: &str = "us-east-1:123456789012";
+        Self {
+            execution_arn: format!(
+                "arn:aws:states:{REGION_ACCOUNT}:execution:{state_machine_name}:{name}"
+            ),
+            name: name.to_owned(),
+            state_machine_arn: format!(
+                "arn:aws:states:{REGION_ACCOUNT}:stateMachine:{state_machine_name}"
+            ),
+            state_machine_name: state_machine_name.to_owned(),
+            role_arn: "arn:aws:iam::123456789012:role/quickstep".to_owned(),
+            input: std::sync::Arc::new(input),
+            start_time,
+        }
+    }
+}
+
+/// Starts an execution: records `ExecutionStarted` and runs as far as possible.
+/// `seed` initialises the execution's deterministic random generator.
+pub fn start(
+    machine: &StateMachine,
+    execution: ExecutionInfo,
+    options: Options,
+    seed: u64,
+    now: Millis,
+) -> (Snapshot, Vec<Effect>) {
+    let mut snapshot = Snapshot::new(execution, options, seed);
+    let effects = stepper::Stepper::new(machine, &mut snapshot, now).start();
+    (snapshot, effects)
+}
+
+/// Applies one event and runs as far as possible.
+pub fn step(
+    machine: &StateMachine,
+    mut snapshot: Snapshot,
+    event: Event,
+    now: Millis,
+) -> (Snapshot, Vec<Effect>) {
+    let effects = step_in_place(machine, &mut snapshot, event, now);
+    (snapshot, effects)
+}
+
+/// [`step`] without moving the snapshot.
+pub fn step_in_place(
+    machine: &StateMachine,
+    snapshot: &mut Snapshot,
+    event: Event,
+    now: Millis,
+) -> Vec<Effect> {
+    stepper::Stepper::new(machine, snapshot, now).handle(event)
+}
+
+#[cfg(test)]
+mod tests;

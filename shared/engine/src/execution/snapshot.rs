@@ -1,0 +1,213 @@
+//! The serializable state of one execution: everything needed to continue it in another process.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::history::HistoryEvent;
+use crate::definition::{BranchId, StateId};
+use crate::failure::Failure;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// Identifies a thread of control: the top level, a Parallel branch or a Map iteration.
+pub type ThreadId = u64;
+
+/// The snapshot format version; a snapshot of another version is refused, not misread.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Who and what an execution is: the fields of the context object's `Execution` and
+/// `StateMachine`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionInfo {
+    pub execution_arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    pub input: Arc<Value>,
+    pub start_time: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Running,
+    Succeeded { output: Value },
+    Failed { failure: Failure },
+    TimedOut { failure: Failure },
+    Aborted { failure: Failure },
+}
+
+impl Status {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Succeeded { .. } => "SUCCEEDED",
+            Self::Failed { .. } => "FAILED",
+            Self::TimedOut { .. } => "TIMED_OUT",
+            Self::Aborted { .. } => "ABORTED",
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, Self::Running)
+    }
+}
+
+/// Options fixed when an execution starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Options {
+    /// Record history events (the context's `#N` event ids are counted either way).
+    pub record_history: bool,
+    /// The most state transitions one `step` performs before it yields (so no call runs
+    /// unbounded, whatever the definition loops through).
+    pub max_transitions_per_step: u32,
+    /// The largest input or output a state may pass on, in bytes (AWS: 256 KiB).
+    pub payload_limit_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            record_history: true,
+            max_transitions_per_step: 10_000,
+            payload_limit_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// One execution's complete state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub format: u32,
+    /// Incremented by every `step`: the store's optimistic-concurrency token.
+    pub version: u64,
+    pub execution: ExecutionInfo,
+    pub options: Options,
+    pub status: Status,
+    pub(crate) threads: HashMap<ThreadId, Thread>,
+    pub(crate) ready: VecDeque<ThreadId>,
+    /// Outstanding tasks and timers, by id, with the thread they wake.
+    pub(crate) waits: BTreeMap<u64, Waiter>,
+    pub(crate) next_id: u64,
+    /// The id of the last history event (recorded or not).
+    pub(crate) event_id: u64,
+    pub history: Vec<HistoryEvent>,
+    /// State of the deterministic random generator (`States.UUID`, jitter).
+    pub(crate) rng: u64,
+    pub(crate) stop_time: Option<Millis>,
+    /// States entered so far.
+    pub transitions: u64,
+}
+
+impl Snapshot {
+    pub(crate) fn new(execution: ExecutionInfo, options: Options, seed: u64) -> Self {
+        Self {
+            format: FORMAT_VERSION,
+            version: 0,
+            execution,
+            options,
+            status: Status::Running,
+            threads: HashMap::new(),
+            ready: VecDeque::new(),
+            waits: BTreeMap::new(),
+            next_id: 0,
+            event_id: 0,
+            history: Vec::new(),
+            rng: seed,
+            stop_time: None,
+            transitions: 0,
+        }
+    }
+
+    /// When the execution ended, if it has.
+    pub fn stop_time(&self) -> Option<Millis> {
+        self.stop_time
+    }
+
+    /// The ids of the timers the execution waits on, with when each is due, earliest first.
+    pub fn pending_timers(&self) -> usize {
+        self.waits.len()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Waiter {
+    Task(ThreadId),
+    TaskTimeout(ThreadId),
+    HeartbeatTimeout(ThreadId),
+    Timer(ThreadId),
+    ExecutionTimeout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ParentLink {
+    pub thread: ThreadId,
+    pub slot: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Thread {
+    pub parent: Option<ParentLink>,
+    pub branch: BranchId,
+    pub state: StateId,
+    /// The state's raw input.
+    pub input: Value,
+    pub entered_event_id: u64,
+    pub entered_time: Millis,
+    /// Retries used so far, per retrier of the current state.
+    pub retries: Vec<u32>,
+    /// Retries so far in the current state (`$$.State.RetryCount`).
+    pub retry_count: u32,
+    pub phase: Phase,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum Phase {
+    /// About to enter `state`.
+    Enter,
+    /// Entered; run (or re-run after a retry wait) the state's work.
+    Execute,
+    /// The state's work produced this raw result; finish the state with it.
+    Complete(Value),
+    /// The state's work failed; retry, catch or fail.
+    Failed(Failure),
+    AwaitTask {
+        task: u64,
+        timeout: Option<u64>,
+        heartbeat: Option<u64>,
+    },
+    /// A Wait state's timer; the value is its output.
+    AwaitWait {
+        timer: u64,
+        output: Value,
+    },
+    AwaitRetry {
+        timer: u64,
+    },
+    AwaitChildren(Box<Fanout>),
+}
+
+/// A Parallel or Map state's children.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Fanout {
+    pub is_map: bool,
+    /// Children running now.
+    pub running: usize,
+    /// Map only: `ProcessorConfig.Mode` is `DISTRIBUTED` (Map Run events, no iteration events).
+    pub distributed: bool,
+    pub results: Vec<Value>,
+    pub pending: usize,
+    /// Map only: the item inputs not yet started, in order, and the next index.
+    pub queued: VecDeque<Value>,
+    pub next_index: usize,
+    pub max_concurrency: usize,
+    pub failures: u64,
+    /// The most failures tolerated (Map), `u64::MAX` for any number.
+    pub tolerated: Option<u64>,
+    pub total: usize,
+}

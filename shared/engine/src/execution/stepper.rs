@@ -1,0 +1,492 @@
+//! The run loop: threads of control advance through their states until each waits or ends.
+
+use serde_json::{json, Value};
+
+use super::dataflow::size_exceeds;
+use super::snapshot::{Millis, ParentLink, Phase, Snapshot, Status, Thread, ThreadId, Waiter};
+use super::{Effect, Event};
+use crate::definition::{Catcher, Retrier, State, StateKind, StateMachine, Transition};
+use crate::failure::{names, Failure};
+
+/// What a thread does after one of its phases.
+pub(super) enum Flow {
+    /// Keep advancing this thread.
+    Continue,
+    /// The thread waits (for a task, timer or children); store it.
+    Park,
+    /// The thread ended; it has been dealt with.
+    Done,
+}
+
+pub(super) struct Stepper<'a> {
+    pub machine: &'a StateMachine,
+    pub snap: &'a mut Snapshot,
+    pub now: Millis,
+    pub effects: Vec<Effect>,
+    transitions: u32,
+    yielded: bool,
+}
+
+impl<'a> Stepper<'a> {
+    pub fn new(machine: &'a StateMachine, snap: &'a mut Snapshot, now: Millis) -> Self {
+        Self {
+            machine,
+            snap,
+            now,
+            effects: Vec::new(),
+            transitions: 0,
+            yielded: false,
+        }
+    }
+
+    pub fn start(mut self) -> Vec<Effect> {
+        let input = (*self.snap.execution.input).clone();
+        let role = self.snap.execution.role_arn.clone();
+        self.record("ExecutionStarted", None, || {
+            json!({"executionStartedEventDetails": {
+                "input": input_text(&input), "inputDetails": {"truncated": false}, "roleArn": role}})
+        });
+        if size_exceeds(&input, self.snap.options.payload_limit_bytes) {
+            self.end_execution(Err(data_limit_failure("the execution input")));
+            return self.finish();
+        }
+        if let Some(seconds) = self.machine.timeout_seconds {
+            let at = self.now + seconds_to_millis(seconds);
+            self.timer(Waiter::ExecutionTimeout, at);
+        }
+        let root = self.spawn(None, 0, self.machine.top().start_at, input);
+        self.snap.ready.push_back(root);
+        self.run();
+        self.finish()
+    }
+
+    pub fn handle(mut self, event: Event) -> Vec<Effect> {
+        if self.snap.status.is_terminal() {
+            return Vec::new();
+        }
+        match event {
+            Event::TaskSucceeded { task, output } => self.task_outcome(task, Ok(output)),
+            Event::TaskFailed { task, failure } => self.task_outcome(task, Err(failure)),
+            Event::TimerFired { timer } => self.timer_fired(timer),
+            Event::Resume => {}
+            Event::Stop { failure } => {
+                self.record("ExecutionAborted", None, || json!({}));
+                self.terminate(Status::Aborted { failure });
+            }
+        }
+        self.run();
+        self.finish()
+    }
+
+    fn finish(self) -> Vec<Effect> {
+        self.snap.version += 1;
+        self.effects
+    }
+
+    fn run(&mut self) {
+        while let Some(tid) = self.snap.ready.pop_front() {
+            if self.snap.status.is_terminal() || self.yielded {
+                break;
+            }
+            let Some(thread) = self.snap.threads.remove(&tid) else {
+                continue;
+            };
+            self.advance(tid, thread);
+        }
+        if self.yielded {
+            self.effects.push(Effect::Yield);
+        }
+    }
+
+    /// Allocates an id for a task or timer.
+    pub fn next_id(&mut self) -> u64 {
+        self.snap.next_id += 1;
+        self.snap.next_id
+    }
+
+    pub fn timer(&mut self, waiter: Waiter, at: Millis) -> u64 {
+        let id = self.next_id();
+        self.snap.waits.insert(id, waiter);
+        self.effects.push(Effect::StartTimer { timer: id, at });
+        id
+    }
+
+    pub fn spawn(
+        &mut self,
+        parent: Option<ParentLink>,
+        branch: usize,
+        state: usize,
+        input: Value,
+    ) -> ThreadId {
+        let id = self.next_id();
+        self.snap.threads.insert(
+            id,
+            Thread {
+                parent,
+                branch,
+                state,
+                input,
+                entered_event_id: 0,
+                entered_time: self.now,
+                retries: Vec::new(),
+                retry_count: 0,
+                phase: Phase::Enter,
+            },
+        );
+        id
+    }
+
+    pub fn state_of(&self, thread: &Thread) -> &'a State {
+        self.machine.branch(thread.branch).state(thread.state)
+    }
+
+    fn advance(&mut self, tid: ThreadId, mut thread: Thread) {
+        loop {
+            let flow = match std::mem::replace(&mut thread.phase, Phase::Execute) {
+                Phase::Enter => {
+                    if self.transitions >= self.snap.options.max_transitions_per_step {
+                        thread.phase = Phase::Enter;
+                        self.snap.ready.push_front(tid);
+                        self.yielded = true;
+                        Flow::Park
+                    } else {
+                        self.enter(&mut thread);
+                        Flow::Continue
+                    }
+                }
+                Phase::Execute => self.execute(tid, &mut thread),
+                Phase::Complete(result) => self.complete(tid, &mut thread, result),
+                Phase::Failed(failure) => self.recover(tid, &mut thread, failure),
+                waiting => {
+                    thread.phase = waiting;
+                    Flow::Park
+                }
+            };
+            match flow {
+                Flow::Continue => {}
+                Flow::Park => {
+                    self.snap.threads.insert(tid, thread);
+                    return;
+                }
+                Flow::Done => return,
+            }
+        }
+    }
+
+    fn enter(&mut self, thread: &mut Thread) {
+        let state = self.state_of(thread);
+        self.transitions += 1;
+        self.snap.transitions += 1;
+        let kind = state.type_name();
+        let name = state.name.as_str();
+        let input = &thread.input;
+        thread.entered_event_id = self.record_named(entered_event(kind), name, || {
+            json!({"stateEnteredEventDetails": {
+                "name": name, "input": input_text(input), "inputDetails": {"truncated": false}}})
+        });
+        thread.entered_time = self.now;
+        thread.retry_count = 0;
+        thread.retries.clear();
+        thread.phase = Phase::Execute;
+    }
+
+    fn execute(&mut self, tid: ThreadId, thread: &mut Thread) -> Flow {
+        let state = self.state_of(thread);
+        let outcome = match &state.kind {
+            StateKind::Pass(pass) => self.pass(thread, pass),
+            StateKind::Choice { choices, default } => {
+                return self.choice(thread, choices, *default);
+            }
+            StateKind::Wait(wait) => return self.wait(tid, thread, wait),
+            StateKind::Succeed => self.succeed(thread),
+            StateKind::Fail(fail) => self.fail(thread, fail).map(|f| {
+                thread.phase = Phase::Failed(f);
+            }),
+            StateKind::Task(task) => return self.task(tid, thread, task),
+            StateKind::Parallel(parallel) => return self.parallel(tid, thread, parallel),
+            StateKind::Map(map) => return self.map(tid, thread, map),
+        };
+        if let Err(failure) = outcome {
+            thread.phase = Phase::Failed(failure);
+        }
+        Flow::Continue
+    }
+
+    /// Finishes a state whose work produced `result`: ResultSelector, ResultPath, OutputPath.
+    fn complete(&mut self, tid: ThreadId, thread: &mut Thread, result: Value) -> Flow {
+        let state = self.state_of(thread);
+        let (selector, result_path) = match &state.kind {
+            StateKind::Pass(p) => (None, Some(&p.result_path)),
+            StateKind::Task(t) => (t.result_selector.as_ref(), Some(&t.result_path)),
+            StateKind::Parallel(p) => (p.result_selector.as_ref(), Some(&p.result_path)),
+            StateKind::Map(m) => (m.result_selector.as_ref(), Some(&m.result_path)),
+            _ => (None, None),
+        };
+        let output = (|| {
+            let selected = match selector {
+                Some(s) => self.payload(thread, s, &result, None)?,
+                None => result,
+            };
+            let merged = match result_path {
+                Some(rp) => {
+                    let input = std::mem::take(&mut thread.input);
+                    match self.result_path(thread, rp, input, selected) {
+                        Ok(v) => v,
+                        Err((failure, input)) => {
+                            thread.input = input;
+                            return Err(failure);
+                        }
+                    }
+                }
+                None => selected,
+            };
+            self.output_path(thread, &state.output_path, merged)
+        })();
+        match output {
+            Ok(output) => self.exit(tid, thread, output),
+            Err(failure) => {
+                thread.phase = Phase::Failed(failure);
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Records the state's exit and follows its transition.
+    pub fn exit(&mut self, tid: ThreadId, thread: &mut Thread, output: Value) -> Flow {
+        let state = self.state_of(thread);
+        self.record_exit(state, &output);
+        match state.transition {
+            Transition::Next(next) if !matches!(state.kind, StateKind::Succeed) => {
+                self.goto(thread, next, output);
+                Flow::Continue
+            }
+            _ => {
+                self.end_thread(tid, thread, Ok(output));
+                Flow::Done
+            }
+        }
+    }
+
+    pub fn record_exit(&mut self, state: &State, output: &Value) {
+        let name = state.name.as_str();
+        self.record_named(exited_event(state.type_name()), name, || {
+            json!({"stateExitedEventDetails": {
+                "name": name, "output": input_text(output), "outputDetails": {"truncated": false}}})
+        });
+    }
+
+    pub fn goto(&mut self, thread: &mut Thread, next: usize, input: Value) {
+        thread.state = next;
+        thread.input = input;
+        thread.phase = Phase::Enter;
+    }
+
+    /// Retry, catch, or fail the thread.
+    fn recover(&mut self, tid: ThreadId, thread: &mut Thread, failure: Failure) -> Flow {
+        let state = self.state_of(thread);
+        let (retry, catch): (&[Retrier], &[Catcher]) = match &state.kind {
+            StateKind::Task(t) => (&t.retry, &t.catch),
+            StateKind::Parallel(p) => (&p.retry, &p.catch),
+            StateKind::Map(m) => (&m.retry, &m.catch),
+            _ => (&[], &[]),
+        };
+        let error = failure.error_name();
+        if let Some((i, retrier)) = retry
+            .iter()
+            .enumerate()
+            .find(|(_, r)| crate::definition::error_matches(&r.error_equals, error))
+        {
+            if thread.retries.len() < retry.len() {
+                thread.retries.resize(retry.len(), 0);
+            }
+            let used = thread.retries[i];
+            if used < retrier.max_attempts {
+                thread.retries[i] += 1;
+                thread.retry_count += 1;
+                let unit = super::context::unit_random(&mut self.snap.rng);
+                let delay = retrier.delay_ms(used, unit);
+                let at = self.now + i64::try_from(delay).unwrap_or(i64::MAX / 2);
+                let timer = self.timer(Waiter::Timer(tid), at);
+                thread.phase = Phase::AwaitRetry { timer };
+                return Flow::Park;
+            }
+        }
+        if let Some(catcher) = catch
+            .iter()
+            .find(|c| crate::definition::error_matches(&c.error_equals, error))
+        {
+            let input = std::mem::take(&mut thread.input);
+            let output = match self.result_path(
+                thread,
+                &catcher.result_path,
+                input,
+                failure.to_error_output(),
+            ) {
+                Ok(v) => v,
+                Err((f, _)) => return self.fail_thread(tid, thread, f),
+            };
+            self.record_exit(state, &output);
+            self.goto(thread, catcher.next, output);
+            return Flow::Continue;
+        }
+        self.fail_thread(tid, thread, failure)
+    }
+
+    fn fail_thread(&mut self, tid: ThreadId, thread: &mut Thread, failure: Failure) -> Flow {
+        self.end_thread(tid, thread, Err(failure));
+        Flow::Done
+    }
+
+    /// A thread reached an end: the execution's, or a branch's or iteration's.
+    fn end_thread(&mut self, tid: ThreadId, thread: &mut Thread, outcome: Result<Value, Failure>) {
+        self.cancel_waits_of(thread);
+        match thread.parent {
+            None => self.end_execution(outcome),
+            Some(link) => self.child_finished(tid, link, outcome),
+        }
+    }
+
+    /// Forgets the task and timers a thread was waiting on.
+    pub fn cancel_waits_of(&mut self, thread: &Thread) {
+        match &thread.phase {
+            Phase::AwaitTask {
+                task,
+                timeout,
+                heartbeat,
+            } => {
+                self.snap.waits.remove(task);
+                for t in timeout.iter().chain(heartbeat) {
+                    self.snap.waits.remove(t);
+                }
+            }
+            Phase::AwaitWait { timer, .. } | Phase::AwaitRetry { timer } => {
+                self.snap.waits.remove(timer);
+            }
+            _ => {}
+        }
+    }
+
+    fn end_execution(&mut self, outcome: Result<Value, Failure>) {
+        let limit = self.snap.options.payload_limit_bytes;
+        let outcome = match outcome {
+            Ok(output) if size_exceeds(&output, limit) => {
+                Err(data_limit_failure("the execution output"))
+            }
+            other => other,
+        };
+        match outcome {
+            Ok(output) => {
+                self.record("ExecutionSucceeded", None, || {
+                    json!({"executionSucceededEventDetails": {
+                        "output": input_text(&output), "outputDetails": {"truncated": false}}})
+                });
+                self.terminate(Status::Succeeded { output });
+            }
+            Err(failure) => {
+                self.record(
+                    "ExecutionFailed",
+                    None,
+                    || json!({"executionFailedEventDetails": failure_details(&failure)}),
+                );
+                self.terminate(Status::Failed { failure });
+            }
+        }
+    }
+
+    pub fn terminate(&mut self, status: Status) {
+        self.snap.threads.clear();
+        self.snap.ready.clear();
+        self.snap.waits.clear();
+        self.snap.stop_time = Some(self.now);
+        self.snap.status = status.clone();
+        self.effects.push(Effect::Finished(status));
+    }
+
+    fn timer_fired(&mut self, timer: u64) {
+        let Some(waiter) = self.snap.waits.remove(&timer) else {
+            return;
+        };
+        match waiter {
+            Waiter::ExecutionTimeout => {
+                let failure = Failure::new(names::TIMEOUT, "The execution timed out.");
+                self.record(
+                    "ExecutionTimedOut",
+                    None,
+                    || json!({"executionTimedOutEventDetails": failure_details(&failure)}),
+                );
+                self.terminate(Status::TimedOut { failure });
+            }
+            Waiter::Timer(tid) => {
+                let Some(thread) = self.snap.threads.get_mut(&tid) else {
+                    return;
+                };
+                let phase = std::mem::replace(&mut thread.phase, Phase::Execute);
+                thread.phase = match phase {
+                    Phase::AwaitWait { output, .. } => Phase::Complete(output),
+                    Phase::AwaitRetry { .. } => Phase::Execute,
+                    other => other,
+                };
+                self.snap.ready.push_back(tid);
+            }
+            Waiter::TaskTimeout(tid) | Waiter::HeartbeatTimeout(tid) => {
+                let heartbeat = matches!(waiter, Waiter::HeartbeatTimeout(_));
+                self.task_timed_out(tid, heartbeat);
+            }
+            Waiter::Task(_) => {}
+        }
+    }
+}
+
+fn seconds_to_millis(seconds: u64) -> Millis {
+    i64::try_from(seconds)
+        .unwrap_or(i64::MAX / 2_000)
+        .saturating_mul(1000)
+}
+
+pub(super) fn data_limit_failure(what: &str) -> Failure {
+    Failure::new(
+        names::DATA_LIMIT_EXCEEDED,
+        format!("The state/task returned a result with a size exceeding the maximum number of bytes service limit ({what})."),
+    )
+}
+
+pub(super) fn input_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+pub(super) fn failure_details(failure: &Failure) -> Value {
+    let mut details = serde_json::Map::new();
+    if let Some(e) = &failure.error {
+        details.insert("error".into(), e.clone().into());
+    }
+    if let Some(c) = &failure.cause {
+        details.insert("cause".into(), c.clone().into());
+    }
+    Value::Object(details)
+}
+
+fn entered_event(type_name: &str) -> &'static str {
+    match type_name {
+        "Pass" => "PassStateEntered",
+        "Task" => "TaskStateEntered",
+        "Choice" => "ChoiceStateEntered",
+        "Wait" => "WaitStateEntered",
+        "Succeed" => "SucceedStateEntered",
+        "Fail" => "FailStateEntered",
+        "Parallel" => "ParallelStateEntered",
+        _ => "MapStateEntered",
+    }
+}
+
+fn exited_event(type_name: &str) -> &'static str {
+    match type_name {
+        "Pass" => "PassStateExited",
+        "Task" => "TaskStateExited",
+        "Choice" => "ChoiceStateExited",
+        "Wait" => "WaitStateExited",
+        "Succeed" => "SucceedStateExited",
+        "Fail" => "FailStateExited",
+        "Parallel" => "ParallelStateExited",
+        _ => "MapStateExited",
+    }
+}

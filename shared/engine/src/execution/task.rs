@@ -1,0 +1,231 @@
+//! The Task state: schedule the task effect, then take its outcome, timeout or heartbeat timeout.
+
+use serde_json::{json, Value};
+
+use super::dataflow::{no_results, size_exceeds};
+use super::snapshot::{Phase, Thread, ThreadId, Waiter};
+use super::stepper::{data_limit_failure, failure_details, input_text, Flow, Stepper};
+use super::{Effect, TaskRequest};
+use crate::definition::{IntOrPath, Task};
+use crate::failure::{names, Failure};
+
+/// The history event family for a resource: `LambdaFunction*` for Lambda ARNs used directly,
+/// `Activity*` for activities, `Task*` for service integrations.
+fn event_family(resource: &str) -> &'static str {
+    if resource.starts_with("arn:")
+        && resource.contains(":lambda:")
+        && resource.contains(":function:")
+    {
+        "LambdaFunction"
+    } else if resource.contains(":activity:") {
+        "Activity"
+    } else {
+        "Task"
+    }
+}
+
+/// `arn:aws:states:::lambda:invoke` gives `("lambda", "invoke")`, as `TaskScheduled` records them.
+fn resource_type_and_name(resource: &str) -> (String, String) {
+    let rest = resource.splitn(6, ':').nth(5).unwrap_or(resource);
+    match rest.split_once(':') {
+        Some((service, action)) => (service.to_owned(), action.to_owned()),
+        None => (rest.to_owned(), String::new()),
+    }
+}
+
+impl Stepper<'_> {
+    pub(super) fn task(&mut self, tid: ThreadId, thread: &mut Thread, task: &Task) -> Flow {
+        match self.schedule(tid, thread, task) {
+            Ok(()) => Flow::Park,
+            Err(failure) => self.failed(thread, failure),
+        }
+    }
+
+    fn schedule(&mut self, tid: ThreadId, thread: &mut Thread, task: &Task) -> Result<(), Failure> {
+        let effective = self.input_path(thread)?;
+        let input = match &task.parameters {
+            Some(p) => self.payload(thread, p, &effective, None)?,
+            None => effective.clone(),
+        };
+        let timeout_seconds = self.seconds(thread, task.timeout_seconds.as_ref(), &effective)?;
+        let heartbeat_seconds =
+            self.seconds(thread, task.heartbeat_seconds.as_ref(), &effective)?;
+        let credentials = match &task.credentials {
+            Some(c) => Some(self.payload(thread, c, &effective, None)?),
+            None => None,
+        };
+        let id = self.next_id();
+        self.snap.waits.insert(id, Waiter::Task(tid));
+        let timeout =
+            timeout_seconds.map(|s| self.timer(Waiter::TaskTimeout(tid), self.now + to_ms(s)));
+        let heartbeat = heartbeat_seconds
+            .map(|s| self.timer(Waiter::HeartbeatTimeout(tid), self.now + to_ms(s)));
+        let family = event_family(&task.resource);
+        let resource = task.resource.as_str();
+        if family == "LambdaFunction" {
+            self.record(&format!("{family}Scheduled"), None, || {
+                let mut d = json!({"resource": resource, "input": input_text(&input), "inputDetails": {"truncated": false}});
+                if let Some(t) = timeout_seconds {
+                    d["timeoutInSeconds"] = t.into();
+                }
+                json!({"lambdaFunctionScheduledEventDetails": d})
+            });
+            self.record(&format!("{family}Started"), None, || json!({}));
+        } else {
+            let (resource_type, name) = resource_type_and_name(resource);
+            self.record(&format!("{family}Scheduled"), None, || {
+                let mut d = json!({"resourceType": resource_type, "resource": name, "region": "us-east-1",
+                    "parameters": input_text(&input)});
+                if let Some(t) = timeout_seconds {
+                    d["timeoutInSeconds"] = t.into();
+                }
+                if let Some(h) = heartbeat_seconds {
+                    d["heartbeatInSeconds"] = h.into();
+                }
+                json!({"taskScheduledEventDetails": d})
+            });
+            let (resource_type, name) = resource_type_and_name(resource);
+            self.record(&format!("{family}Started"), None, || {
+                json!({"taskStartedEventDetails": {"resourceType": resource_type, "resource": name}})
+            });
+        }
+        self.effects.push(Effect::Invoke(TaskRequest {
+            task: id,
+            state_name: self.state_of(thread).name.clone(),
+            resource: task.resource.clone(),
+            input,
+            timeout_seconds,
+            heartbeat_seconds,
+            credentials,
+            retry_count: thread.retry_count,
+        }));
+        thread.phase = Phase::AwaitTask {
+            task: id,
+            timeout,
+            heartbeat,
+        };
+        Ok(())
+    }
+
+    /// `TimeoutSeconds`/`TimeoutSecondsPath` and the heartbeat equivalents.
+    fn seconds(
+        &mut self,
+        thread: &Thread,
+        field: Option<&IntOrPath>,
+        input: &Value,
+    ) -> Result<Option<u64>, Failure> {
+        match field {
+            None => Ok(None),
+            Some(IntOrPath::Value(n)) => Ok(u64::try_from(*n).ok()),
+            Some(IntOrPath::Path(path)) => {
+                let Some(value) = self.select(thread, path, input) else {
+                    return Err(self.runtime_failure(thread, &no_results(path)));
+                };
+                match value.as_u64() {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(self.runtime_failure(
+                        thread,
+                        &format!(
+                            "The value of the field '{}' must be a positive integer: {} == {value}",
+                            path.text(),
+                            path.text()
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// A task effect's outcome arrived.
+    pub(super) fn task_outcome(&mut self, task: u64, outcome: Result<Value, Failure>) {
+        let Some(Waiter::Task(tid)) = self.snap.waits.remove(&task) else {
+            return;
+        };
+        let Some(mut thread) = self.snap.threads.remove(&tid) else {
+            return;
+        };
+        if !matches!(thread.phase, Phase::AwaitTask { task: t, .. } if t == task) {
+            self.snap.threads.insert(tid, thread);
+            return;
+        }
+        self.cancel_waits_of(&thread);
+        let resource = self.task_resource(&thread);
+        let family = event_family(resource);
+        let (resource_type, name) = resource_type_and_name(resource);
+        let limit = self.snap.options.payload_limit_bytes;
+        thread.phase = match outcome {
+            Ok(output) => {
+                self.record(&format!("{family}Succeeded"), None, || {
+                    let mut d = json!({"output": input_text(&output), "outputDetails": {"truncated": false}});
+                    if family == "Task" {
+                        d["resourceType"] = resource_type.clone().into();
+                        d["resource"] = name.clone().into();
+                    }
+                    json!({"taskSucceededEventDetails": d})
+                });
+                if size_exceeds(&output, limit) {
+                    Phase::Failed(data_limit_failure("the task result"))
+                } else {
+                    Phase::Complete(output)
+                }
+            }
+            Err(failure) => {
+                let timed_out = matches!(
+                    failure.error.as_deref(),
+                    Some(names::TIMEOUT | names::HEARTBEAT_TIMEOUT)
+                );
+                let kind = if timed_out { "TimedOut" } else { "Failed" };
+                self.record(&format!("{family}{kind}"), None, || {
+                    let mut d = failure_details(&failure);
+                    if family == "Task" {
+                        d["resourceType"] = resource_type.clone().into();
+                        d["resource"] = name.clone().into();
+                    }
+                    json!({"taskFailedEventDetails": d})
+                });
+                Phase::Failed(failure)
+            }
+        };
+        self.snap.threads.insert(tid, thread);
+        self.snap.ready.push_back(tid);
+    }
+
+    fn task_resource(&self, thread: &Thread) -> &str {
+        match &self.state_of(thread).kind {
+            crate::definition::StateKind::Task(t) => &t.resource,
+            _ => "",
+        }
+    }
+
+    /// The task's `TimeoutSeconds` or `HeartbeatSeconds` passed first.
+    pub(super) fn task_timed_out(&mut self, tid: ThreadId, heartbeat: bool) {
+        let Some(mut thread) = self.snap.threads.remove(&tid) else {
+            return;
+        };
+        if !matches!(thread.phase, Phase::AwaitTask { .. }) {
+            self.snap.threads.insert(tid, thread);
+            return;
+        }
+        self.cancel_waits_of(&thread);
+        let family = event_family(self.task_resource(&thread));
+        let failure = Failure::bare(if heartbeat {
+            names::HEARTBEAT_TIMEOUT
+        } else {
+            names::TIMEOUT
+        });
+        self.record(
+            &format!("{family}TimedOut"),
+            None,
+            || json!({"taskTimedOutEventDetails": failure_details(&failure)}),
+        );
+        thread.phase = Phase::Failed(failure);
+        self.snap.threads.insert(tid, thread);
+        self.snap.ready.push_back(tid);
+    }
+}
+
+fn to_ms(seconds: u64) -> i64 {
+    i64::try_from(seconds)
+        .unwrap_or(i64::MAX / 2_000)
+        .saturating_mul(1000)
+}

@@ -1,0 +1,222 @@
+//! Which `Resource` ARNs a Task may name.
+
+/// What a Task's resource is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// A Lambda function ARN used directly (history records `LambdaFunction*` events).
+    LambdaFunction,
+    /// An activity ARN.
+    Activity,
+    /// An optimized or AWS SDK service integration: `arn:aws:states:::service:action[.pattern]`.
+    Service(Integration),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integration {
+    pub service: String,
+    pub action: String,
+    /// `""`, `"sync"`, `"sync:2"` or `"waitForTaskToken"`.
+    pub pattern: String,
+}
+
+/// Services with optimized integrations, and the actions each supports.
+const OPTIMIZED: &[(&str, &[&str])] = &[
+    ("lambda", &["invoke"]),
+    (
+        "dynamodb",
+        &["getItem", "putItem", "updateItem", "deleteItem"],
+    ),
+    ("sqs", &["sendMessage"]),
+    ("sns", &["publish"]),
+    ("events", &["putEvents"]),
+    ("states", &["startExecution"]),
+    ("apigateway", &["invoke"]),
+    ("ecs", &["runTask"]),
+    ("batch", &["submitJob"]),
+    ("glue", &["startJobRun"]),
+    (
+        "athena",
+        &[
+            "startQueryExecution",
+            "stopQueryExecution",
+            "getQueryExecution",
+            "getQueryResults",
+        ],
+    ),
+    (
+        "codebuild",
+        &[
+            "startBuild",
+            "stopBuild",
+            "batchDeleteBuilds",
+            "batchGetReports",
+            "startBuildBatch",
+            "retryBuild",
+            "retryBuildBatch",
+            "stopBuildBatch",
+            "deleteBuildBatch",
+        ],
+    ),
+    (
+        "eks",
+        &[
+            "createCluster",
+            "deleteCluster",
+            "createFargateProfile",
+            "deleteFargateProfile",
+            "createNodegroup",
+            "deleteNodegroup",
+            "runJob",
+            "call",
+        ],
+    ),
+    (
+        "emr",
+        &[
+            "createCluster",
+            "terminateCluster",
+            "addStep",
+            "cancelStep",
+            "setClusterTerminationProtection",
+            "modifyInstanceFleetByName",
+            "modifyInstanceGroupByName",
+        ],
+    ),
+    (
+        "emr-containers",
+        &[
+            "startJobRun",
+            "createVirtualCluster",
+            "deleteVirtualCluster",
+        ],
+    ),
+    (
+        "emr-serverless",
+        &[
+            "createApplication",
+            "startApplication",
+            "stopApplication",
+            "deleteApplication",
+            "startJobRun",
+            "cancelJobRun",
+        ],
+    ),
+    (
+        "sagemaker",
+        &[
+            "createTrainingJob",
+            "createTransformJob",
+            "createModel",
+            "createEndpointConfig",
+            "createEndpoint",
+            "updateEndpoint",
+            "createHyperParameterTuningJob",
+            "createLabelingJob",
+            "createProcessingJob",
+        ],
+    ),
+    ("glue:databrew", &["startJobRun"]),
+    ("mediaconvert", &["createJob"]),
+    ("bedrock", &["invokeModel", "createModelCustomizationJob"]),
+    ("http", &["invoke"]),
+];
+
+/// Classifies a resource, or says why it is not recognized, in AWS's words.
+pub fn classify(resource: &str, express: bool) -> Result<ResourceKind, String> {
+    let not_recognized = || {
+        format!(
+            "The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
+        )
+    };
+    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    if parts.len() < 6 || parts[0] != "arn" || parts[1].is_empty() {
+        return Err(not_recognized());
+    }
+    match (parts[2], parts[5]) {
+        ("lambda", rest) if rest.starts_with("function:") => Ok(ResourceKind::LambdaFunction),
+        ("states", rest) if rest.starts_with("activity:") => {
+            if express {
+                Err("Express state machine does not support activities".into())
+            } else {
+                Ok(ResourceKind::Activity)
+            }
+        }
+        ("states", rest) if parts[3].is_empty() && parts[4].is_empty() => {
+            integration(rest, express).ok_or_else(not_recognized)?
+        }
+        _ => Err(not_recognized()),
+    }
+}
+
+fn integration(rest: &str, express: bool) -> Option<Result<ResourceKind, String>> {
+    let (service, action_pattern) = if let Some(sdk) = rest.strip_prefix("aws-sdk:") {
+        let (service, action) = sdk.split_once(':')?;
+        (format!("aws-sdk:{service}"), action)
+    } else if let Some(brew) = rest.strip_prefix("glue:databrew:") {
+        ("glue:databrew".to_owned(), brew)
+    } else {
+        let (service, action) = rest.split_once(':')?;
+        (service.to_owned(), action)
+    };
+    let (action, pattern) = match action_pattern.split_once('.') {
+        Some((a, p)) => (a, p),
+        None => (action_pattern, ""),
+    };
+    if !matches!(pattern, "" | "sync" | "sync:2" | "waitForTaskToken") || action.is_empty() {
+        return None;
+    }
+    if !service.starts_with("aws-sdk:") {
+        let (_, actions) = OPTIMIZED.iter().find(|(s, _)| *s == service)?;
+        if !actions.contains(&action) {
+            return None;
+        }
+    }
+    if express && pattern.starts_with("sync") {
+        return Some(Err(
+            "Express state machine does not support '.sync' service integration".into(),
+        ));
+    }
+    if express && pattern == "waitForTaskToken" {
+        return Some(Err(
+            "Express state machine does not support '.waitForTaskToken' service integration "
+                .into(),
+        ));
+    }
+    Some(Ok(ResourceKind::Service(Integration {
+        service,
+        action: action.to_owned(),
+        pattern: pattern.to_owned(),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognizes_resources() {
+        let ok = [
+            "arn:aws:lambda:us-east-1:111111111111:function:f",
+            "arn:aws:states:::lambda:invoke",
+            "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "arn:aws:states:::dynamodb:putItem",
+            "arn:aws:states:::aws-sdk:s3:getObject",
+            "arn:aws:states:::states:startExecution.sync:2",
+            "arn:aws:states:us-east-1:111111111111:activity:a",
+        ];
+        for r in ok {
+            assert!(classify(r, false).is_ok(), "{r}");
+        }
+        let bad = [
+            "arn:aws:states:::dynamodb:query",
+            "not-an-arn",
+            "arn:aws:states:::lambda:invoke.later",
+            "arn:aws:s3:::bucket",
+        ];
+        for r in bad {
+            assert!(classify(r, false).is_err(), "{r}");
+        }
+        assert!(classify("arn:aws:states:::states:startExecution.sync", true).is_err());
+        assert!(classify("arn:aws:states:::sns:publish.waitForTaskToken", true).is_err());
+    }
+}
