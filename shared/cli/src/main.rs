@@ -1,5 +1,56 @@
-//! The `quickstep` command line.
+//! The `quickstep` command line: run, validate, benchmark and conformance-test ASL workflows on
+//! the embedded default (in-memory stores, mocked tasks, real or virtual clock).
 
+mod commands;
 mod conformance;
+mod execute;
 
-fn main() {}
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "quickstep",
+    version,
+    about = "Run AWS Step Functions workflows locally, exactly as AWS does"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ClockKind {
+    Real,
+    Virtual,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a workflow once and print its result as one JSON object.
+    Run(commands::run::Args),
+    /// Check a definition; print every problem, one a line, with its location.
+    Validate(commands::validate::Args),
+    /// Run a workflow repeatedly in-process and print throughput as JSON.
+    Bench(commands::bench::Args),
+    /// Run the conformance corpus recorded against AWS and compare.
+    Conformance(commands::conformance::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => commands::run::main(args),
+        Command::Validate(args) => commands::validate::main(&args),
+        Command::Bench(args) => commands::bench::main(&args),
+        Command::Conformance(args) => commands::conformance::main(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("quickstep: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! `quickstep bench`: executions per second of one workflow, in-process, on one core.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use quickstep::execution::{ExecutionInfo, Options};
+use quickstep_runtime::clock::Clock;
+use quickstep_runtime::driver::LocalDriver;
+use quickstep_runtime::mock::MockInvoker;
+use serde_json::json;
+
+use super::input;
+use crate::execute;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The ASL definition (JSON).
+    definition: PathBuf,
+    /// The execution input (JSON file).
+    #[arg(long)]
+    input: Option<PathBuf>,
+    #[arg(long, requires = "test_case")]
+    mock_config: Option<PathBuf>,
+    #[arg(long, requires = "mock_config")]
+    test_case: Option<String>,
+    #[arg(long)]
+    state_machine_name: Option<String>,
+    /// How long to run.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Record execution history (off by default: the engine's own cost).
+    #[arg(long)]
+    history: bool,
+}
+
+pub fn main(args: &Args) -> Result<ExitCode, String> {
+    let definition = input::read_json(&args.definition, "definition")?;
+    let execution_input = input::execution_input(args.input.as_deref(), None)?;
+    let name = input::machine_name(args.state_machine_name.as_deref(), &args.definition);
+    let machine = execute::check(&definition, false).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        format!("the definition is invalid:\n{}", lines.join("\n"))
+    })?;
+    let mock = Arc::new(match (&args.mock_config, &args.test_case) {
+        (Some(file), Some(case)) => {
+            MockInvoker::from_config(&input::read_json(file, "mock config")?, &name, case)
+                .map_err(|e| e.to_string())?
+        }
+        _ => MockInvoker::none(),
+    });
+    let options = Options {
+        record_history: args.history,
+        max_transitions_per_step: u32::MAX,
+        ..Options::default()
+    };
+    let driver = LocalDriver::new(Arc::new(machine), mock.clone(), Clock::virtual_at(0))
+        .with_options(options);
+    let budget = Duration::from_secs_f64(args.seconds.max(0.01));
+    let started = Instant::now();
+    let mut executions: u64 = 0;
+    let mut transitions: u64 = 0;
+    let mut last_status = "";
+    while started.elapsed() < budget {
+        // Check the clock every few runs only: Instant::now costs as much as a tiny workflow.
+        for _ in 0..16 {
+            mock.reset();
+            let info = ExecutionInfo::local(
+                &name,
+                "bench",
+                execution_input.clone(),
+                driver.clock().now(),
+            );
+            let run = driver.run_sync(info, executions).ok_or(
+                "a task in this workflow does not answer at once; bench needs mocked tasks",
+            )?;
+            executions += 1;
+            transitions += run.snapshot.transitions;
+            last_status = run.snapshot.status.name();
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let (e, t) = (executions as f64, transitions as f64);
+    let report = json!({
+        "executions": executions,
+        "seconds": seconds,
+        "executions_per_sec": e / seconds,
+        "transitions_per_sec": t / seconds,
+        "transitions_per_execution": t / e,
+        "status": last_status,
+        "history": args.history,
+    });
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
+}

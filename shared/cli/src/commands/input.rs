@@ -1,0 +1,55 @@
+//! Reading the files and JSON a command is given, with errors that name them.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+
+pub fn read_text(path: &Path) -> Result<String, String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+pub fn read_json(path: &Path, what: &str) -> Result<Value, String> {
+    let text = read_text(path)?;
+    parse_json(&text, &format!("{what} {}", path.display()))
+}
+
+pub fn parse_json(text: &str, what: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| {
+        format!(
+            "{what} is not valid JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+/// The input from `--input FILE|-` or `--input-json TEXT`; `{}` when neither is given.
+pub fn execution_input(file: Option<&Path>, json: Option<&str>) -> Result<Value, String> {
+    match (file, json) {
+        (Some(_), Some(_)) => Err("give --input or --input-json, not both".into()),
+        (Some(f), None) => read_json(f, "input"),
+        (None, Some(j)) => parse_json(j, "--input-json"),
+        (None, None) => Ok(Value::Object(serde_json::Map::new())),
+    }
+}
+
+/// The state machine name: given, or the definition file's stem.
+pub fn machine_name(given: Option<&str>, definition: &Path) -> String {
+    given.map_or_else(
+        || {
+            definition.file_stem().and_then(|s| s.to_str()).map_or_else(
+                || "StateMachine".to_owned(),
+                |s| s.trim_end_matches(".asl").to_owned(),
+            )
+        },
+        str::to_owned,
+    )
+}

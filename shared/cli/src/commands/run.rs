@@ -1,0 +1,73 @@
+//! `quickstep run`: one execution, one JSON object on stdout.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use quickstep::execution::Options;
+use quickstep_runtime::ids::{IdGenerator, RandomIds};
+
+use super::input;
+use crate::execute::{self, Setup};
+use crate::ClockKind;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The ASL definition (JSON).
+    definition: PathBuf,
+    /// The execution input: a JSON file, or - for standard input.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// The execution input as JSON text.
+    #[arg(long)]
+    input_json: Option<String>,
+    /// A mock file in AWS Step Functions Local's MockConfigFile format.
+    #[arg(long, requires = "test_case")]
+    mock_config: Option<PathBuf>,
+    /// The test case to use from the mock file.
+    #[arg(long, requires = "mock_config")]
+    test_case: Option<String>,
+    /// The state machine's name (default: the definition file's name); also the mock file's key.
+    #[arg(long)]
+    state_machine_name: Option<String>,
+    /// The execution's name (default: a random UUID).
+    #[arg(long)]
+    execution_name: Option<String>,
+    /// Real time, or virtual time that jumps over waits and retry back-off.
+    #[arg(long, value_enum, default_value_t = ClockKind::Real)]
+    clock: ClockKind,
+    /// Validate as an Express state machine (no .sync or .waitForTaskToken).
+    #[arg(long)]
+    express: bool,
+}
+
+pub fn main(args: Args) -> Result<ExitCode, String> {
+    let definition = input::read_json(&args.definition, "definition")?;
+    let execution_input =
+        input::execution_input(args.input.as_deref(), args.input_json.as_deref())?;
+    let mocks = match (&args.mock_config, &args.test_case) {
+        (Some(file), Some(case)) => Some((input::read_json(file, "mock config")?, case.clone())),
+        _ => None,
+    };
+    let ids = RandomIds;
+    let setup = Setup {
+        state_machine_name: input::machine_name(
+            args.state_machine_name.as_deref(),
+            &args.definition,
+        ),
+        execution_name: args.execution_name.unwrap_or_else(|| ids.execution_name()),
+        mocks,
+        virtual_clock: args.clock == ClockKind::Virtual,
+        express: args.express,
+        options: Options::default(),
+        seed: ids.seed(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let report = runtime
+        .block_on(execute::run(&definition, execution_input, &setup))
+        .map_err(|e| e.to_string())?;
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
+}

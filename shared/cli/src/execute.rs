@@ -1,0 +1,114 @@
+//! One execution from a definition document, input and mock file: the code path shared by
+//! `quickstep run`, `quickstep bench` and the conformance runner.
+
+use std::sync::Arc;
+
+use quickstep::definition::StateMachine;
+use quickstep::execution::{ExecutionInfo, Options, Snapshot, Status};
+use quickstep::problem::Problem;
+use quickstep::validate;
+use quickstep_runtime::clock::Clock;
+use quickstep_runtime::driver::LocalDriver;
+use quickstep_runtime::mock::{MockError, MockInvoker};
+use serde_json::{json, Map, Value};
+
+/// Everything `run` needs besides the definition and input.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub state_machine_name: String,
+    pub execution_name: String,
+    /// The mock file and the test case to use from it.
+    pub mocks: Option<(Value, String)>,
+    pub virtual_clock: bool,
+    pub express: bool,
+    pub options: Options,
+    pub seed: u64,
+}
+
+/// Validates a definition; on failure, the report `run` prints.
+pub fn check(definition: &Value, express: bool) -> Result<StateMachine, Vec<Problem>> {
+    validate::check_with(definition, validate::Options { express })
+}
+
+/// Builds the driver for a checked machine.
+pub fn driver(machine: StateMachine, setup: &Setup) -> Result<LocalDriver, MockError> {
+    let invoker = match &setup.mocks {
+        Some((config, test_case)) => {
+            MockInvoker::from_config(config, &setup.state_machine_name, test_case)?
+        }
+        None => MockInvoker::none(),
+    };
+    let clock = if setup.virtual_clock {
+        Clock::virtual_now()
+    } else {
+        Clock::Real
+    };
+    Ok(LocalDriver::new(Arc::new(machine), Arc::new(invoker), clock).with_options(setup.options))
+}
+
+/// Runs a definition to its end and gives the report `quickstep run` prints.
+pub async fn run(definition: &Value, input: Value, setup: &Setup) -> Result<Value, MockError> {
+    let machine = match check(definition, setup.express) {
+        Ok(m) => m,
+        Err(problems) => return Ok(invalid_report(&problems)),
+    };
+    let driver = driver(machine, setup)?;
+    let info = ExecutionInfo::local(
+        &setup.state_machine_name,
+        &setup.execution_name,
+        input,
+        quickstep_runtime::clock::wall_clock(),
+    );
+    let run = driver.run_execution(info, setup.seed).await;
+    Ok(report(&run.snapshot))
+}
+
+/// `{"status": "INVALID_DEFINITION", "error": <first code>, "cause": ..., "problems": [...]}`.
+pub fn invalid_report(problems: &[Problem]) -> Value {
+    let first = problems
+        .first()
+        .map_or("SCHEMA_VALIDATION_FAILED", |p| p.code);
+    let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    json!({
+        "status": "INVALID_DEFINITION",
+        "error": first,
+        "cause": format!("Invalid State Machine Definition: {}", listed.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ")),
+        "problems": problems,
+    })
+}
+
+/// `{"status", "output" | "error"/"cause", "events": [{"type", "name"?}]}`.
+pub fn report(snapshot: &Snapshot) -> Value {
+    let mut out = Map::new();
+    out.insert("status".into(), snapshot.status.name().into());
+    match &snapshot.status {
+        Status::Succeeded { output } => {
+            out.insert("output".into(), output.clone());
+        }
+        Status::Failed { failure } | Status::TimedOut { failure } | Status::Aborted { failure } => {
+            if let Some(e) = &failure.error {
+                out.insert("error".into(), e.clone().into());
+            }
+            if let Some(c) = &failure.cause {
+                out.insert("cause".into(), c.clone().into());
+            }
+        }
+        Status::Running => {
+            out.insert("error".into(), "Quickstep.Stalled".into());
+            out.insert(
+                "cause".into(),
+                "The execution is waiting for something that can never happen locally (a task that never answered).".into(),
+            );
+        }
+    }
+    let events: Vec<Value> = snapshot
+        .history
+        .iter()
+        .map(|e| match &e.name {
+            Some(name) => json!({"type": e.kind, "name": name}),
+            None => json!({"type": e.kind}),
+        })
+        .collect();
+    out.insert("events".into(), Value::Array(events));
+    Value::Object(out)
+}

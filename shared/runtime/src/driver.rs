@@ -1,0 +1,212 @@
+//! The local driver: runs an execution to its end in-process, carrying out the engine's effects.
+//!
+//! Tasks that answer at once (mocks) are fed straight back; others run concurrently on tokio.
+//! With the real clock, timers really wait; with the virtual clock, when no task is running the
+//! clock jumps to the next timer.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
+
+use quickstep::definition::StateMachine;
+use quickstep::execution::{self, Effect, Event, ExecutionInfo, Millis, Options, Snapshot};
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::clock::Clock;
+use crate::invoker::{Invocation, TaskInvoker, TaskOutcome};
+
+/// A finished local run.
+#[derive(Debug)]
+pub struct Run {
+    pub snapshot: Snapshot,
+    /// How many `step` calls it took.
+    pub steps: u64,
+}
+
+pub struct LocalDriver {
+    machine: Arc<StateMachine>,
+    invoker: Arc<dyn TaskInvoker>,
+    clock: Clock,
+    options: Options,
+    max_steps: u64,
+}
+
+impl LocalDriver {
+    pub fn new(machine: Arc<StateMachine>, invoker: Arc<dyn TaskInvoker>, clock: Clock) -> Self {
+        Self {
+            machine,
+            invoker,
+            clock,
+            options: Options::default(),
+            max_steps: u64::MAX,
+        }
+    }
+
+    #[must_use]
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Stops (ABORTED, `Quickstep.StepLimitExceeded`) an execution that needs more than `max`
+    /// steps: a guard for test runners against workflows that loop forever.
+    #[must_use]
+    pub fn with_max_steps(mut self, max: u64) -> Self {
+        self.max_steps = max;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn machine(&self) -> &StateMachine {
+        &self.machine
+    }
+
+    /// Runs one execution named `name` of the state machine `state_machine_name`.
+    pub async fn run(&self, state_machine_name: &str, name: &str, input: Value, seed: u64) -> Run {
+        let info = ExecutionInfo::local(state_machine_name, name, input, self.clock.now());
+        self.run_execution(info, seed).await
+    }
+
+    /// Runs an execution to its end.
+    pub async fn run_execution(&self, info: ExecutionInfo, seed: u64) -> Run {
+        let now = self.clock.now();
+        let (mut snapshot, effects) =
+            execution::start(&self.machine, info, self.options, seed, now);
+        let mut loop_state = Loop::default();
+        loop_state.take(effects, self.invoker.as_ref());
+        let mut steps = 1;
+        while !snapshot.status.is_terminal() {
+            let Some(event) = self.next_event(&mut loop_state).await else {
+                break;
+            };
+            let event = self.guard(steps, event);
+            let effects =
+                execution::step_in_place(&self.machine, &mut snapshot, event, self.clock.now());
+            steps += 1;
+            loop_state.take(effects, self.invoker.as_ref());
+        }
+        loop_state.in_flight.abort_all();
+        Run { snapshot, steps }
+    }
+
+    /// Runs an execution without an async runtime: every task must answer at once (mocks), and
+    /// the clock must be virtual. The benchmark's path; `None` if a task would block.
+    pub fn run_sync(&self, info: ExecutionInfo, seed: u64) -> Option<Run> {
+        if !self.clock.is_virtual() {
+            return None;
+        }
+        let now = self.clock.now();
+        let (mut snapshot, effects) =
+            execution::start(&self.machine, info, self.options, seed, now);
+        let mut loop_state = Loop::default();
+        loop_state.take(effects, self.invoker.as_ref());
+        let mut steps = 1;
+        while !snapshot.status.is_terminal() {
+            if !loop_state.in_flight.is_empty() {
+                return None;
+            }
+            let event = loop_state.ready.pop_front().or_else(|| {
+                let Reverse((at, timer)) = loop_state.timers.pop()?;
+                self.clock.advance_to(at);
+                Some(Event::TimerFired { timer })
+            })?;
+            let event = self.guard(steps, event);
+            let effects =
+                execution::step_in_place(&self.machine, &mut snapshot, event, self.clock.now());
+            steps += 1;
+            loop_state.take(effects, self.invoker.as_ref());
+        }
+        Some(Run { snapshot, steps })
+    }
+
+    fn guard(&self, steps: u64, event: Event) -> Event {
+        if steps < self.max_steps {
+            return event;
+        }
+        Event::Stop {
+            failure: quickstep::failure::Failure::new(
+                "Quickstep.StepLimitExceeded",
+                format!("The execution was stopped after {steps} steps"),
+            ),
+        }
+    }
+
+    async fn next_event(&self, state: &mut Loop) -> Option<Event> {
+        if let Some(event) = state.ready.pop_front() {
+            return Some(event);
+        }
+        let next_timer = state.timers.peek().map(|Reverse((at, _))| *at);
+        if self.clock.is_virtual() {
+            if let Some(joined) = state.in_flight.join_next().await {
+                return Some(joined_event(joined));
+            }
+            let Reverse((at, timer)) = state.timers.pop()?;
+            self.clock.advance_to(at);
+            return Some(Event::TimerFired { timer });
+        }
+        match next_timer {
+            None => state.in_flight.join_next().await.map(joined_event),
+            Some(at) => {
+                let wait = u64::try_from(at - self.clock.now()).unwrap_or(0);
+                tokio::select! {
+                    joined = state.in_flight.join_next(), if !state.in_flight.is_empty() => {
+                        joined.map(joined_event)
+                    }
+                    () = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {
+                        let Reverse((_, timer)) = state.timers.pop()?;
+                        Some(Event::TimerFired { timer })
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The driver's side of one execution: events ready to feed, timers, running tasks.
+#[derive(Default)]
+struct Loop {
+    ready: VecDeque<Event>,
+    timers: BinaryHeap<Reverse<(Millis, u64)>>,
+    in_flight: JoinSet<(u64, TaskOutcome)>,
+}
+
+impl Loop {
+    fn take(&mut self, effects: Vec<Effect>, invoker: &dyn TaskInvoker) {
+        for effect in effects {
+            match effect {
+                Effect::Invoke(request) => match invoker.invoke(&request) {
+                    Invocation::Ready(outcome) => {
+                        self.ready.push_back(outcome_event(request.task, outcome))
+                    }
+                    Invocation::Pending(future) => {
+                        let task = request.task;
+                        self.in_flight.spawn(async move { (task, future.await) });
+                    }
+                },
+                Effect::StartTimer { timer, at } => self.timers.push(Reverse((at, timer))),
+                Effect::Yield => self.ready.push_back(Event::Resume),
+                Effect::Finished(_) => {}
+            }
+        }
+    }
+}
+
+fn outcome_event(task: u64, outcome: TaskOutcome) -> Event {
+    match outcome {
+        Ok(output) => Event::TaskSucceeded { task, output },
+        Err(failure) => Event::TaskFailed { task, failure },
+    }
+}
+
+fn joined_event(joined: Result<(u64, TaskOutcome), tokio::task::JoinError>) -> Event {
+    match joined {
+        Ok((task, outcome)) => outcome_event(task, outcome),
+        // A task future that panicked: the engine sees a runtime failure of an unknown task,
+        // which it ignores; the execution's own timeouts still apply.
+        Err(_) => Event::Resume,
+    }
+}

@@ -1,0 +1,23 @@
+//! The task invoker port: runs a Task state's resource with its effective parameters.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use quickstep::execution::TaskRequest;
+use quickstep::failure::Failure;
+use serde_json::Value;
+
+/// A task's outcome: its raw result, or the failure the workflow sees.
+pub type TaskOutcome = Result<Value, Failure>;
+
+/// How an invoker answers: at once (mocks), or later (real calls).
+pub enum Invocation {
+    Ready(TaskOutcome),
+    Pending(Pin<Box<dyn Future<Output = TaskOutcome> + Send + 'static>>),
+}
+
+/// Runs tasks. Implementations map their own errors to [`Failure`]s with AWS's error names;
+/// nothing else crosses this port.
+pub trait TaskInvoker: Send + Sync {
+    fn invoke(&self, request: &TaskRequest) -> Invocation;
+}
