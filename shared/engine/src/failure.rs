@@ -60,15 +60,17 @@ impl Failure {
         self.error.as_deref().unwrap_or("")
     }
 
-    /// The error output a `Catch` passes on: `{"Error": ..., "Cause": ...}`.
+    /// The error output a `Catch` passes on: `{"Error": ..., "Cause": ...}`. Both keys are always
+    /// there; a missing (or empty) error or cause is `null`, as AWS records a callback task failed
+    /// without an error name.
     pub fn to_error_output(&self) -> serde_json::Value {
+        let text = |v: &Option<String>| match v.as_deref() {
+            None | Some("") => serde_json::Value::Null,
+            Some(s) => s.into(),
+        };
         let mut map = serde_json::Map::new();
-        if let Some(e) = &self.error {
-            map.insert("Error".into(), e.clone().into());
-        }
-        if let Some(c) = &self.cause {
-            map.insert("Cause".into(), c.clone().into());
-        }
+        map.insert("Error".into(), text(&self.error));
+        map.insert("Cause".into(), text(&self.cause));
         serde_json::Value::Object(map)
     }
 }

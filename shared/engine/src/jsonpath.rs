@@ -338,7 +338,8 @@ fn quoted_name(inner: &str) -> Option<String> {
     let mut out = String::with_capacity(body.len());
     let mut chars = body.chars();
     while let Some(c) = chars.next() {
-        if c == '\\' {
+        // Jayway: a backslash escapes the quote character (and itself); otherwise it is literal.
+        if c == '\\' && matches!(chars.clone().next(), Some(n) if n == quote || n == '\\') {
             out.push(chars.next()?);
         } else if c == quote {
             // An unescaped quote inside: this is not a single quoted name (e.g. `['a','b']`).

@@ -270,6 +270,7 @@ mod tests {
             heartbeat_seconds: None,
             credentials: None,
             retry_count: 0,
+            task_token: None,
         }
     }
 

@@ -18,6 +18,8 @@ pub(crate) struct StateContext<'a> {
     pub retry_count: Option<u32>,
     /// `$$.Map.Item`, while a Map state selects an item.
     pub map_item: Option<(usize, &'a Value)>,
+    /// `$$.Task.Token`, while a `.waitForTaskToken` task's parameters are evaluated.
+    pub task_token: Option<&'a str>,
 }
 
 /// A scope over a state's input and the context object, built lazily: most paths never touch `$$`.
@@ -71,6 +73,11 @@ impl<'a> EvalScope<'a> {
         ctx.insert("Execution".into(), Value::Object(execution));
         ctx.insert("StateMachine".into(), Value::Object(machine));
         ctx.insert("State".into(), Value::Object(state));
+        if let Some(token) = self.state.task_token {
+            let mut task = Map::new();
+            task.insert("Token".into(), token.into());
+            ctx.insert("Task".into(), Value::Object(task));
+        }
         if let Some((index, value)) = self.state.map_item {
             let mut item = Map::new();
             item.insert("Index".into(), index.into());

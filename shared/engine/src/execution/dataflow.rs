@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::context::{EvalScope, StateContext};
 use super::snapshot::Thread;
 use super::stepper::Stepper;
-use crate::definition::{PathField, Payload, PayloadError, StateKind};
+use crate::definition::{PathField, Payload, PayloadError, StateKind, StateMachine};
 use crate::failure::{names, Failure};
 use crate::jsonpath::{Path, Segment};
 
@@ -26,13 +26,7 @@ impl Stepper<'_> {
 
     /// Evaluates a path against `input` (and the context), or `None` if it selects nothing.
     pub fn select(&mut self, thread: &Thread, path: &Path, input: &Value) -> Option<Value> {
-        let state = self.machine.branch(thread.branch).state(thread.state);
-        let ctx = StateContext {
-            name: &state.name,
-            entered_time: thread.entered_time,
-            retry_count: Some(thread.retry_count),
-            map_item: None,
-        };
+        let ctx = state_context(self.machine, self.task_token.as_deref(), thread, None);
         let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng);
         scope.resolve(path)
     }
@@ -80,18 +74,7 @@ impl Stepper<'_> {
         input: &Value,
         map_item: Option<(usize, &Value)>,
     ) -> Result<Value, Failure> {
-        let state = self.machine.branch(thread.branch).state(thread.state);
-        let retry_count = matches!(
-            state.kind,
-            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
-        )
-        .then_some(thread.retry_count);
-        let ctx = StateContext {
-            name: &state.name,
-            entered_time: thread.entered_time,
-            retry_count,
-            map_item,
-        };
+        let ctx = state_context(self.machine, self.task_token.as_deref(), thread, map_item);
         let result = {
             let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng);
             payload.evaluate(&mut scope)
@@ -141,6 +124,28 @@ impl Stepper<'_> {
                 (failure, input)
             }),
         }
+    }
+}
+
+/// What the context object says about `thread`'s current state.
+pub fn state_context<'t>(
+    machine: &'t StateMachine,
+    task_token: Option<&'t str>,
+    thread: &'t Thread,
+    map_item: Option<(usize, &'t Value)>,
+) -> StateContext<'t> {
+    let state = machine.branch(thread.branch).state(thread.state);
+    let retry_count = matches!(
+        state.kind,
+        StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+    )
+    .then_some(thread.retry_count);
+    StateContext {
+        name: &state.name,
+        entered_time: thread.entered_time,
+        retry_count,
+        map_item,
+        task_token,
     }
 }
 

@@ -67,6 +67,8 @@ pub struct TaskRequest {
     pub heartbeat_seconds: Option<u64>,
     pub credentials: Option<Value>,
     pub retry_count: u32,
+    /// For `.waitForTaskToken` tasks: the token the outside world answers with.
+    pub task_token: Option<String>,
 }
 
 /// Something the driver must do.

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::context::{EvalScope, StateContext};
+use super::context::EvalScope;
 use super::snapshot::{Phase, Thread, ThreadId, Waiter};
 use super::stepper::{Flow, Stepper};
 use crate::choice::Choice;
@@ -40,13 +40,12 @@ impl Stepper<'_> {
             Err(f) => return self.failed(thread, f),
         };
         let next = {
-            let state = self.state_of(thread);
-            let ctx = StateContext {
-                name: &state.name,
-                entered_time: thread.entered_time,
-                retry_count: None,
-                map_item: None,
-            };
+            let ctx = super::dataflow::state_context(
+                self.machine,
+                self.task_token.as_deref(),
+                thread,
+                None,
+            );
             let scope = EvalScope::new(&effective, &self.snap.execution, ctx, &mut self.snap.rng);
             let mut found = Ok(None);
             for (choice, next) in choices {
@@ -216,13 +215,7 @@ impl Stepper<'_> {
                 )
             })?,
             Some(StringOrPath::Intrinsic(call)) => {
-                let state = self.state_of(thread);
-                let ctx = StateContext {
-                    name: &state.name,
-                    entered_time: thread.entered_time,
-                    retry_count: None,
-                    map_item: None,
-                };
+                let ctx = super::dataflow::state_context(self.machine, self.task_token.as_deref(), thread, None);
                 let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng);
                 call.evaluate(&mut scope, name)?
             }

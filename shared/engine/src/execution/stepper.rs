@@ -25,6 +25,8 @@ pub(super) struct Stepper<'a> {
     pub effects: Vec<Effect>,
     transitions: u32,
     yielded: bool,
+    /// The token of the `.waitForTaskToken` task being scheduled (`$$.Task.Token`).
+    pub task_token: Option<String>,
 }
 
 impl<'a> Stepper<'a> {
@@ -36,6 +38,7 @@ impl<'a> Stepper<'a> {
             effects: Vec::new(),
             transitions: 0,
             yielded: false,
+            task_token: None,
         }
     }
 
@@ -408,7 +411,7 @@ impl<'a> Stepper<'a> {
         };
         match waiter {
             Waiter::ExecutionTimeout => {
-                let failure = Failure::new(names::TIMEOUT, "The execution timed out.");
+                let failure = Failure::bare(names::TIMEOUT);
                 self.record(
                     "ExecutionTimedOut",
                     None,

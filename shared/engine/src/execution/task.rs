@@ -43,10 +43,16 @@ impl Stepper<'_> {
 
     fn schedule(&mut self, tid: ThreadId, thread: &mut Thread, task: &Task) -> Result<(), Failure> {
         let effective = self.input_path(thread)?;
+        let callback = [".waitForTaskToken", ".sync", ".sync:2"]
+            .iter()
+            .any(|suffix| task.resource.ends_with(suffix));
+        self.task_token = callback.then(|| self.new_task_token());
         let input = match &task.parameters {
-            Some(p) => self.payload(thread, p, &effective, None)?,
-            None => effective.clone(),
+            Some(p) => self.payload(thread, p, &effective, None),
+            None => Ok(effective.clone()),
         };
+        let task_token = self.task_token.take();
+        let input = input?;
         let timeout_seconds = self.seconds(thread, task.timeout_seconds.as_ref(), &effective)?;
         let heartbeat_seconds =
             self.seconds(thread, task.heartbeat_seconds.as_ref(), &effective)?;
@@ -98,6 +104,7 @@ impl Stepper<'_> {
             heartbeat_seconds,
             credentials,
             retry_count: thread.retry_count,
+            task_token,
         }));
         thread.phase = Phase::AwaitTask {
             task: id,
@@ -105,6 +112,13 @@ impl Stepper<'_> {
             heartbeat,
         };
         Ok(())
+    }
+
+    /// A task token: opaque, unique within the execution, drawn from the execution's generator.
+    fn new_task_token(&mut self) -> String {
+        let a = super::context::next_random(&mut self.snap.rng);
+        let b = super::context::next_random(&mut self.snap.rng);
+        format!("{}-{:016x}{:016x}", self.snap.execution.name, a, b)
     }
 
     /// `TimeoutSeconds`/`TimeoutSecondsPath` and the heartbeat equivalents.
