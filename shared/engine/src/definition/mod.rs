@@ -60,7 +60,7 @@ impl StateMachine {
     }
 
     /// Parses text, then validates it.
-    pub fn from_str(text: &str) -> Result<Self, Vec<crate::problem::Problem>> {
+    pub fn from_text(text: &str) -> Result<Self, Vec<crate::problem::Problem>> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             vec![crate::problem::Problem::new(
                 crate::problem::INVALID_JSON_DESCRIPTION,

@@ -1,0 +1,262 @@
+//! Golden tests of the built `quickstep` binary.
+// A test fails by panicking: unwrap and expect are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn quickstep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quickstep"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the quickstep binary runs")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("stdout is one JSON object ({e}): {text}"))
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("quickstep-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+const EXAMPLE: [&str; 8] = [
+    "run",
+    "examples/order/order.asl.json",
+    "--input",
+    "examples/order/input.json",
+    "--mock-config",
+    "examples/order/mocks.json",
+    "--test-case",
+    "HappyPath",
+];
+
+#[test]
+fn the_example_runs_and_prints_its_result() {
+    let mut args = EXAMPLE.to_vec();
+    args.extend(["--clock", "virtual"]);
+    let out = quickstep(&args);
+    assert_eq!(out.status.code(), Some(0));
+    let report = stdout_json(&out);
+    assert_eq!(report["status"], "SUCCEEDED");
+    assert_eq!(
+        report["output"],
+        json!({"orderId": "A-1001", "status": "ACCEPTED", "charged": 45, "lines": 2})
+    );
+    let events = report["events"].as_array().unwrap();
+    assert_eq!(
+        events.first().unwrap(),
+        &json!({"type": "ExecutionStarted"})
+    );
+    assert_eq!(
+        events.last().unwrap(),
+        &json!({"type": "ExecutionSucceeded"})
+    );
+    assert!(events.contains(&json!({"type": "WaitStateEntered", "name": "AwaitPickup"})));
+    // The first charge attempt fails and is retried.
+    let failed = events
+        .iter()
+        .filter(|e| e["type"] == "LambdaFunctionFailed")
+        .count();
+    assert_eq!(failed, 1);
+}
+
+#[test]
+fn a_caught_error_routes_to_the_fail_state() {
+    let mut args = EXAMPLE.to_vec();
+    args[7] = "Declined";
+    args.extend(["--clock", "virtual"]);
+    let report = stdout_json(&quickstep(&args));
+    assert_eq!(report["status"], "FAILED");
+    assert_eq!(report["error"], "Order.Rejected");
+}
+
+#[test]
+fn an_invalid_definition_reports_every_problem_and_still_exits_zero() {
+    let def = temp_file(
+        "invalid.json",
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Wait", "End": true}}}"#,
+    );
+    let out = quickstep(&["run", def.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = stdout_json(&out);
+    assert_eq!(report["status"], "INVALID_DEFINITION");
+    let problems = report["problems"].as_array().unwrap();
+    let locations: Vec<&str> = problems
+        .iter()
+        .map(|p| p["location"].as_str().unwrap())
+        .collect();
+    assert!(locations.contains(&"/States/A/Next"), "{locations:?}");
+    assert!(locations.contains(&"/States/C"), "{locations:?}");
+}
+
+#[test]
+fn validate_prints_one_problem_a_line_and_exits_one() {
+    let def = temp_file(
+        "invalid2.json",
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Bogus": 1, "Next": "Nowhere"}}}"#,
+    );
+    let out = quickstep(&["validate", def.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.iter().any(|l| l.contains("at /States/A/Bogus")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("MISSING_TRANSITION_TARGET") && l.ends_with("at /States/A/Next")),
+        "{text}"
+    );
+    let ok = quickstep(&["validate", "examples/order/order.asl.json"]);
+    assert_eq!(ok.status.code(), Some(0));
+}
+
+#[test]
+fn usage_errors_exit_two_with_a_message() {
+    let missing = quickstep(&["run", "no/such/file.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/file.json"));
+    let bad_input = quickstep(&[
+        "run",
+        "examples/order/order.asl.json",
+        "--input-json",
+        "{nope",
+    ]);
+    assert_eq!(bad_input.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_input.stderr).contains("--input-json is not valid JSON"));
+    let unknown_flag = quickstep(&["run", "--nope"]);
+    assert_eq!(unknown_flag.status.code(), Some(2));
+}
+
+#[test]
+fn a_bad_mock_file_names_the_place() {
+    let mocks = temp_file(
+        "mocks.json",
+        r#"{"StateMachines": {"order": {"TestCases": {"T": {"Charge": "Missing"}}}}, "MockedResponses": {}}"#,
+    );
+    let out = quickstep(&[
+        "run",
+        "examples/order/order.asl.json",
+        "--mock-config",
+        mocks.to_str().unwrap(),
+        "--test-case",
+        "T",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/StateMachines/order/TestCases/T/Charge"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unmocked_task_fails_saying_how_to_mock_it() {
+    let out = quickstep(&[
+        "run",
+        "examples/order/order.asl.json",
+        "--input",
+        "examples/order/input.json",
+    ]);
+    let report = stdout_json(&out);
+    assert_eq!(report["status"], "FAILED");
+    assert_eq!(report["error"], "States.Runtime");
+    assert!(report["cause"].as_str().unwrap().contains("--mock-config"));
+}
+
+#[test]
+fn the_virtual_clock_skips_an_hour_long_wait_and_moves_context_times() {
+    let def = temp_file(
+        "wait.json",
+        r#"{"StartAt": "Before", "States": {
+            "Before": {"Type": "Pass", "Parameters": {"t.$": "$$.State.EnteredTime"}, "ResultPath": "$.before", "Next": "Wait"},
+            "Wait": {"Type": "Wait", "Seconds": 3600, "Next": "After"},
+            "After": {"Type": "Pass", "Parameters": {"before.$": "$.before.t", "after.$": "$$.State.EnteredTime"}, "End": true}}}"#,
+    );
+    let report = stdout_json(&quickstep(&[
+        "run",
+        def.to_str().unwrap(),
+        "--clock",
+        "virtual",
+    ]));
+    assert_eq!(report["status"], "SUCCEEDED");
+    let parse = |v: &Value| chrono_like_seconds(v.as_str().unwrap());
+    let before = parse(&report["output"]["before"]);
+    let after = parse(&report["output"]["after"]);
+    assert_eq!(after - before, 3600, "{report}");
+}
+
+/// Seconds since midnight plus days, enough to difference two RFC 3339 times an hour apart.
+fn chrono_like_seconds(t: &str) -> i64 {
+    let day: i64 = t[8..10].parse().unwrap();
+    let h: i64 = t[11..13].parse().unwrap();
+    let m: i64 = t[14..16].parse().unwrap();
+    let s: i64 = t[17..19].parse().unwrap();
+    ((day * 24 + h) * 60 + m) * 60 + s
+}
+
+#[test]
+fn input_from_standard_input() {
+    use std::io::Write;
+    let def = temp_file(
+        "echo.json",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quickstep"))
+        .args(["run", def.to_str().unwrap(), "--input", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"hello": [1, 2]}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(stdout_json(&out)["output"], json!({"hello": [1, 2]}));
+}
+
+#[test]
+fn bench_prints_throughput() {
+    let out = quickstep(&[
+        "bench",
+        "examples/order/order.asl.json",
+        "--input",
+        "examples/order/input.json",
+        "--mock-config",
+        "examples/order/mocks.json",
+        "--test-case",
+        "HappyPath",
+        "--seconds",
+        "0.05",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = stdout_json(&out);
+    assert!(report["executions"].as_u64().unwrap() > 0);
+    assert_eq!(report["status"], "SUCCEEDED");
+    // Validate, CheckStock, Reserve twice, Charge, AwaitPickup, Accepted.
+    assert_eq!(report["transitions_per_execution"], 7.0);
+}
