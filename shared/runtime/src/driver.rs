@@ -189,7 +189,7 @@ impl Loop {
                 },
                 Effect::StartTimer { timer, at } => self.timers.push(Reverse((at, timer))),
                 Effect::Yield => self.ready.push_back(Event::Resume),
-                Effect::Finished(_) => {}
+                Effect::Finished => {}
             }
         }
     }

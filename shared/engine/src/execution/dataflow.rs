@@ -1,6 +1,8 @@
 //! Input and output processing: InputPath, Parameters, ResultSelector, ResultPath, OutputPath,
 //! with the errors AWS raises when a path does not match.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::context::{EvalScope, StateContext};
@@ -49,12 +51,31 @@ impl Stepper<'_> {
         }
     }
 
-    pub fn input_path(&mut self, thread: &Thread) -> Result<Value, Failure> {
+    /// The effective input: `InputPath` applied to the raw input, borrowed when it is all of it.
+    pub fn input_path<'t>(&mut self, thread: &'t Thread) -> Result<Cow<'t, Value>, Failure> {
         let state = self.state_of(thread);
         match &state.input_path {
-            PathField::Whole => Ok(thread.input.clone()),
-            field => self.apply_path(thread, field, thread.input.clone()),
+            PathField::Whole => Ok(Cow::Borrowed(&thread.input)),
+            PathField::Discard => Ok(Cow::Owned(Value::Object(serde_json::Map::new()))),
+            PathField::Path(path) => match self.select(thread, path, &thread.input) {
+                Some(v) => Ok(Cow::Owned(v)),
+                None => Err(self.runtime_failure(thread, &no_results(path))),
+            },
         }
+    }
+
+    /// The effective input as an owned value, taking the raw input rather than copying it when
+    /// nothing else will need it (no `InputPath`, and `ResultPath` replaces the input).
+    pub fn take_input(
+        &mut self,
+        thread: &mut Thread,
+        result_path_whole: bool,
+    ) -> Result<Value, Failure> {
+        let whole = matches!(self.state_of(thread).input_path, PathField::Whole);
+        if whole && result_path_whole {
+            return Ok(std::mem::take(&mut thread.input));
+        }
+        self.input_path(thread).map(Cow::into_owned)
     }
 
     pub fn output_path(

@@ -25,7 +25,7 @@ impl Stepper<'_> {
             .input_path(thread)
             .and_then(|effective| match &parallel.parameters {
                 Some(p) => self.payload(thread, p, &effective, None),
-                None => Ok(effective),
+                None => Ok(effective.into_owned()),
             }) {
             Ok(v) => v,
             Err(f) => return self.failed(thread, f),
@@ -77,7 +77,7 @@ impl Stepper<'_> {
             PathField::Path(path) => self
                 .select(thread, path, &effective)
                 .ok_or_else(|| self.runtime_failure(thread, &no_results(path)))?,
-            _ => effective.clone(),
+            _ => effective.as_ref().clone(),
         };
         let Value::Array(items) = items else {
             return Err(self.runtime_failure(
@@ -144,7 +144,7 @@ impl Stepper<'_> {
             pending: total,
             queued,
             next_index: 0,
-            max_concurrency: usize::try_from(max_concurrency).unwrap_or(0),
+            max_concurrency: effective_concurrency(max_concurrency),
             failures: 0,
             tolerated,
             total,
@@ -226,7 +226,7 @@ impl Stepper<'_> {
         Ok(value)
     }
 
-    /// Starts queued iterations up to `MaxConcurrency` (0: no limit).
+    /// Starts queued iterations up to the effective concurrency.
     fn launch_iterations(&mut self, parent: ThreadId, processor: usize, fanout: &mut Fanout) {
         let start = self.machine.branch(processor).start_at;
         while let Some(input) = (fanout.max_concurrency == 0
@@ -408,5 +408,16 @@ impl Stepper<'_> {
                 self.cancel_waits_of(&thread);
             }
         }
+    }
+}
+
+/// AWS runs at most 40 iterations of an inline Map at once, whatever `MaxConcurrency` says
+/// (0 means "as many as possible"). Distributed maps run inline here, under the same limit.
+pub const INLINE_MAP_CONCURRENCY: usize = 40;
+
+fn effective_concurrency(max_concurrency: i64) -> usize {
+    match usize::try_from(max_concurrency) {
+        Ok(n) if n > 0 => n.min(INLINE_MAP_CONCURRENCY),
+        _ => INLINE_MAP_CONCURRENCY,
     }
 }

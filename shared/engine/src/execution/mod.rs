@@ -17,7 +17,7 @@
 //! })).unwrap();
 //! let info = ExecutionInfo::local("demo", "run-1", json!({"a": 1}), 0);
 //! let (snapshot, effects) = execution::start(&machine, info, Options::default(), 42, 0);
-//! assert!(matches!(effects.last(), Some(Effect::Finished(_))));
+//! assert!(matches!(effects.last(), Some(Effect::Finished)));
 //! assert_eq!(snapshot.status.name(), "SUCCEEDED");
 //! ```
 
@@ -75,13 +75,13 @@ pub struct TaskRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Effect {
     /// Run a task and report its outcome with [`Event::TaskSucceeded`] or [`Event::TaskFailed`].
-    Invoke(TaskRequest),
+    Invoke(Box<TaskRequest>),
     /// Send [`Event::TimerFired`] at (or after) `at`.
     StartTimer { timer: u64, at: Millis },
     /// The step stopped early to stay bounded; send [`Event::Resume`].
     Yield,
-    /// The execution ended with this status.
-    Finished(Status),
+    /// The execution ended; its status is in the snapshot.
+    Finished,
 }
 
 impl ExecutionInfo {

@@ -1,6 +1,6 @@
 //! The serializable state of one execution: everything needed to continue it in another process.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,30 @@ pub type ThreadId = u64;
 
 /// The snapshot format version; a snapshot of another version is refused, not misread.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// The snapshot format marker: serializes as [`FORMAT_VERSION`] and refuses any other number,
+/// so a snapshot written by an incompatible release is rejected rather than misread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Format;
+
+impl Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u32(FORMAT_VERSION)
+    }
+}
+
+impl<'de> Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let version = u32::deserialize(deserializer)?;
+        if version == FORMAT_VERSION {
+            Ok(Self)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "snapshot format {version} is not supported (this release reads format {FORMAT_VERSION})"
+            )))
+        }
+    }
+}
 
 /// Who and what an execution is: the fields of the context object's `Execution` and
 /// `StateMachine`.
@@ -83,13 +107,14 @@ impl Default for Options {
 /// One execution's complete state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Snapshot {
-    pub format: u32,
+    pub format: Format,
     /// Incremented by every `step`: the store's optimistic-concurrency token.
     pub version: u64,
     pub execution: ExecutionInfo,
     pub options: Options,
     pub status: Status,
-    pub(crate) threads: HashMap<ThreadId, Thread>,
+    /// Live threads. A `BTreeMap` so a snapshot serializes the same way every time.
+    pub(crate) threads: BTreeMap<ThreadId, Thread>,
     pub(crate) ready: VecDeque<ThreadId>,
     /// Outstanding tasks and timers, by id, with the thread they wake.
     pub(crate) waits: BTreeMap<u64, Waiter>,
@@ -107,12 +132,12 @@ pub struct Snapshot {
 impl Snapshot {
     pub(crate) fn new(execution: ExecutionInfo, options: Options, seed: u64) -> Self {
         Self {
-            format: FORMAT_VERSION,
+            format: Format,
             version: 0,
             execution,
             options,
             status: Status::Running,
-            threads: HashMap::new(),
+            threads: BTreeMap::new(),
             ready: VecDeque::new(),
             waits: BTreeMap::new(),
             next_id: 0,

@@ -6,25 +6,33 @@ use super::context::EvalScope;
 use super::snapshot::{Phase, Thread, ThreadId, Waiter};
 use super::stepper::{Flow, Stepper};
 use crate::choice::Choice;
-use crate::definition::{Fail, Pass, StringOrPath, Wait, WaitFor};
+use crate::definition::{Fail, Pass, PathField, StringOrPath, Wait, WaitFor};
 use crate::failure::{names, Failure};
 use crate::jsonpath::Path;
 use crate::timestamp;
 
 impl Stepper<'_> {
     pub(super) fn pass(&mut self, thread: &mut Thread, pass: &Pass) -> Result<(), Failure> {
-        let effective = self.input_path(thread)?;
         let result = match (&pass.result, &pass.parameters) {
-            (Some(result), _) => result.clone(),
-            (None, Some(parameters)) => self.payload(thread, parameters, &effective, None)?,
-            (None, None) => effective,
+            (Some(result), _) => {
+                self.input_path(thread)?;
+                result.clone()
+            }
+            (None, Some(parameters)) => {
+                let effective = self.input_path(thread)?;
+                self.payload(thread, parameters, &effective, None)?
+            }
+            (None, None) => {
+                let whole = matches!(pass.result_path, PathField::Whole);
+                self.take_input(thread, whole)?
+            }
         };
         thread.phase = Phase::Complete(result);
         Ok(())
     }
 
     pub(super) fn succeed(&mut self, thread: &mut Thread) -> Result<(), Failure> {
-        let effective = self.input_path(thread)?;
+        let effective = self.take_input(thread, true)?;
         thread.phase = Phase::Complete(effective);
         Ok(())
     }
@@ -35,18 +43,23 @@ impl Stepper<'_> {
         choices: &[(Choice, usize)],
         default: Option<usize>,
     ) -> Flow {
-        let effective = match self.input_path(thread) {
-            Ok(v) => v,
-            Err(f) => return self.failed(thread, f),
-        };
         let next = {
+            let effective = match self.input_path(thread) {
+                Ok(v) => v,
+                Err(f) => return self.failed(thread, f),
+            };
             let ctx = super::dataflow::state_context(
                 self.machine,
                 self.task_token.as_deref(),
                 thread,
                 None,
             );
-            let scope = EvalScope::new(&effective, &self.snap.execution, ctx, &mut self.snap.rng);
+            let scope = EvalScope::new(
+                effective.as_ref(),
+                &self.snap.execution,
+                ctx,
+                &mut self.snap.rng,
+            );
             let mut found = Ok(None);
             for (choice, next) in choices {
                 match choice.rule.evaluate(&scope) {
@@ -88,6 +101,10 @@ impl Stepper<'_> {
             }
         };
         let state = self.state_of(thread);
+        let effective = match self.take_input(thread, true) {
+            Ok(v) => v,
+            Err(f) => return self.failed(thread, f),
+        };
         let output = match self.output_path(thread, &state.output_path, effective) {
             Ok(v) => v,
             Err(f) => return self.failed(thread, f),
@@ -103,7 +120,7 @@ impl Stepper<'_> {
     }
 
     pub(super) fn wait(&mut self, tid: ThreadId, thread: &mut Thread, wait: &Wait) -> Flow {
-        let effective = match self.input_path(thread) {
+        let effective = match self.take_input(thread, true) {
             Ok(v) => v,
             Err(f) => return self.failed(thread, f),
         };

@@ -50,7 +50,7 @@ impl<'a> Stepper<'a> {
                 "input": input_text(&input), "inputDetails": {"truncated": false}, "roleArn": role}})
         });
         if size_exceeds(&input, self.snap.options.payload_limit_bytes) {
-            self.end_execution(Err(data_limit_failure("the execution input")));
+            self.end_execution(Err(data_limit_failure("input")));
             return self.finish();
         }
         if let Some(seconds) = self.machine.timeout_seconds {
@@ -87,10 +87,11 @@ impl<'a> Stepper<'a> {
     }
 
     fn run(&mut self) {
-        while let Some(tid) = self.snap.ready.pop_front() {
-            if self.snap.status.is_terminal() || self.yielded {
+        // `yielded` is checked before popping: the thread that yielded went back to the front.
+        while !self.yielded && !self.snap.status.is_terminal() {
+            let Some(tid) = self.snap.ready.pop_front() else {
                 break;
-            }
+            };
             let Some(thread) = self.snap.threads.remove(&tid) else {
                 continue;
             };
@@ -254,9 +255,14 @@ impl<'a> Stepper<'a> {
         }
     }
 
-    /// Records the state's exit and follows its transition.
+    /// Records the state's exit and follows its transition. A state's output over the payload
+    /// limit fails the state with `States.DataLimitExceeded`, as AWS limits every state's data.
     pub fn exit(&mut self, tid: ThreadId, thread: &mut Thread, output: Value) -> Flow {
         let state = self.state_of(thread);
+        if size_exceeds(&output, self.snap.options.payload_limit_bytes) {
+            thread.phase = Phase::Failed(data_limit_failure(&state.name));
+            return Flow::Continue;
+        }
         self.record_exit(state, &output);
         match state.transition {
             Transition::Next(next) if !matches!(state.kind, StateKind::Succeed) => {
@@ -372,9 +378,7 @@ impl<'a> Stepper<'a> {
     fn end_execution(&mut self, outcome: Result<Value, Failure>) {
         let limit = self.snap.options.payload_limit_bytes;
         let outcome = match outcome {
-            Ok(output) if size_exceeds(&output, limit) => {
-                Err(data_limit_failure("the execution output"))
-            }
+            Ok(output) if size_exceeds(&output, limit) => Err(data_limit_failure("output")),
             other => other,
         };
         match outcome {
@@ -401,8 +405,8 @@ impl<'a> Stepper<'a> {
         self.snap.ready.clear();
         self.snap.waits.clear();
         self.snap.stop_time = Some(self.now);
-        self.snap.status = status.clone();
-        self.effects.push(Effect::Finished(status));
+        self.snap.status = status;
+        self.effects.push(Effect::Finished);
     }
 
     fn timer_fired(&mut self, timer: u64) {
@@ -446,10 +450,12 @@ fn seconds_to_millis(seconds: u64) -> Millis {
         .saturating_mul(1000)
 }
 
+/// AWS's cause: "The state/task '<X>' returned a result with a size exceeding the maximum
+/// number of bytes service limit." (`X` is the state, or the task's resource).
 pub(super) fn data_limit_failure(what: &str) -> Failure {
     Failure::new(
         names::DATA_LIMIT_EXCEEDED,
-        format!("The state/task returned a result with a size exceeding the maximum number of bytes service limit ({what})."),
+        format!("The state/task '{what}' returned a result with a size exceeding the maximum number of bytes service limit."),
     )
 }
 

@@ -33,7 +33,7 @@ fn resource_type_and_name(resource: &str) -> (String, String) {
     }
 }
 
-impl Stepper<'_> {
+impl<'a> Stepper<'a> {
     pub(super) fn task(&mut self, tid: ThreadId, thread: &mut Thread, task: &Task) -> Flow {
         match self.schedule(tid, thread, task) {
             Ok(()) => Flow::Park,
@@ -49,7 +49,7 @@ impl Stepper<'_> {
         self.task_token = callback.then(|| self.new_task_token());
         let input = match &task.parameters {
             Some(p) => self.payload(thread, p, &effective, None),
-            None => Ok(effective.clone()),
+            None => Ok(effective.clone().into_owned()),
         };
         let task_token = self.task_token.take();
         let input = input?;
@@ -95,7 +95,7 @@ impl Stepper<'_> {
                 json!({"taskStartedEventDetails": {"resourceType": resource_type, "resource": name}})
             });
         }
-        self.effects.push(Effect::Invoke(TaskRequest {
+        self.effects.push(Effect::Invoke(Box::new(TaskRequest {
             task: id,
             state_name: self.state_of(thread).name.clone(),
             resource: task.resource.clone(),
@@ -105,7 +105,7 @@ impl Stepper<'_> {
             credentials,
             retry_count: thread.retry_count,
             task_token,
-        }));
+        })));
         thread.phase = Phase::AwaitTask {
             task: id,
             timeout,
@@ -178,7 +178,11 @@ impl Stepper<'_> {
                     json!({"taskSucceededEventDetails": d})
                 });
                 if size_exceeds(&output, limit) {
-                    Phase::Failed(data_limit_failure("the task result"))
+                    Phase::Failed(data_limit_failure(if family == "LambdaFunction" {
+                        resource
+                    } else {
+                        &resource_type
+                    }))
                 } else {
                     Phase::Complete(output)
                 }
@@ -204,7 +208,7 @@ impl Stepper<'_> {
         self.snap.ready.push_back(tid);
     }
 
-    fn task_resource(&self, thread: &Thread) -> &str {
+    fn task_resource(&self, thread: &Thread) -> &'a str {
         match &self.state_of(thread).kind {
             crate::definition::StateKind::Task(t) => &t.resource,
             _ => "",
