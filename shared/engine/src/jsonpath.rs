@@ -227,7 +227,8 @@ fn resolve_index(i: i64, len: usize) -> Option<usize> {
     }
 }
 
-fn walk<'a>(doc: &'a Value, segments: &[Segment]) -> Option<&'a Value> {
+/// The node `segments` name inside `doc`, if any.
+pub fn walk<'a>(doc: &'a Value, segments: &[Segment]) -> Option<&'a Value> {
     let mut current = doc;
     for segment in segments {
         current = match (segment, current) {
@@ -301,25 +302,43 @@ fn parse_reference_segments(rest: &str) -> Result<Vec<Segment>, String> {
     Ok(segments)
 }
 
-fn find_bracket_end(text: &str, open: usize) -> Option<usize> {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (offset, c) in text[open + 1..].char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
+/// Tracks whether a scan of path text is inside a quoted name (`'…'` or `"…"`, with
+/// backslash escapes), so brackets and commas inside names are not taken for syntax.
+#[derive(Debug, Default)]
+pub(crate) struct Quotes {
+    open: Option<char>,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Feeds the next character; true if it is part of a quoted name (its quotes included).
+    pub(crate) fn feed(&mut self, c: char) -> bool {
+        match self.open {
+            Some(q) => {
+                if self.escaped {
+                    self.escaped = false;
+                } else if c == '\\' {
+                    self.escaped = true;
+                } else if c == q {
+                    self.open = None;
+                }
+                true
             }
-        } else if c == '\'' || c == '"' {
-            quote = Some(c);
-        } else if c == ']' {
-            return Some(open + 1 + offset);
+            None if c == '\'' || c == '"' => {
+                self.open = Some(c);
+                true
+            }
+            None => false,
         }
     }
-    None
+}
+
+fn find_bracket_end(text: &str, open: usize) -> Option<usize> {
+    let mut quotes = Quotes::default();
+    text[open + 1..]
+        .char_indices()
+        .find(|&(_, c)| !quotes.feed(c) && c == ']')
+        .map(|(offset, _)| open + 1 + offset)
 }
 
 fn parse_bracket(inner: &str) -> Result<Segment, String> {

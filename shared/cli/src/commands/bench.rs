@@ -21,10 +21,8 @@ pub struct Args {
     /// The execution input (JSON file).
     #[arg(long)]
     input: Option<PathBuf>,
-    #[arg(long, requires = "test_case")]
-    mock_config: Option<PathBuf>,
-    #[arg(long, requires = "mock_config")]
-    test_case: Option<String>,
+    #[command(flatten)]
+    mocks: input::MockArgs,
     #[arg(long)]
     state_machine_name: Option<String>,
     /// How long to run.
@@ -43,12 +41,11 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
         let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
         format!("the definition is invalid:\n{}", lines.join("\n"))
     })?;
-    let mock = Arc::new(match (&args.mock_config, &args.test_case) {
-        (Some(file), Some(case)) => {
-            MockInvoker::from_config(&input::read_json(file, "mock config")?, &name, case)
-                .map_err(|e| e.to_string())?
+    let mock = Arc::new(match args.mocks.load()? {
+        Some((config, case)) => {
+            MockInvoker::from_config(&config, &name, &case).map_err(|e| e.to_string())?
         }
-        _ => MockInvoker::none(),
+        None => MockInvoker::none(),
     });
     let options = Options {
         record_history: args.history,

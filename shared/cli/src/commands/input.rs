@@ -2,6 +2,7 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -52,4 +53,25 @@ pub fn machine_name(given: Option<&str>, definition: &Path) -> String {
         },
         str::to_owned,
     )
+}
+
+/// `--mock-config FILE --test-case NAME`, shared by the commands that run workflows.
+#[derive(clap::Args, Debug, Default)]
+pub struct MockArgs {
+    /// A mock file in AWS Step Functions Local's MockConfigFile format.
+    #[arg(long, requires = "test_case")]
+    pub mock_config: Option<PathBuf>,
+    /// The test case to use from the mock file.
+    #[arg(long, requires = "mock_config")]
+    pub test_case: Option<String>,
+}
+
+impl MockArgs {
+    /// The parsed mock file and the test case, if given.
+    pub fn load(&self) -> Result<Option<(Value, String)>, String> {
+        match (&self.mock_config, &self.test_case) {
+            (Some(file), Some(case)) => Ok(Some((read_json(file, "mock config")?, case.clone()))),
+            _ => Ok(None),
+        }
+    }
 }

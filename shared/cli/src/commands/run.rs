@@ -20,12 +20,8 @@ pub struct Args {
     /// The execution input as JSON text.
     #[arg(long)]
     input_json: Option<String>,
-    /// A mock file in AWS Step Functions Local's MockConfigFile format.
-    #[arg(long, requires = "test_case")]
-    mock_config: Option<PathBuf>,
-    /// The test case to use from the mock file.
-    #[arg(long, requires = "mock_config")]
-    test_case: Option<String>,
+    #[command(flatten)]
+    mocks: input::MockArgs,
     /// The state machine's name (default: the definition file's name); also the mock file's key.
     #[arg(long)]
     state_machine_name: Option<String>,
@@ -44,10 +40,7 @@ pub fn main(args: Args) -> Result<ExitCode, String> {
     let definition = input::read_json(&args.definition, "definition")?;
     let execution_input =
         input::execution_input(args.input.as_deref(), args.input_json.as_deref())?;
-    let mocks = match (&args.mock_config, &args.test_case) {
-        (Some(file), Some(case)) => Some((input::read_json(file, "mock config")?, case.clone())),
-        _ => None,
-    };
+    let mocks = args.mocks.load()?;
     let ids = RandomIds;
     let setup = Setup {
         state_machine_name: input::machine_name(

@@ -93,7 +93,7 @@ impl<'a> EvalScope<'a> {
         // `$$.Execution.Input...` is common and needs no context object.
         if let Some([Segment::Field(a), Segment::Field(b), rest @ ..]) = path.segments() {
             if a == "Execution" && b == "Input" {
-                return walk_segments(&self.execution.input, rest).map(Cow::Borrowed);
+                return crate::jsonpath::walk(&self.execution.input, rest).map(Cow::Borrowed);
             }
         }
         if self.context.is_none() {
@@ -104,27 +104,6 @@ impl<'a> EvalScope<'a> {
     }
 }
 
-fn walk_segments<'v>(doc: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
-    let mut current = doc;
-    for s in segments {
-        current = match (s, current) {
-            (Segment::Field(f), Value::Object(m)) => m.get(f)?,
-            (Segment::Index(i), Value::Array(items)) => {
-                let idx = if *i >= 0 {
-                    usize::try_from(*i).ok()?
-                } else {
-                    items
-                        .len()
-                        .checked_sub(usize::try_from(i.unsigned_abs()).ok()?)?
-                };
-                items.get(idx)?
-            }
-            _ => return None,
-        };
-    }
-    Some(current)
-}
-
 impl Scope for EvalScope<'_> {
     fn lookup(&self, path: &Path) -> Option<Cow<'_, Value>> {
         match path.root() {
@@ -132,7 +111,8 @@ impl Scope for EvalScope<'_> {
             Root::Context => {
                 if let Some([Segment::Field(a), Segment::Field(b), rest @ ..]) = path.segments() {
                     if a == "Execution" && b == "Input" {
-                        return walk_segments(&self.execution.input, rest).map(Cow::Borrowed);
+                        return crate::jsonpath::walk(&self.execution.input, rest)
+                            .map(Cow::Borrowed);
                     }
                 }
                 match &self.context {

@@ -231,22 +231,14 @@ impl Parser<'_> {
     fn path(&mut self) -> Result<Arg, IntrinsicParseError> {
         let rest = self.rest();
         let mut depth = 0usize;
-        let mut quote: Option<char> = None;
-        let mut escaped = false;
+        // Quoted names count only inside brackets; at top level a quote ends the path.
+        let mut quotes = crate::jsonpath::Quotes::default();
         let mut end = rest.len();
         for (i, c) in rest.char_indices() {
-            if let Some(q) = quote {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
+            if depth > 0 && quotes.feed(c) {
                 continue;
             }
             match c {
-                '\'' | '"' if depth > 0 => quote = Some(c),
                 '[' | '(' => depth += 1,
                 ']' | ')' if depth > 0 => depth -= 1,
                 ',' | ')' => {
