@@ -11,8 +11,8 @@ mod state;
 pub use payload::{Payload, PayloadEntry, PayloadError};
 pub use retry::{error_matches, Catcher, Jitter, Retrier};
 pub use state::{
-    Fail, IntOrPath, ItemsSource, Map, NumberOrPath, Parallel, Pass, PathField, State, StateKind,
-    StringOrPath, Task, Transition, Wait, WaitFor,
+    Fail, IntOrPath, ItemBatcher, ItemsSource, Map, NumberOrPath, Parallel, Pass, PathField, State,
+    StateKind, StringOrPath, Task, Transition, Wait, WaitFor,
 };
 
 /// Index of a state inside its [`Branch`].

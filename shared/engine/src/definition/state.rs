@@ -156,4 +156,14 @@ pub struct Map {
     pub catch: Vec<Catcher>,
     /// `ProcessorConfig.Mode` is `DISTRIBUTED`: run inline, but record Map Run events.
     pub distributed: bool,
+    /// `ItemBatcher` (Distributed mode): each iteration gets a batch of items.
+    pub item_batcher: Option<ItemBatcher>,
+}
+
+/// `ItemBatcher`: each iteration's input is `{"BatchInput": ..., "Items": [...]}`.
+#[derive(Debug, Clone)]
+pub struct ItemBatcher {
+    pub max_items_per_batch: Option<IntOrPath>,
+    pub max_input_bytes_per_batch: Option<IntOrPath>,
+    pub batch_input: Option<Payload>,
 }

@@ -124,7 +124,6 @@ impl Stepper<'_> {
     /// the failure, unchanged, so a Catch can still use it.
     pub fn result_path(
         &mut self,
-        thread: &Thread,
         field: &PathField,
         input: Value,
         result: Value,
@@ -133,13 +132,14 @@ impl Stepper<'_> {
             PathField::Whole => Ok(result),
             PathField::Discard => Ok(input),
             PathField::Path(path) => path.insert(input, result).map_err(|input| {
+                // AWS: `Unable to apply ReferencePath $.a.b to input "{\"a\":\"x\"}"`.
+                let quoted =
+                    serde_json::to_string(&super::stepper::input_text(&input)).unwrap_or_default();
                 let failure = Failure::new(
                     names::RESULT_PATH_MATCH_FAILURE,
                     format!(
-                        "{}Unable to apply ResultPath '{}' to input '{}'",
-                        self.runtime_prefix(thread),
-                        path.text(),
-                        super::stepper::input_text(&input)
+                        "Unable to apply ReferencePath {} to input {quoted}",
+                        path.text()
                     ),
                 );
                 (failure, input)

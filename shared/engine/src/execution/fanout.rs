@@ -10,11 +10,11 @@ use super::snapshot::{Fanout, ParentLink, Phase, Thread, ThreadId};
 use super::states::plain_text;
 use super::stepper::{Flow, Stepper};
 use crate::definition::{
-    IntOrPath, ItemsSource, Map, NumberOrPath, Parallel, PathField, StateKind,
+    IntOrPath, ItemBatcher, ItemsSource, Map, NumberOrPath, Parallel, PathField, StateKind,
 };
 use crate::failure::{names, Failure};
 
-impl Stepper<'_> {
+impl<'a> Stepper<'a> {
     pub(super) fn parallel(
         &mut self,
         tid: ThreadId,
@@ -125,6 +125,14 @@ impl Stepper<'_> {
             };
             queued.push_back(input);
         }
+        let (queued, total) = match &map.item_batcher {
+            Some(batcher) => {
+                let batches = self.batches(thread, batcher, &effective, queued)?;
+                let n = batches.len();
+                (batches, n)
+            }
+            None => (queued, total),
+        };
         self.record(
             "MapStateStarted",
             None,
@@ -151,9 +159,55 @@ impl Stepper<'_> {
             running: 0,
             distributed: map.distributed,
         });
-        self.launch_iterations(tid, map.processor, &mut fanout);
+        let name = self.state_of(thread).name.as_str();
+        self.launch_iterations(tid, name, map.processor, &mut fanout);
         thread.phase = Phase::AwaitChildren(fanout);
         Ok(Flow::Park)
+    }
+
+    /// Groups item inputs into `{"BatchInput": ..., "Items": [...]}` batches.
+    fn batches(
+        &mut self,
+        thread: &Thread,
+        batcher: &ItemBatcher,
+        effective: &Value,
+        items: VecDeque<Value>,
+    ) -> Result<VecDeque<Value>, Failure> {
+        let limit =
+            |this: &mut Self, field: &Option<IntOrPath>, name: &str| -> Result<usize, Failure> {
+                match field {
+                    None => Ok(usize::MAX),
+                    Some(f) => this
+                        .map_integer(thread, f, name, effective)
+                        .map(|n| usize::try_from(n).unwrap_or(usize::MAX).max(1)),
+                }
+            };
+        let max_items = limit(self, &batcher.max_items_per_batch, "MaxItemsPerBatch")?;
+        let max_bytes = limit(
+            self,
+            &batcher.max_input_bytes_per_batch,
+            "MaxInputBytesPerBatch",
+        )?;
+        let batch_input = match &batcher.batch_input {
+            Some(p) => Some(self.payload(thread, p, effective, None)?),
+            None => None,
+        };
+        let mut batches = VecDeque::new();
+        let mut current: Vec<Value> = Vec::new();
+        let mut bytes = 0usize;
+        for item in items {
+            let size = serde_json::to_vec(&item).map_or(0, |b| b.len()) + 1;
+            if !current.is_empty() && (current.len() >= max_items || bytes + size > max_bytes) {
+                batches.push_back(batch(batch_input.as_ref(), std::mem::take(&mut current)));
+                bytes = 0;
+            }
+            bytes += size;
+            current.push(item);
+        }
+        if !current.is_empty() {
+            batches.push_back(batch(batch_input.as_ref(), current));
+        }
+        Ok(batches)
     }
 
     fn map_integer(
@@ -227,7 +281,13 @@ impl Stepper<'_> {
     }
 
     /// Starts queued iterations up to the effective concurrency.
-    fn launch_iterations(&mut self, parent: ThreadId, processor: usize, fanout: &mut Fanout) {
+    fn launch_iterations(
+        &mut self,
+        parent: ThreadId,
+        name: &str,
+        processor: usize,
+        fanout: &mut Fanout,
+    ) {
         let start = self.machine.branch(processor).start_at;
         while let Some(input) = (fanout.max_concurrency == 0
             || fanout.running < fanout.max_concurrency)
@@ -241,7 +301,7 @@ impl Stepper<'_> {
                 self.record(
                     "MapIterationStarted",
                     None,
-                    || json!({"mapIterationStartedEventDetails": {"index": slot}}),
+                    || json!({"mapIterationStartedEventDetails": {"index": slot, "name": name}}),
                 );
             }
             let child = self.spawn(
@@ -345,13 +405,14 @@ impl Stepper<'_> {
         outcome: Result<Value, Failure>,
     ) -> Option<Phase> {
         let distributed = fanout.distributed;
+        let name = self.state_of(parent).name.as_str();
         match outcome {
             Ok(output) => {
                 if !distributed {
                     self.record(
                         "MapIterationSucceeded",
                         None,
-                        || json!({"mapIterationSucceededEventDetails": {"index": link.slot}}),
+                        || json!({"mapIterationSucceededEventDetails": {"index": link.slot, "name": name}}),
                     );
                 }
                 fanout.results[link.slot] = output;
@@ -361,7 +422,7 @@ impl Stepper<'_> {
                     self.record(
                         "MapIterationFailed",
                         None,
-                        || json!({"mapIterationFailedEventDetails": {"index": link.slot}}),
+                        || json!({"mapIterationFailedEventDetails": {"index": link.slot, "name": name}}),
                     );
                 }
                 fanout.failures += 1;
@@ -388,7 +449,7 @@ impl Stepper<'_> {
             ))));
         }
         if let StateKind::Map(map) = &self.state_of(parent).kind {
-            self.launch_iterations(link.thread, map.processor, fanout);
+            self.launch_iterations(link.thread, name, map.processor, fanout);
         }
         None
     }
@@ -409,6 +470,15 @@ impl Stepper<'_> {
             }
         }
     }
+}
+
+fn batch(batch_input: Option<&Value>, items: Vec<Value>) -> Value {
+    let mut map = serde_json::Map::new();
+    if let Some(b) = batch_input {
+        map.insert("BatchInput".into(), b.clone());
+    }
+    map.insert("Items".into(), Value::Array(items));
+    Value::Object(map)
 }
 
 /// AWS runs at most 40 iterations of an inline Map at once, whatever `MaxConcurrency` says

@@ -234,7 +234,7 @@ impl<'a> Stepper<'a> {
             let merged = match result_path {
                 Some(rp) => {
                     let input = std::mem::take(&mut thread.input);
-                    match self.result_path(thread, rp, input, selected) {
+                    match self.result_path(rp, input, selected) {
                         Ok(v) => v,
                         Err((failure, input)) => {
                             thread.input = input;
@@ -325,15 +325,11 @@ impl<'a> Stepper<'a> {
             .find(|c| crate::definition::error_matches(&c.error_equals, error))
         {
             let input = std::mem::take(&mut thread.input);
-            let output = match self.result_path(
-                thread,
-                &catcher.result_path,
-                input,
-                failure.to_error_output(),
-            ) {
-                Ok(v) => v,
-                Err((f, _)) => return self.fail_thread(tid, thread, f),
-            };
+            let output =
+                match self.result_path(&catcher.result_path, input, failure.to_error_output()) {
+                    Ok(v) => v,
+                    Err((f, _)) => return self.fail_thread(tid, thread, f),
+                };
             self.record_exit(state, &output);
             self.goto(thread, catcher.next, output);
             return Flow::Continue;

@@ -408,7 +408,7 @@ fn result_path_that_cannot_apply_fails_with_result_path_match_failure() {
     assert!(f
         .cause
         .unwrap_or_default()
-        .starts_with("An error occurred while executing the state 'S' (entered at the event id #2). Unable to apply ResultPath '$.a.b'"));
+        .starts_with("Unable to apply ReferencePath $.a.b to input"));
 }
 
 // ---------------------------------------------------------------- Choice
@@ -1480,4 +1480,65 @@ fn a_snapshot_of_another_format_version_is_refused() {
     value["format"] = json!(FORMAT_VERSION + 1);
     let restored: Result<Snapshot, _> = serde_json::from_value(value);
     assert!(restored.is_err(), "a snapshot of format 2 was accepted");
+}
+
+#[test]
+fn item_batcher_groups_items_by_count_and_bytes_with_batch_input() {
+    let def = |batcher: Value| {
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "ItemBatcher": batcher, "End": true}}})
+    };
+    let mut d = Driver::new(&def(
+        json!({"MaxItemsPerBatch": 2, "BatchInput": {"f.$": "$.f"}}),
+    ));
+    d.start(json!({"items": [1, 2, 3, 4, 5], "f": "x"}));
+    d.run();
+    assert_eq!(
+        d.output(),
+        json!([
+            {"BatchInput": {"f": "x"}, "Items": [1, 2]},
+            {"BatchInput": {"f": "x"}, "Items": [3, 4]},
+            {"BatchInput": {"f": "x"}, "Items": [5]}
+        ])
+    );
+    // Each item below serializes to 6 bytes ("aaaa" plus quotes), so 13 bytes hold two.
+    let mut d = Driver::new(&def(json!({"MaxInputBytesPerBatchPath": "$.bytes"})));
+    d.start(json!({"items": ["aaaa", "bbbb", "cccc"], "bytes": 14}));
+    d.run();
+    assert_eq!(
+        d.output(),
+        json!([{"Items": ["aaaa", "bbbb"]}, {"Items": ["cccc"]}])
+    );
+}
+
+#[test]
+fn item_batcher_needs_distributed_mode() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "ItemBatcher": {"MaxItemsPerBatch": 2}, "End": true}}});
+    let problems = StateMachine::from_json(&def).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.location == "/States/M/ItemBatcher"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn result_path_match_failure_reports_the_path_and_input_as_aws_does() {
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1,
+        "ResultPath": "$.a.b", "End": true}}});
+    let mut d = Driver::new(&def);
+    d.start(json!({"a": "x"}));
+    d.run();
+    assert_eq!(
+        d.failure(),
+        Failure::new(
+            "States.ResultPathMatchFailure",
+            r#"Unable to apply ReferencePath $.a.b to input "{\"a\":\"x\"}""#
+        )
+    );
 }

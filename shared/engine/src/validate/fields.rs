@@ -98,6 +98,14 @@ pub fn for_state(type_name: &str) -> Option<Vec<&'static str>> {
     Some(COMMON.iter().chain(specific).copied().collect())
 }
 
+pub const ITEM_BATCHER: &[&str] = &[
+    "MaxItemsPerBatch",
+    "MaxItemsPerBatchPath",
+    "MaxInputBytesPerBatch",
+    "MaxInputBytesPerBatchPath",
+    "BatchInput",
+];
+
 pub const RETRIER: &[&str] = &[
     "ErrorEquals",
     "IntervalSeconds",

@@ -8,8 +8,9 @@ use super::fields;
 use super::resource::classify;
 use super::Checker;
 use crate::definition::{
-    Catcher, Fail, IntOrPath, ItemsSource, Jitter, Map as MapState, NumberOrPath, Parallel, Pass,
-    PathField, Payload, Retrier, State, StateKind, StringOrPath, Task, Transition, Wait, WaitFor,
+    Catcher, Fail, IntOrPath, ItemBatcher, ItemsSource, Jitter, Map as MapState, NumberOrPath,
+    Parallel, Pass, PathField, Payload, Retrier, State, StateKind, StringOrPath, Task, Transition,
+    Wait, WaitFor,
 };
 use crate::intrinsics::Intrinsic;
 use crate::jsonpath::{Path, Root};
@@ -158,19 +159,16 @@ impl Checker {
             Some(Value::Null) => PathField::Discard,
             Some(Value::String(text)) => {
                 let parsed = if reference {
-                    Path::parse_reference(text).and_then(|p| {
-                        if *p.root() == Root::Input {
-                            Ok(p)
-                        } else {
-                            Path::parse_reference("!")
-                        }
-                    })
+                    // ResultPath writes into the state's input: a reference path rooted at `$`.
+                    Path::parse_reference(text)
+                        .ok()
+                        .filter(|p| *p.root() == Root::Input)
                 } else {
-                    Path::parse(text)
+                    Path::parse(text).ok()
                 };
                 match parsed {
-                    Ok(p) => PathField::Path(p),
-                    Err(_) => {
+                    Some(p) => PathField::Path(p),
+                    None => {
                         let kind = if reference {
                             "a valid Reference Path"
                         } else {
@@ -457,7 +455,7 @@ impl Checker {
     }
 
     fn map(&mut self, obj: &Map<String, Value>, ptr: &str, names: &Names<'_>) -> MapState {
-        for unsupported in ["ItemReader", "ItemBatcher", "ResultWriter"] {
+        for unsupported in ["ItemReader", "ResultWriter"] {
             if obj.contains_key(unsupported) {
                 self.problem(
                     format!("The field '{unsupported}' (Distributed Map reading or writing S3) is not supported by quickstep; Map states run their items inline"),
@@ -520,6 +518,7 @@ impl Checker {
             (false, _) => self.payload(obj, "Parameters", ptr),
         };
         let tolerated_failure_percentage = self.percentage(obj, ptr);
+        let item_batcher = self.item_batcher(obj, ptr, distributed);
         MapState {
             processor,
             items: ItemsSource::Path(self.path_field(obj, "ItemsPath", ptr, false)),
@@ -540,7 +539,43 @@ impl Checker {
             retry: self.retry(obj, ptr),
             catch: self.catch(obj, ptr, names),
             distributed,
+            item_batcher,
         }
+    }
+
+    fn item_batcher(
+        &mut self,
+        obj: &Map<String, Value>,
+        ptr: &str,
+        distributed: bool,
+    ) -> Option<ItemBatcher> {
+        let value = obj.get("ItemBatcher")?;
+        let bptr = format!("{ptr}/ItemBatcher");
+        let Value::Object(batcher) = value else {
+            self.problem("The field 'ItemBatcher' must be a JSON object", bptr);
+            return None;
+        };
+        if !distributed {
+            self.problem("The field 'ItemBatcher' is only supported when ProcessorConfig.Mode is DISTRIBUTED", bptr.clone());
+        }
+        self.unknown_fields(batcher, fields::ITEM_BATCHER, &bptr);
+        Some(ItemBatcher {
+            max_items_per_batch: self.int_or_path(
+                batcher,
+                "MaxItemsPerBatch",
+                &bptr,
+                1,
+                i64::from(i32::MAX),
+            ),
+            max_input_bytes_per_batch: self.int_or_path(
+                batcher,
+                "MaxInputBytesPerBatch",
+                &bptr,
+                1,
+                256 * 1024,
+            ),
+            batch_input: self.payload(batcher, "BatchInput", &bptr),
+        })
     }
 
     fn percentage(&mut self, obj: &Map<String, Value>, ptr: &str) -> Option<NumberOrPath> {
