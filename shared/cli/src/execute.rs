@@ -25,6 +25,46 @@ pub struct Setup {
     pub seed: u64,
 }
 
+impl Setup {
+    /// The execution's identity: Express executions get AWS's `express:` ARN shape.
+    pub fn execution_info(
+        &self,
+        input: Value,
+        start_time: quickstep::execution::Millis,
+    ) -> ExecutionInfo {
+        if self.express {
+            let id = uuid_from_seed(self.seed);
+            ExecutionInfo::local_express(
+                &self.state_machine_name,
+                &self.execution_name,
+                &id,
+                input,
+                start_time,
+            )
+        } else {
+            ExecutionInfo::local(
+                &self.state_machine_name,
+                &self.execution_name,
+                input,
+                start_time,
+            )
+        }
+    }
+}
+
+/// A v4-shaped UUID from the run's seed, so an Express ARN is reproducible for a given seed.
+fn uuid_from_seed(seed: u64) -> String {
+    let mixed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    uuid::Builder::from_random_bytes(
+        [seed.to_le_bytes(), mixed.to_le_bytes()]
+            .concat()
+            .try_into()
+            .unwrap_or([0; 16]),
+    )
+    .into_uuid()
+    .to_string()
+}
+
 /// Validates a definition; on failure, the report `run` prints.
 pub fn check(definition: &Value, express: bool) -> Result<StateMachine, Vec<Problem>> {
     validate::check_with(definition, validate::Options { express })
@@ -53,12 +93,7 @@ pub async fn run(definition: &Value, input: Value, setup: &Setup) -> Result<Valu
         Err(problems) => return Ok(invalid_report(&problems)),
     };
     let driver = driver(machine, setup)?;
-    let info = ExecutionInfo::local(
-        &setup.state_machine_name,
-        &setup.execution_name,
-        input,
-        quickstep_runtime::clock::wall_clock(),
-    );
+    let info = setup.execution_info(input, quickstep_runtime::clock::wall_clock());
     let run = driver.run_execution(info, setup.seed).await;
     Ok(report(&run.snapshot))
 }

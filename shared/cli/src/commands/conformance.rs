@@ -98,12 +98,7 @@ async fn run_case(
     match execute::driver(machine, setup) {
         Ok(driver) => {
             let driver = driver.with_max_steps(MAX_STEPS);
-            let info = quickstep::execution::ExecutionInfo::local(
-                &setup.state_machine_name,
-                &setup.execution_name,
-                input,
-                driver.clock().now(),
-            );
+            let info = setup.execution_info(input, driver.clock().now());
             execute::report(&driver.run_execution(info, setup.seed).await.snapshot)
         }
         Err(e) => serde_json::json!({"status": "MOCK_CONFIG_ERROR", "error": e.to_string()}),

@@ -31,7 +31,7 @@ pub struct Args {
     /// Real time, or virtual time that jumps over waits and retry back-off.
     #[arg(long, value_enum, default_value_t = ClockKind::Real)]
     clock: ClockKind,
-    /// Validate as an Express state machine (no .sync or .waitForTaskToken).
+    /// Run as an Express state machine: no .sync or .waitForTaskToken, `express:` execution ARNs.
     #[arg(long)]
     express: bool,
 }

@@ -56,7 +56,9 @@ impl<'a> EvalScope<'a> {
         execution.insert("StartTime".into(), format_millis(e.start_time).into());
         execution.insert("Name".into(), e.name.clone().into());
         execution.insert("RoleArn".into(), e.role_arn.clone().into());
-        execution.insert("RedriveCount".into(), 0.into());
+        if !e.express {
+            execution.insert("RedriveCount".into(), 0.into());
+        }
         let mut machine = Map::new();
         machine.insert("Id".into(), e.state_machine_arn.clone().into());
         machine.insert("Name".into(), e.state_machine_name.clone().into());

@@ -100,7 +100,23 @@ impl ExecutionInfo {
             role_arn: "arn:aws:iam::123456789012:role/quickstep".to_owned(),
             input: std::sync::Arc::new(input),
             start_time,
+            express: false,
         }
+    }
+
+    /// Execution details for a local Express execution: AWS names those
+    /// `arn:aws:states:REGION:ACCOUNT:express:MACHINE:NAME:ID`.
+    pub fn local_express(
+        state_machine_name: &str,
+        name: &str,
+        id: &str,
+        input: Value,
+        start_time: Millis,
+    ) -> Self {
+        let mut info = Self::local(state_machine_name, name, input, start_time);
+        info.execution_arn = info.execution_arn.replace(":execution:", ":express:") + ":" + id;
+        info.express = true;
+        info
     }
 }
 

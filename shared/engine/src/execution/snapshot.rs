@@ -54,6 +54,10 @@ pub struct ExecutionInfo {
     pub role_arn: String,
     pub input: Arc<Value>,
     pub start_time: Millis,
+    /// An Express execution: its ARN reads `...:express:...` and it cannot be redriven, so the
+    /// context object has no `RedriveCount`.
+    #[serde(default)]
+    pub express: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -53,6 +53,15 @@ impl<'a> Stepper<'a> {
         };
         let task_token = self.task_token.take();
         let input = input?;
+        if let Some(problem) = parameter_problem(&task.resource, &input) {
+            return Err(self.runtime_failure(
+                thread,
+                &format!(
+                    "The Parameters '{}' could not be used to start the Task: [{problem}]",
+                    input_text(&input)
+                ),
+            ));
+        }
         let timeout_seconds = self.seconds(thread, task.timeout_seconds.as_ref(), &effective)?;
         let heartbeat_seconds =
             self.seconds(thread, task.heartbeat_seconds.as_ref(), &effective)?;
@@ -240,6 +249,22 @@ impl<'a> Stepper<'a> {
         self.snap.threads.insert(tid, thread);
         self.snap.ready.push_back(tid);
     }
+}
+
+/// What AWS checks in an integration's parameters before it starts the task.
+fn parameter_problem(resource: &str, parameters: &Value) -> Option<&'static str> {
+    if resource.starts_with("arn:aws:states:::apigateway:invoke") {
+        // Headers map each name to a list of values.
+        let headers = parameters.get("Headers")?;
+        let valid = headers.as_object().is_some_and(|h| {
+            h.values()
+                .all(|v| v.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+        });
+        if !valid {
+            return Some("The value of the field 'Headers' has an invalid format");
+        }
+    }
+    None
 }
 
 fn to_ms(seconds: u64) -> i64 {

@@ -1542,3 +1542,48 @@ fn result_path_match_failure_reports_the_path_and_input_as_aws_does() {
         )
     );
 }
+
+#[test]
+fn express_executions_have_express_arns_and_no_redrive_count() {
+    let machine = StateMachine::from_json(&json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Parameters": {"e.$": "$$.Execution"}, "End": true}}}))
+    .unwrap();
+    let info = ExecutionInfo::local_express("m", "run-1", "abc", json!({}), 0);
+    let (snap, _) = start(&machine, info, Options::default(), 1, 0);
+    let Status::Succeeded { output } = &snap.status else {
+        panic!("{:?}", snap.status)
+    };
+    assert_eq!(
+        output["e"]["Id"],
+        "arn:aws:states:us-east-1:123456789012:express:m:run-1:abc"
+    );
+    assert!(output["e"].get("RedriveCount").is_none());
+    let standard = ExecutionInfo::local("m", "run-1", json!({}), 0);
+    let (snap, _) = start(&machine, standard, Options::default(), 1, 0);
+    let Status::Succeeded { output } = &snap.status else {
+        panic!("{:?}", snap.status)
+    };
+    assert_eq!(output["e"]["RedriveCount"], 0);
+}
+
+#[test]
+fn api_gateway_headers_must_map_names_to_lists() {
+    let def = |headers: Value| {
+        single(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke",
+            "Parameters": {"ApiEndpoint": "e", "Method": "GET", "Headers": headers}, "End": true}),
+        )
+    };
+    let d = run_pure(&def(json!({"h": "single"})), json!({}));
+    let f = d.failure();
+    assert_eq!(f.error_name(), names::RUNTIME);
+    assert!(f
+        .cause
+        .unwrap_or_default()
+        .ends_with("could not be used to start the Task: [The value of the field 'Headers' has an invalid format]"));
+    let mut ok = Driver::new(&def(json!({"h": ["a", "b"]})))
+        .script("S", [self::ok(json!({"StatusCode": 200}))]);
+    ok.start(json!({}));
+    ok.run();
+    assert_eq!(ok.output(), json!({"StatusCode": 200}));
+}
