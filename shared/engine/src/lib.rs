@@ -5,6 +5,7 @@ pub mod definition;
 pub mod execution;
 pub mod failure;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod jsonpath;
 pub mod problem;
 pub mod scope;

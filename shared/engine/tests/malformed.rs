@@ -503,9 +503,30 @@ fn cases() -> Vec<(&'static str, Value, &'static str)> {
             "/States/A/ItemProcessor/ProcessorConfig/Mode",
         ),
         (
-            "JSONata",
-            pass(json!({"QueryLanguage": "JSONata"})),
+            "JSONPath state in a JSONata machine",
+            json!({"QueryLanguage": "JSONata", "StartAt": "A",
+                   "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}),
             "/States/A/QueryLanguage",
+        ),
+        (
+            "JSONPath field in a JSONata state",
+            pass(json!({"QueryLanguage": "JSONata", "InputPath": "$.a"})),
+            "/States/A/InputPath",
+        ),
+        (
+            "JSONata field in a JSONPath state",
+            pass(json!({"Output": "{% 1 %}"})),
+            "/States/A/Output",
+        ),
+        (
+            "bad variable name",
+            pass(json!({"Assign": {"1x": 1}})),
+            "/States/A/Assign/1x",
+        ),
+        (
+            "reserved variable name",
+            pass(json!({"Assign": {"states": 1}})),
+            "/States/A/Assign/states",
         ),
         (
             "escaped pointer",

@@ -7,13 +7,16 @@
 mod payload;
 mod retry;
 mod state;
+mod template;
 
 pub use payload::{Payload, PayloadEntry, PayloadError};
 pub use retry::{error_matches, Catcher, Jitter, Retrier};
 pub use state::{
-    Fail, IntOrPath, ItemBatcher, ItemsSource, Map, NumberOrPath, Parallel, Pass, PathField, State,
-    StateKind, StringOrPath, Task, Transition, Wait, WaitFor,
+    Assign, ChoiceBranch, Condition, Fail, IntOrPath, ItemBatcher, ItemSelector, ItemsSource, Map,
+    NumberOrPath, Parallel, Pass, PathField, QueryLanguage, State, StateKind, StringOrPath, Task,
+    Transition, Wait, WaitFor,
 };
+pub use template::Template;
 
 /// Index of a state inside its [`Branch`].
 pub type StateId = usize;

@@ -48,6 +48,9 @@ pub struct Catcher {
     pub error_equals: Vec<String>,
     pub next: StateId,
     pub result_path: PathField,
+    /// JSONata `Output` of the catcher.
+    pub output: Option<super::Template>,
+    pub assign: Option<super::Assign>,
 }
 
 /// True if an error named `error` is matched by `error_equals`, with the wildcard rules of ASL:

@@ -2,9 +2,43 @@
 
 use serde_json::Value;
 
-use super::{BranchId, Catcher, Payload, Retrier, StateId};
-use crate::choice::Choice;
+use super::{BranchId, Catcher, Payload, Retrier, StateId, Template};
 use crate::jsonpath::Path;
+
+/// Which language a state's fields are written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QueryLanguage {
+    #[default]
+    JsonPath,
+    Jsonata,
+}
+
+/// `Assign`: workflow variables a state sets when it ends.
+#[derive(Debug, Clone)]
+pub enum Assign {
+    /// JSONPath states: a payload template (`"name.$": path or intrinsic`).
+    JsonPath(Payload),
+    /// JSONata states: a template whose `{% %}` strings are expressions.
+    Jsonata(Template),
+}
+
+/// One rule of a Choice state.
+#[derive(Debug, Clone)]
+pub struct ChoiceBranch {
+    pub condition: Condition,
+    pub next: StateId,
+    pub assign: Option<Assign>,
+    /// JSONata only: the state's output when this rule matches.
+    pub output: Option<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// A JSONPath Boolean rule (`Variable`, comparison operators, And/Or/Not).
+    Rule(crate::choice::Rule),
+    /// A JSONata `Condition` expression.
+    Jsonata(Template),
+}
 
 /// `InputPath`, `OutputPath`, `ResultPath` and `ItemsPath`: absent means `$`, `null` discards.
 #[derive(Debug, Clone, Default)]
@@ -28,12 +62,15 @@ pub enum Transition {
 pub enum IntOrPath {
     Value(i64),
     Path(Path),
+    /// JSONata: `{% … %}` evaluated when the state runs.
+    Expression(Template),
 }
 
 #[derive(Debug, Clone)]
 pub enum NumberOrPath {
     Value(f64),
     Path(Path),
+    Expression(Template),
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +79,8 @@ pub enum StringOrPath {
     Path(Path),
     /// `ErrorPath`/`CausePath` may be an intrinsic call as well.
     Intrinsic(crate::intrinsics::Intrinsic),
+    /// JSONata: `Error`/`Cause` as `{% … %}`.
+    Expression(Template),
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +90,10 @@ pub struct State {
     pub output_path: PathField,
     pub transition: Transition,
     pub kind: StateKind,
+    pub language: QueryLanguage,
+    pub assign: Option<Assign>,
+    /// JSONata `Output`.
+    pub output: Option<Template>,
 }
 
 impl State {
@@ -74,7 +117,7 @@ pub enum StateKind {
     Pass(Pass),
     Task(Box<Task>),
     Choice {
-        choices: Vec<(Choice, StateId)>,
+        choices: Vec<ChoiceBranch>,
         default: Option<StateId>,
     },
     Wait(Wait),
@@ -95,6 +138,8 @@ pub struct Pass {
 pub struct Task {
     pub resource: String,
     pub parameters: Option<Payload>,
+    /// JSONata `Arguments`.
+    pub arguments: Option<Template>,
     pub result_selector: Option<Payload>,
     pub result_path: PathField,
     pub retry: Vec<Retrier>,
@@ -111,6 +156,10 @@ pub enum WaitFor {
     /// Milliseconds since the Unix epoch.
     Timestamp(i64),
     TimestampPath(Path),
+    /// JSONata `Seconds: "{% … %}"`.
+    SecondsExpression(Template),
+    /// JSONata `Timestamp: "{% … %}"`.
+    TimestampExpression(Template),
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +177,7 @@ pub struct Fail {
 pub struct Parallel {
     pub branches: Vec<BranchId>,
     pub parameters: Option<Payload>,
+    pub arguments: Option<Template>,
     pub result_selector: Option<Payload>,
     pub result_path: PathField,
     pub retry: Vec<Retrier>,
@@ -139,6 +189,15 @@ pub struct Parallel {
 pub enum ItemsSource {
     /// `ItemsPath` (default `$`) applied to the effective input.
     Path(PathField),
+    /// JSONata `Items`: an array, or an expression that gives one (default: the state input).
+    Jsonata(Option<Template>),
+}
+
+/// `ItemSelector` (or the older `Parameters`) of a Map state.
+#[derive(Debug, Clone)]
+pub enum ItemSelector {
+    JsonPath(Payload),
+    Jsonata(Template),
 }
 
 #[derive(Debug, Clone)]
@@ -146,7 +205,7 @@ pub struct Map {
     pub processor: BranchId,
     pub items: ItemsSource,
     /// `ItemSelector`, or the older `Parameters`.
-    pub item_selector: Option<Payload>,
+    pub item_selector: Option<ItemSelector>,
     pub max_concurrency: IntOrPath,
     pub tolerated_failure_count: Option<IntOrPath>,
     pub tolerated_failure_percentage: Option<NumberOrPath>,

@@ -2,9 +2,11 @@
 
 use std::borrow::Cow;
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
-use super::snapshot::{ExecutionInfo, Millis};
+use super::snapshot::{ExecutionInfo, Millis, VariableScope};
 use crate::jsonpath::{Path, Root, Segment};
 use crate::scope::Scope;
 use crate::timestamp::format_millis;
@@ -28,7 +30,22 @@ pub(crate) struct EvalScope<'a> {
     pub execution: &'a ExecutionInfo,
     pub state: StateContext<'a>,
     pub rng: &'a mut u64,
+    /// Workflow variables: every scope, and the one the state runs in.
+    pub vars: Vars<'a>,
     context: Option<Value>,
+}
+
+/// A view of the workflow variables a state can read.
+#[derive(Clone, Copy)]
+pub(crate) struct Vars<'a> {
+    pub scopes: &'a BTreeMap<u64, VariableScope>,
+    pub scope: u64,
+}
+
+impl<'a> Vars<'a> {
+    pub fn get(&self, name: &str) -> Option<&'a Value> {
+        super::variables::lookup(self.scopes, self.scope, name)
+    }
 }
 
 impl<'a> EvalScope<'a> {
@@ -37,12 +54,14 @@ impl<'a> EvalScope<'a> {
         execution: &'a ExecutionInfo,
         state: StateContext<'a>,
         rng: &'a mut u64,
+        vars: Vars<'a>,
     ) -> Self {
         Self {
             input,
             execution,
             state,
             rng,
+            vars,
             context: None,
         }
     }
@@ -124,7 +143,7 @@ impl Scope for EvalScope<'_> {
                         .map(|v| Cow::Owned(v.into_owned())),
                 }
             }
-            Root::Variable(_) => None,
+            Root::Variable(name) => path.select(self.vars.get(name)?),
         }
     }
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::context::{EvalScope, StateContext};
+use super::context::{EvalScope, StateContext, Vars};
 use super::snapshot::Thread;
 use super::stepper::Stepper;
 use crate::definition::{PathField, Payload, PayloadError, StateKind, StateMachine};
@@ -29,7 +29,16 @@ impl Stepper<'_> {
     /// Evaluates a path against `input` (and the context), or `None` if it selects nothing.
     pub fn select(&mut self, thread: &Thread, path: &Path, input: &Value) -> Option<Value> {
         let ctx = state_context(self.machine, self.task_token.as_deref(), thread, None);
-        let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng);
+        let mut scope = EvalScope::new(
+            input,
+            &self.snap.execution,
+            ctx,
+            &mut self.snap.rng,
+            Vars {
+                scopes: &self.snap.scopes,
+                scope: thread.scope,
+            },
+        );
         scope.resolve(path)
     }
 
@@ -97,7 +106,16 @@ impl Stepper<'_> {
     ) -> Result<Value, Failure> {
         let ctx = state_context(self.machine, self.task_token.as_deref(), thread, map_item);
         let result = {
-            let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng);
+            let mut scope = EvalScope::new(
+                input,
+                &self.snap.execution,
+                ctx,
+                &mut self.snap.rng,
+                Vars {
+                    scopes: &self.snap.scopes,
+                    scope: thread.scope,
+                },
+            );
             payload.evaluate(&mut scope)
         };
         result.map_err(|e| match e {

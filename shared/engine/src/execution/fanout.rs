@@ -6,11 +6,13 @@ use std::collections::VecDeque;
 use serde_json::{json, Value};
 
 use super::dataflow::no_results;
+use super::jsonata_eval::States;
 use super::snapshot::{Fanout, ParentLink, Phase, Thread, ThreadId};
-use super::states::plain_text;
+use super::states::{json_type, plain_text};
 use super::stepper::{Flow, Stepper};
 use crate::definition::{
-    IntOrPath, ItemBatcher, ItemsSource, Map, NumberOrPath, Parallel, PathField, StateKind,
+    IntOrPath, ItemBatcher, ItemSelector, ItemsSource, Map, NumberOrPath, Parallel, PathField,
+    StateKind, Template,
 };
 use crate::failure::{names, Failure};
 
@@ -21,12 +23,18 @@ impl<'a> Stepper<'a> {
         thread: &mut Thread,
         parallel: &Parallel,
     ) -> Flow {
-        let input = match self
-            .input_path(thread)
-            .and_then(|effective| match &parallel.parameters {
-                Some(p) => self.payload(thread, p, &effective, None),
-                None => Ok(effective.into_owned()),
-            }) {
+        let input = match (&parallel.parameters, &parallel.arguments) {
+            (_, Some(args)) => {
+                self.jsonata(thread, args, "Arguments", States::input(&thread.input))
+            }
+            (parameters, None) => self
+                .input_path(thread)
+                .and_then(|effective| match parameters {
+                    Some(p) => self.payload(thread, p, &effective, None),
+                    None => Ok(effective.into_owned()),
+                }),
+        };
+        let input = match input {
             Ok(v) => v,
             Err(f) => return self.failed(thread, f),
         };
@@ -36,6 +44,7 @@ impl<'a> Stepper<'a> {
             let start = self.machine.branch(branch).start_at;
             let child = self.spawn(
                 Some(ParentLink { thread: tid, slot }),
+                Some(thread.scope),
                 branch,
                 start,
                 input.clone(),
@@ -72,19 +81,7 @@ impl<'a> Stepper<'a> {
         map: &Map,
     ) -> Result<Flow, Failure> {
         let effective = self.input_path(thread)?;
-        let ItemsSource::Path(items_path) = &map.items;
-        let items = match items_path {
-            PathField::Path(path) => self
-                .select(thread, path, &effective)
-                .ok_or_else(|| self.runtime_failure(thread, &no_results(path)))?,
-            _ => effective.as_ref().clone(),
-        };
-        let Value::Array(items) = items else {
-            return Err(self.runtime_failure(
-                thread,
-                &format!("Map state input must be an array but was: {}", items),
-            ));
-        };
+        let items = self.map_items(thread, map, &effective)?;
         let max_concurrency =
             self.map_integer(thread, &map.max_concurrency, "MaxConcurrency", &effective)?;
         let count = match &map.tolerated_failure_count {
@@ -118,8 +115,17 @@ impl<'a> Stepper<'a> {
         let mut queued = VecDeque::with_capacity(total);
         for (index, item) in items.into_iter().enumerate() {
             let input = match &map.item_selector {
-                Some(selector) => {
+                Some(ItemSelector::JsonPath(selector)) => {
                     self.payload(thread, selector, &effective, Some((index, &item)))?
+                }
+                Some(ItemSelector::Jsonata(selector)) => {
+                    let states = States {
+                        input: &effective,
+                        result: None,
+                        error_output: None,
+                        map_item: Some((index, &item)),
+                    };
+                    self.jsonata(thread, selector, "ItemSelector", states)?
                 }
                 None => item,
             };
@@ -160,7 +166,7 @@ impl<'a> Stepper<'a> {
             distributed: map.distributed,
         });
         let name = self.state_of(thread).name.as_str();
-        self.launch_iterations(tid, name, map.processor, &mut fanout);
+        self.launch_iterations(tid, thread.scope, name, map.processor, &mut fanout);
         thread.phase = Phase::AwaitChildren(fanout);
         Ok(Flow::Park)
     }
@@ -210,6 +216,75 @@ impl<'a> Stepper<'a> {
         Ok(batches)
     }
 
+    /// The items a Map iterates over: `ItemsPath` (JSONPath) or `Items` (JSONata), by default
+    /// the effective input; they must form an array.
+    fn map_items(
+        &mut self,
+        thread: &Thread,
+        map: &Map,
+        effective: &Value,
+    ) -> Result<Vec<Value>, Failure> {
+        match &map.items {
+            ItemsSource::Path(PathField::Path(path)) => {
+                match self.select(thread, path, effective) {
+                    Some(Value::Array(items)) => Ok(items),
+                    Some(other) => Err(self.runtime_failure(
+                        thread,
+                        &format!("Map state input must be an array but was: {other}"),
+                    )),
+                    None => Err(self.runtime_failure(thread, &no_results(path))),
+                }
+            }
+            ItemsSource::Jsonata(Some(template)) => {
+                match self.jsonata(thread, template, "Items", States::input(effective))? {
+                    Value::Array(items) => Ok(items),
+                    other => {
+                        let text = template.as_expression().map_or("", |e| e.text());
+                        Err(self.query_failure(
+                            thread,
+                            &format!(
+                                "The JSONata expression '{text}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {other}",
+                                json_type(&other)
+                            ),
+                        ))
+                    }
+                }
+            }
+            ItemsSource::Path(_) | ItemsSource::Jsonata(None) => match effective {
+                Value::Array(items) => Ok(items.clone()),
+                other => {
+                    let message = format!("Map state input must be an array but was: {other}");
+                    Err(if matches!(map.items, ItemsSource::Jsonata(_)) {
+                        self.query_failure(thread, &message)
+                    } else {
+                        self.runtime_failure(thread, &message)
+                    })
+                }
+            },
+        }
+    }
+
+    /// A JSONata number field (`MaxConcurrency`, `ToleratedFailure…`).
+    fn expression_number(
+        &mut self,
+        thread: &Thread,
+        template: &Template,
+        field: &str,
+        input: &Value,
+    ) -> Result<f64, Failure> {
+        let value = self.jsonata(thread, template, field, States::input(input))?;
+        value.as_f64().ok_or_else(|| {
+            let text = template.as_expression().map_or("", |e| e.text());
+            self.query_failure(
+                thread,
+                &format!(
+                    "The JSONata expression '{text}' specified for the field '{field}' returned an unexpected result type. Expected 'number', but was '{}' for value: {value}",
+                    json_type(&value)
+                ),
+            )
+        })
+    }
+
     fn map_integer(
         &mut self,
         thread: &Thread,
@@ -219,6 +294,11 @@ impl<'a> Stepper<'a> {
     ) -> Result<i64, Failure> {
         let value = match field {
             IntOrPath::Value(n) => *n,
+            IntOrPath::Expression(t) => {
+                #[allow(clippy::cast_possible_truncation)]
+                let n = self.expression_number(thread, t, name, input)?.trunc() as i64;
+                n
+            }
             IntOrPath::Path(path) => {
                 let Some(v) = self.select(thread, path, input) else {
                     return Err(self.runtime_failure(thread, &no_results(path)));
@@ -252,6 +332,9 @@ impl<'a> Stepper<'a> {
     ) -> Result<f64, Failure> {
         let value = match field {
             NumberOrPath::Value(n) => *n,
+            NumberOrPath::Expression(t) => {
+                self.expression_number(thread, t, "ToleratedFailurePercentage", input)?
+            }
             NumberOrPath::Path(path) => {
                 let Some(v) = self.select(thread, path, input) else {
                     return Err(self.runtime_failure(thread, &no_results(path)));
@@ -284,13 +367,13 @@ impl<'a> Stepper<'a> {
     fn launch_iterations(
         &mut self,
         parent: ThreadId,
+        outer_scope: u64,
         name: &str,
         processor: usize,
         fanout: &mut Fanout,
     ) {
         let start = self.machine.branch(processor).start_at;
-        while let Some(input) = (fanout.max_concurrency == 0
-            || fanout.running < fanout.max_concurrency)
+        while let Some(input) = (fanout.running < fanout.max_concurrency)
             .then(|| fanout.queued.pop_front())
             .flatten()
         {
@@ -304,11 +387,14 @@ impl<'a> Stepper<'a> {
                     || json!({"mapIterationStartedEventDetails": {"index": slot, "name": name}}),
                 );
             }
+            // Distributed Map iterations are child workflows: they do not see outer variables.
+            let outer = (!fanout.distributed).then_some(outer_scope);
             let child = self.spawn(
                 Some(ParentLink {
                     thread: parent,
                     slot,
                 }),
+                outer,
                 processor,
                 start,
                 input,
@@ -449,7 +535,7 @@ impl<'a> Stepper<'a> {
             ))));
         }
         if let StateKind::Map(map) = &self.state_of(parent).kind {
-            self.launch_iterations(link.thread, name, map.processor, fanout);
+            self.launch_iterations(link.thread, parent.scope, name, map.processor, fanout);
         }
         None
     }

@@ -25,11 +25,13 @@ mod context;
 mod dataflow;
 mod fanout;
 mod history;
+mod jsonata_eval;
 mod record;
 mod snapshot;
 mod states;
 mod stepper;
 mod task;
+mod variables;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -131,6 +131,17 @@ pub struct Snapshot {
     pub(crate) stop_time: Option<Millis>,
     /// States entered so far.
     pub transitions: u64,
+    /// Workflow variable scopes: the top level is scope 0; each Parallel branch and Map
+    /// iteration has its own, whose parent is the scope it was started from.
+    #[serde(default)]
+    pub(crate) scopes: BTreeMap<u64, VariableScope>,
+}
+
+/// One scope of workflow variables.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct VariableScope {
+    pub parent: Option<u64>,
+    pub vars: serde_json::Map<String, Value>,
 }
 
 impl Snapshot {
@@ -150,6 +161,7 @@ impl Snapshot {
             rng: seed,
             stop_time: None,
             transitions: 0,
+            scopes: BTreeMap::from([(0, VariableScope::default())]),
         }
     }
 
@@ -192,6 +204,9 @@ pub(crate) struct Thread {
     pub retries: Vec<u32>,
     /// Retries so far in the current state (`$$.State.RetryCount`).
     pub retry_count: u32,
+    /// The thread's variable scope.
+    #[serde(default)]
+    pub scope: u64,
     pub phase: Phase,
 }
 

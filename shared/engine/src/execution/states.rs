@@ -3,16 +3,25 @@
 use serde_json::Value;
 
 use super::context::EvalScope;
+use super::context::Vars;
+use super::jsonata_eval::States;
 use super::snapshot::{Phase, Thread, ThreadId, Waiter};
 use super::stepper::{Flow, Stepper};
-use crate::choice::Choice;
-use crate::definition::{Fail, Pass, PathField, StringOrPath, Wait, WaitFor};
+use crate::definition::{
+    ChoiceBranch, Condition, Fail, Pass, PathField, QueryLanguage, State, StringOrPath, Wait,
+    WaitFor,
+};
 use crate::failure::{names, Failure};
 use crate::jsonpath::Path;
 use crate::timestamp;
 
 impl Stepper<'_> {
     pub(super) fn pass(&mut self, thread: &mut Thread, pass: &Pass) -> Result<(), Failure> {
+        if self.state_of(thread).language == QueryLanguage::Jsonata {
+            // No result: Output (default: the input) is computed from the input when it completes.
+            thread.phase = Phase::Complete(std::mem::take(&mut thread.input));
+            return Ok(());
+        }
         let result = match (&pass.result, &pass.parameters) {
             (Some(result), _) => {
                 self.input_path(thread)?;
@@ -40,78 +49,126 @@ impl Stepper<'_> {
     pub(super) fn choice(
         &mut self,
         thread: &mut Thread,
-        choices: &[(Choice, usize)],
+        state: &State,
+        choices: &[ChoiceBranch],
         default: Option<usize>,
     ) -> Flow {
-        let next = {
-            let effective = match self.input_path(thread) {
-                Ok(v) => v,
-                Err(f) => return self.failed(thread, f),
-            };
-            let ctx = super::dataflow::state_context(
-                self.machine,
-                self.task_token.as_deref(),
-                thread,
-                None,
-            );
-            let scope = EvalScope::new(
-                effective.as_ref(),
-                &self.snap.execution,
-                ctx,
-                &mut self.snap.rng,
-            );
-            let mut found = Ok(None);
-            for (choice, next) in choices {
-                match choice.rule.evaluate(&scope) {
-                    Ok(true) => {
-                        found = Ok(Some(*next));
-                        break;
-                    }
-                    Ok(false) => {}
-                    Err(f) => {
-                        found = Err(f);
-                        break;
-                    }
-                }
-            }
-            found
+        let matched = match self.first_match(thread, choices) {
+            Ok(m) => m,
+            Err(f) => return self.failed(thread, f),
         };
-        let next = match next {
-            Ok(Some(n)) => n,
-            Ok(None) => match default {
-                Some(d) => d,
-                None => {
-                    let name = &self.state_of(thread).name;
-                    let failure = Failure::new(
-                        names::NO_CHOICE_MATCHED,
-                        format!("No Matches! at state '{name}'"),
-                    );
-                    return self.failed(thread, failure);
-                }
-            },
-            Err(mut f) => {
-                if f.error.as_deref() == Some(names::RUNTIME) {
-                    f.cause = Some(format!(
-                        "{}{}",
-                        self.runtime_prefix(thread),
-                        f.cause.unwrap_or_default()
-                    ));
-                }
-                return self.failed(thread, f);
+        let next = match (matched, default) {
+            (Some(branch), _) => branch.next,
+            (None, Some(d)) => d,
+            (None, None) => {
+                let failure = Failure::new(
+                    names::NO_CHOICE_MATCHED,
+                    format!("No Matches! at state '{}'", state.name),
+                );
+                return self.failed(thread, failure);
             }
         };
-        let state = self.state_of(thread);
-        let effective = match self.take_input(thread, true) {
+        let assign = matched
+            .and_then(|b| b.assign.as_ref())
+            .or(state.assign.as_ref());
+        let outcome = match state.language {
+            QueryLanguage::JsonPath => self.take_input(thread, true).and_then(|effective| {
+                let assigned = match assign {
+                    Some(a) => Some(self.evaluate_assign(thread, a, &effective, None)?),
+                    None => None,
+                };
+                let output = self.output_path(thread, &state.output_path, effective)?;
+                Ok((output, assigned))
+            }),
+            QueryLanguage::Jsonata => {
+                let input = std::mem::take(&mut thread.input);
+                let states = States::input(&input);
+                let assigned = match assign {
+                    Some(a) => self
+                        .evaluate_assign(thread, a, &input, Some(states))
+                        .map(Some),
+                    None => Ok(None),
+                };
+                let output_template = matched
+                    .and_then(|b| b.output.as_ref())
+                    .or(state.output.as_ref());
+                let output = match output_template {
+                    Some(t) => self.jsonata(thread, t, "Output", states),
+                    None => Ok(input.clone()),
+                };
+                assigned.and_then(|a| output.map(|o| (o, a)))
+            }
+        };
+        let (output, assigned) = match outcome {
             Ok(v) => v,
             Err(f) => return self.failed(thread, f),
         };
-        let output = match self.output_path(thread, &state.output_path, effective) {
-            Ok(v) => v,
-            Err(f) => return self.failed(thread, f),
-        };
+        if let Some(vars) = assigned {
+            super::variables::assign(&mut self.snap.scopes, thread.scope, vars);
+        }
         self.record_exit(state, &output);
         self.goto(thread, next, output);
         Flow::Continue
+    }
+
+    /// The first rule whose condition holds.
+    fn first_match<'c>(
+        &mut self,
+        thread: &Thread,
+        choices: &'c [ChoiceBranch],
+    ) -> Result<Option<&'c ChoiceBranch>, Failure> {
+        let effective = self.input_path(thread)?;
+        for branch in choices {
+            let holds = match &branch.condition {
+                Condition::Rule(rule) => {
+                    let ctx = super::dataflow::state_context(
+                        self.machine,
+                        self.task_token.as_deref(),
+                        thread,
+                        None,
+                    );
+                    let vars = Vars {
+                        scopes: &self.snap.scopes,
+                        scope: thread.scope,
+                    };
+                    let scope = EvalScope::new(
+                        effective.as_ref(),
+                        &self.snap.execution,
+                        ctx,
+                        &mut self.snap.rng,
+                        vars,
+                    );
+                    rule.evaluate(&scope).map_err(|mut f| {
+                        if f.error.as_deref() == Some(names::RUNTIME) {
+                            f.cause = Some(format!(
+                                "{}{}",
+                                self.runtime_prefix(thread),
+                                f.cause.unwrap_or_default()
+                            ));
+                        }
+                        f
+                    })?
+                }
+                Condition::Jsonata(template) => {
+                    match self.jsonata(thread, template, "Condition", States::input(&thread.input))? {
+                        Value::Bool(b) => b,
+                        other => {
+                            return Err(self.query_failure(
+                                thread,
+                                &format!(
+                                    "The JSONata expression specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {other}",
+                                    json_type(&other)
+                                ),
+                            ))
+                        }
+                    }
+                }
+            };
+            if holds {
+                return Ok(Some(branch));
+            }
+        }
+        Ok(None)
     }
 
     pub(super) fn failed(&mut self, thread: &mut Thread, failure: Failure) -> Flow {
@@ -129,6 +186,26 @@ impl Stepper<'_> {
             WaitFor::Timestamp(ms) => Ok(*ms),
             WaitFor::SecondsPath(path) => self.seconds_from_path(thread, path, &effective),
             WaitFor::TimestampPath(path) => self.timestamp_from_path(thread, path, &effective),
+            WaitFor::SecondsExpression(t) => self.jsonata(thread, t, "Seconds", States::input(&effective)).and_then(|v| {
+                match v.as_i64() {
+                    Some(s) if s >= 0 && (v.is_i64() || v.is_u64()) => Ok(self.now + s.saturating_mul(1000)),
+                    _ => Err(self.query_failure(
+                        thread,
+                        &format!("The Seconds field must be a non-negative integer, but was: {v}"),
+                    )),
+                }
+            }),
+            WaitFor::TimestampExpression(t) => self.jsonata(thread, t, "Timestamp", States::input(&effective)).and_then(|v| {
+                v.as_str().and_then(timestamp::parse_millis).ok_or_else(|| {
+                    self.query_failure(
+                        thread,
+                        &format!(
+                            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                            plain_text(&v)
+                        ),
+                    )
+                })
+            }),
         };
         let until = match until {
             Ok(u) => u,
@@ -231,9 +308,13 @@ impl Stepper<'_> {
                     ),
                 )
             })?,
+            Some(StringOrPath::Expression(t)) => {
+                let field = if name == "ErrorPath" { "Error" } else { "Cause" };
+                self.jsonata(thread, t, field, States::input(input))?
+            }
             Some(StringOrPath::Intrinsic(call)) => {
                 let ctx = super::dataflow::state_context(self.machine, self.task_token.as_deref(), thread, None);
-                let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng);
+                let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng, Vars { scopes: &self.snap.scopes, scope: thread.scope });
                 call.evaluate(&mut scope, name)?
             }
         };
@@ -252,5 +333,17 @@ pub(super) fn plain_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// The JSON type name AWS uses in messages: `null`, `boolean`, `number`, `string`, `array`, `object`.
+pub(super) fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }

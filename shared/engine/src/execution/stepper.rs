@@ -1,11 +1,15 @@
 //! The run loop: threads of control advance through their states until each waits or ends.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::dataflow::size_exceeds;
+use super::jsonata_eval::States;
 use super::snapshot::{Millis, ParentLink, Phase, Snapshot, Status, Thread, ThreadId, Waiter};
+use super::variables;
 use super::{Effect, Event};
-use crate::definition::{Catcher, Retrier, State, StateKind, StateMachine, Transition};
+use crate::definition::{
+    Assign, Catcher, QueryLanguage, Retrier, State, StateKind, StateMachine, Transition,
+};
 use crate::failure::{names, Failure};
 
 /// What a thread does after one of its phases.
@@ -57,7 +61,7 @@ impl<'a> Stepper<'a> {
             let at = self.now + seconds_to_millis(seconds);
             self.timer(Waiter::ExecutionTimeout, at);
         }
-        let root = self.spawn(None, 0, self.machine.top().start_at, input);
+        let root = self.spawn(None, None, 0, self.machine.top().start_at, input);
         self.snap.ready.push_back(root);
         self.run();
         self.finish()
@@ -115,14 +119,23 @@ impl<'a> Stepper<'a> {
         id
     }
 
+    /// Creates a thread. A branch or iteration (`parent` set) gets a variable scope of its own,
+    /// nested in `outer_scope` (or in none, for Distributed Map iterations).
     pub fn spawn(
         &mut self,
         parent: Option<ParentLink>,
+        outer_scope: Option<u64>,
         branch: usize,
         state: usize,
         input: Value,
     ) -> ThreadId {
         let id = self.next_id();
+        let scope = if parent.is_some() {
+            variables::open(&mut self.snap.scopes, id, outer_scope);
+            id
+        } else {
+            0
+        };
         self.snap.threads.insert(
             id,
             Thread {
@@ -134,6 +147,7 @@ impl<'a> Stepper<'a> {
                 entered_time: self.now,
                 retries: Vec::new(),
                 retry_count: 0,
+                scope,
                 phase: Phase::Enter,
             },
         );
@@ -199,7 +213,7 @@ impl<'a> Stepper<'a> {
         let outcome = match &state.kind {
             StateKind::Pass(pass) => self.pass(thread, pass),
             StateKind::Choice { choices, default } => {
-                return self.choice(thread, choices, *default);
+                return self.choice(thread, state, choices, *default);
             }
             StateKind::Wait(wait) => return self.wait(tid, thread, wait),
             StateKind::Succeed => self.succeed(thread),
@@ -216,9 +230,35 @@ impl<'a> Stepper<'a> {
         Flow::Continue
     }
 
-    /// Finishes a state whose work produced `result`: ResultSelector, ResultPath, OutputPath.
+    /// Finishes a state whose work produced `result`: in JSONPath, ResultSelector, ResultPath
+    /// and OutputPath; in JSONata, Output. Then its `Assign`, evaluated from the same values,
+    /// takes effect as the state exits.
     fn complete(&mut self, tid: ThreadId, thread: &mut Thread, result: Value) -> Flow {
         let state = self.state_of(thread);
+        let outcome = match state.language {
+            QueryLanguage::JsonPath => self.complete_jsonpath(thread, state, result),
+            QueryLanguage::Jsonata => self.complete_jsonata(thread, state, result),
+        };
+        match outcome {
+            Ok((output, assigned)) => {
+                if let Some(vars) = assigned {
+                    variables::assign(&mut self.snap.scopes, thread.scope, vars);
+                }
+                self.exit(tid, thread, output)
+            }
+            Err(failure) => {
+                thread.phase = Phase::Failed(failure);
+                Flow::Continue
+            }
+        }
+    }
+
+    fn complete_jsonpath(
+        &mut self,
+        thread: &mut Thread,
+        state: &State,
+        result: Value,
+    ) -> Result<(Value, Option<Map<String, Value>>), Failure> {
         let (selector, result_path) = match &state.kind {
             StateKind::Pass(p) => (None, Some(&p.result_path)),
             StateKind::Task(t) => (t.result_selector.as_ref(), Some(&t.result_path)),
@@ -226,33 +266,111 @@ impl<'a> Stepper<'a> {
             StateKind::Map(m) => (m.result_selector.as_ref(), Some(&m.result_path)),
             _ => (None, None),
         };
-        let output = (|| {
-            let selected = match selector {
-                Some(s) => self.payload(thread, s, &result, None)?,
-                None => result,
-            };
-            let merged = match result_path {
-                Some(rp) => {
-                    let input = std::mem::take(&mut thread.input);
-                    match self.result_path(rp, input, selected) {
-                        Ok(v) => v,
-                        Err((failure, input)) => {
-                            thread.input = input;
-                            return Err(failure);
-                        }
+        let selected = match selector {
+            Some(s) => self.payload(thread, s, &result, None)?,
+            None => result,
+        };
+        // `$` in a JSONPath Assign is the state's result (after ResultSelector).
+        let assigned = match &state.assign {
+            Some(assign) => Some(self.evaluate_assign(thread, assign, &selected, None)?),
+            None => None,
+        };
+        let merged = match result_path {
+            Some(rp) => {
+                let input = std::mem::take(&mut thread.input);
+                match self.result_path(rp, input, selected) {
+                    Ok(v) => v,
+                    Err((failure, input)) => {
+                        thread.input = input;
+                        return Err(failure);
                     }
                 }
-                None => selected,
-            };
-            self.output_path(thread, &state.output_path, merged)
-        })();
-        match output {
-            Ok(output) => self.exit(tid, thread, output),
-            Err(failure) => {
-                thread.phase = Phase::Failed(failure);
-                Flow::Continue
             }
+            None => selected,
+        };
+        let output = self.output_path(thread, &state.output_path, merged)?;
+        Ok((output, assigned))
+    }
+
+    /// JSONata: `Output` (default: the result of a Task, Parallel or Map, else the input) and
+    /// `Assign`, both seeing `$states.input` and `$states.result`.
+    fn complete_jsonata(
+        &mut self,
+        thread: &mut Thread,
+        state: &State,
+        value: Value,
+    ) -> Result<(Value, Option<Map<String, Value>>), Failure> {
+        let has_result = matches!(
+            state.kind,
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+        );
+        // For states without a result, `value` is the state input itself.
+        let input_owned = if has_result {
+            std::mem::take(&mut thread.input)
+        } else {
+            Value::Null
+        };
+        let (input, result) = if has_result {
+            (&input_owned, Some(&value))
+        } else {
+            (&value, None)
+        };
+        let states = States {
+            input,
+            result,
+            error_output: None,
+            map_item: None,
+        };
+        let outcome = (|| {
+            let assigned = match &state.assign {
+                Some(assign) => Some(self.evaluate_assign(thread, assign, input, Some(states))?),
+                None => None,
+            };
+            let output = match &state.output {
+                Some(t) => self.jsonata(thread, t, "Output", states)?,
+                None => result.unwrap_or(input).clone(),
+            };
+            Ok((output, assigned))
+        })();
+        if has_result {
+            thread.input = input_owned;
         }
+        outcome
+    }
+
+    /// Evaluates an `Assign` into the variables to set. JSONPath: a payload template over
+    /// `jsonpath_input`; JSONata: a template over `$states`.
+    pub fn evaluate_assign(
+        &mut self,
+        thread: &Thread,
+        assign: &Assign,
+        jsonpath_input: &Value,
+        states: Option<States<'_>>,
+    ) -> Result<Map<String, Value>, Failure> {
+        let value = match assign {
+            Assign::JsonPath(payload) => self.payload(thread, payload, jsonpath_input, None)?,
+            Assign::Jsonata(template) => {
+                let states = states.unwrap_or(States::input(jsonpath_input));
+                self.jsonata(thread, template, "Assign", states)?
+            }
+        };
+        let Value::Object(vars) = value else {
+            return Ok(Map::new());
+        };
+        if size_exceeds(
+            &Value::Object(vars.clone()),
+            self.snap.options.payload_limit_bytes,
+        ) {
+            return Err(Failure::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "{}The assigned variables exceed the maximum size of {} bytes.",
+                    self.runtime_prefix(thread),
+                    self.snap.options.payload_limit_bytes
+                ),
+            ));
+        }
+        Ok(vars)
     }
 
     /// Records the state's exit and follows its transition. A state's output over the payload
@@ -325,11 +443,48 @@ impl<'a> Stepper<'a> {
             .find(|c| crate::definition::error_matches(&c.error_equals, error))
         {
             let input = std::mem::take(&mut thread.input);
-            let output =
-                match self.result_path(&catcher.result_path, input, failure.to_error_output()) {
-                    Ok(v) => v,
-                    Err((f, _)) => return self.fail_thread(tid, thread, f),
-                };
+            let error_output = failure.to_error_output();
+            let caught = match state.language {
+                QueryLanguage::JsonPath => {
+                    let assigned = match &catcher.assign {
+                        Some(a) => self
+                            .evaluate_assign(thread, a, &error_output, None)
+                            .map(Some),
+                        None => Ok(None),
+                    };
+                    assigned.and_then(|assigned| {
+                        self.result_path(&catcher.result_path, input, error_output)
+                            .map(|output| (output, assigned))
+                            .map_err(|(f, _)| f)
+                    })
+                }
+                QueryLanguage::Jsonata => {
+                    let states = States {
+                        input: &input,
+                        result: None,
+                        error_output: Some(&error_output),
+                        map_item: None,
+                    };
+                    let assigned = match &catcher.assign {
+                        Some(a) => self
+                            .evaluate_assign(thread, a, &input, Some(states))
+                            .map(Some),
+                        None => Ok(None),
+                    };
+                    let output = match &catcher.output {
+                        Some(t) => self.jsonata(thread, t, "Output", states),
+                        None => Ok(error_output.clone()),
+                    };
+                    assigned.and_then(|a| output.map(|o| (o, a)))
+                }
+            };
+            let (output, assigned) = match caught {
+                Ok(v) => v,
+                Err(f) => return self.fail_thread(tid, thread, f),
+            };
+            if let Some(vars) = assigned {
+                variables::assign(&mut self.snap.scopes, thread.scope, vars);
+            }
             self.record_exit(state, &output);
             self.goto(thread, catcher.next, output);
             return Flow::Continue;
@@ -345,6 +500,9 @@ impl<'a> Stepper<'a> {
     /// A thread reached an end: the execution's, or a branch's or iteration's.
     fn end_thread(&mut self, tid: ThreadId, thread: &mut Thread, outcome: Result<Value, Failure>) {
         self.cancel_waits_of(thread);
+        if thread.parent.is_some() {
+            variables::close(&mut self.snap.scopes, thread.scope);
+        }
         match thread.parent {
             None => self.end_execution(outcome),
             Some(link) => self.child_finished(tid, link, outcome),

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use super::dataflow::{no_results, size_exceeds};
+use super::jsonata_eval::States;
 use super::snapshot::{Phase, Thread, ThreadId, Waiter};
 use super::stepper::{data_limit_failure, failure_details, input_text, Flow, Stepper};
 use super::{Effect, TaskRequest};
@@ -42,17 +43,13 @@ impl<'a> Stepper<'a> {
     }
 
     fn schedule(&mut self, tid: ThreadId, thread: &mut Thread, task: &Task) -> Result<(), Failure> {
-        let effective = self.input_path(thread)?;
         let callback = [".waitForTaskToken", ".sync", ".sync:2"]
             .iter()
             .any(|suffix| task.resource.ends_with(suffix));
         self.task_token = callback.then(|| self.new_task_token());
-        let input = match &task.parameters {
-            Some(p) => self.payload(thread, p, &effective, None),
-            None => Ok(effective.clone().into_owned()),
-        };
+        let prepared = self.task_input(thread, task);
         let task_token = self.task_token.take();
-        let input = input?;
+        let (input, timeout_seconds, heartbeat_seconds, credentials) = prepared?;
         if let Some(problem) = parameter_problem(&task.resource, &input) {
             return Err(self.runtime_failure(
                 thread,
@@ -62,13 +59,6 @@ impl<'a> Stepper<'a> {
                 ),
             ));
         }
-        let timeout_seconds = self.seconds(thread, task.timeout_seconds.as_ref(), &effective)?;
-        let heartbeat_seconds =
-            self.seconds(thread, task.heartbeat_seconds.as_ref(), &effective)?;
-        let credentials = match &task.credentials {
-            Some(c) => Some(self.payload(thread, c, &effective, None)?),
-            None => None,
-        };
         let id = self.next_id();
         self.snap.waits.insert(id, Waiter::Task(tid));
         let timeout =
@@ -130,16 +120,62 @@ impl<'a> Stepper<'a> {
         format!("{}-{:016x}{:016x}", self.snap.execution.name, a, b)
     }
 
+    /// The task's parameters, timeouts and credentials: from `InputPath`/`Parameters` (JSONPath)
+    /// or `Arguments` (JSONata; by default the state input).
+    #[allow(clippy::type_complexity)]
+    fn task_input(
+        &mut self,
+        thread: &Thread,
+        task: &Task,
+    ) -> Result<(Value, Option<u64>, Option<u64>, Option<Value>), Failure> {
+        let effective = self.input_path(thread)?;
+        let input = match (&task.arguments, &task.parameters) {
+            (Some(args), _) => {
+                self.jsonata(thread, args, "Arguments", States::input(&thread.input))?
+            }
+            (None, Some(p)) => self.payload(thread, p, &effective, None)?,
+            (None, None) => effective.as_ref().clone(),
+        };
+        let timeout = self.seconds(
+            thread,
+            task.timeout_seconds.as_ref(),
+            "TimeoutSeconds",
+            &effective,
+        )?;
+        let heartbeat = self.seconds(
+            thread,
+            task.heartbeat_seconds.as_ref(),
+            "HeartbeatSeconds",
+            &effective,
+        )?;
+        let credentials = match &task.credentials {
+            Some(c) => Some(self.payload(thread, c, &effective, None)?),
+            None => None,
+        };
+        Ok((input, timeout, heartbeat, credentials))
+    }
+
     /// `TimeoutSeconds`/`TimeoutSecondsPath` and the heartbeat equivalents.
     fn seconds(
         &mut self,
         thread: &Thread,
         field: Option<&IntOrPath>,
+        name: &str,
         input: &Value,
     ) -> Result<Option<u64>, Failure> {
         match field {
             None => Ok(None),
             Some(IntOrPath::Value(n)) => Ok(u64::try_from(*n).ok()),
+            Some(IntOrPath::Expression(t)) => {
+                let value = self.jsonata(thread, t, name, States::input(input))?;
+                match value.as_u64() {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(self.query_failure(
+                        thread,
+                        &format!("The timeout must be a positive integer, but was: {value}"),
+                    )),
+                }
+            }
             Some(IntOrPath::Path(path)) => {
                 let Some(value) = self.select(thread, path, input) else {
                     return Err(self.runtime_failure(thread, &no_results(path)));

@@ -13,8 +13,87 @@ pub const BRANCH: &[&str] = &["Comment", "StartAt", "States", "ProcessorConfig"]
 
 const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
 
-/// The fields allowed for a state of type `type_name` (besides `Type`, `Comment`), or `None` for an
+/// The fields allowed for a state of type `type_name` in a JSONata state, or `None` for an
 /// unknown type.
+pub fn for_jsonata_state(type_name: &str) -> Option<Vec<&'static str>> {
+    let specific: &[&str] = match type_name {
+        "Pass" => &["Next", "End", "Output", "Assign"],
+        "Task" => &[
+            "Next",
+            "End",
+            "Resource",
+            "Arguments",
+            "Output",
+            "Assign",
+            "Retry",
+            "Catch",
+            "TimeoutSeconds",
+            "HeartbeatSeconds",
+            "Credentials",
+        ],
+        "Choice" => &["Choices", "Default", "Output", "Assign"],
+        "Wait" => &["Next", "End", "Seconds", "Timestamp", "Output", "Assign"],
+        "Succeed" => &["Output"],
+        "Fail" => &["Error", "Cause"],
+        "Parallel" => &[
+            "Next",
+            "End",
+            "Branches",
+            "Arguments",
+            "Output",
+            "Assign",
+            "Retry",
+            "Catch",
+        ],
+        "Map" => &[
+            "Next",
+            "End",
+            "Iterator",
+            "ItemProcessor",
+            "Items",
+            "ItemSelector",
+            "MaxConcurrency",
+            "ToleratedFailureCount",
+            "ToleratedFailurePercentage",
+            "ItemReader",
+            "ItemBatcher",
+            "ResultWriter",
+            "Label",
+            "Output",
+            "Assign",
+            "Retry",
+            "Catch",
+        ],
+        _ => return None,
+    };
+    Some(COMMON.iter().chain(specific).copied().collect())
+}
+
+/// Fields only JSONPath states have (for "not supported in JSONata" messages).
+pub const JSONPATH_ONLY: &[&str] = &[
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "Result",
+    "ItemsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+    "ErrorPath",
+    "CausePath",
+];
+
+/// Fields only JSONata states have.
+pub const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items", "Condition"];
+
+/// The fields allowed for a state of type `type_name` in a JSONPath state (besides `Type`,
+/// `Comment`), or `None` for an unknown type.
 pub fn for_state(type_name: &str) -> Option<Vec<&'static str>> {
     let specific: &[&str] = match type_name {
         "Pass" => &[
@@ -25,6 +104,7 @@ pub fn for_state(type_name: &str) -> Option<Vec<&'static str>> {
             "Result",
             "ResultPath",
             "Parameters",
+            "Assign",
         ],
         "Task" => &[
             "InputPath",
@@ -42,8 +122,9 @@ pub fn for_state(type_name: &str) -> Option<Vec<&'static str>> {
             "HeartbeatSeconds",
             "HeartbeatSecondsPath",
             "Credentials",
+            "Assign",
         ],
-        "Choice" => &["InputPath", "OutputPath", "Choices", "Default"],
+        "Choice" => &["InputPath", "OutputPath", "Choices", "Default", "Assign"],
         "Wait" => &[
             "InputPath",
             "OutputPath",
@@ -53,6 +134,7 @@ pub fn for_state(type_name: &str) -> Option<Vec<&'static str>> {
             "SecondsPath",
             "Timestamp",
             "TimestampPath",
+            "Assign",
         ],
         "Succeed" => &["InputPath", "OutputPath"],
         "Fail" => &["Error", "ErrorPath", "Cause", "CausePath"],
@@ -67,6 +149,7 @@ pub fn for_state(type_name: &str) -> Option<Vec<&'static str>> {
             "ResultPath",
             "Retry",
             "Catch",
+            "Assign",
         ],
         "Map" => &[
             "InputPath",
@@ -92,6 +175,7 @@ pub fn for_state(type_name: &str) -> Option<Vec<&'static str>> {
             "ItemBatcher",
             "ResultWriter",
             "Label",
+            "Assign",
         ],
         _ => return None,
     };
@@ -116,8 +200,8 @@ pub const RETRIER: &[&str] = &[
     "Comment",
 ];
 
-pub const CATCHER: &[&str] = &["ErrorEquals", "Next", "ResultPath", "Comment"];
+pub const CATCHER: &[&str] = &["ErrorEquals", "Next", "ResultPath", "Comment", "Assign"];
 
-/// Fields of the JSONata query language and of workflow variables, which come with a later
-/// release; named so that a definition using them gets a clear message rather than "unknown".
-pub const JSONATA_AND_VARIABLES: &[&str] = &["Arguments", "Output", "Assign", "Items", "Condition"];
+pub const JSONATA_CATCHER: &[&str] = &["ErrorEquals", "Next", "Output", "Comment", "Assign"];
+
+pub const CHOICE_RULE_JSONATA: &[&str] = &["Condition", "Next", "Comment", "Assign", "Output"];

@@ -11,7 +11,9 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value};
 
-use crate::definition::{Branch, BranchId, State, StateKind, StateMachine, Transition};
+use crate::definition::{
+    Branch, BranchId, QueryLanguage, State, StateKind, StateMachine, Transition,
+};
 use crate::problem::{pointer_escape, Problem, NO_TERMINAL_STATE, UNREACHABLE_STATE};
 
 pub use resource::{Integration, ResourceKind};
@@ -33,6 +35,8 @@ pub fn check_with(source: &Value, options: Options) -> Result<StateMachine, Vec<
         problems: Vec::new(),
         branches: Vec::new(),
         options,
+        top_language: QueryLanguage::JsonPath,
+        language: QueryLanguage::JsonPath,
     };
     let Value::Object(top) = source else {
         return Err(vec![Problem::schema(
@@ -41,6 +45,15 @@ pub fn check_with(source: &Value, options: Options) -> Result<StateMachine, Vec<
         )]);
     };
     checker.unknown_fields(top, fields::TOP_LEVEL, "");
+    match top.get("QueryLanguage") {
+        None => {}
+        Some(Value::String(s)) if s == "JSONPath" => {}
+        Some(Value::String(s)) if s == "JSONata" => checker.top_language = QueryLanguage::Jsonata,
+        Some(_) => checker.problem(
+            "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]",
+            "/QueryLanguage",
+        ),
+    }
     let timeout_seconds = match top.get("TimeoutSeconds") {
         None => None,
         Some(v) => match v.as_u64() {
@@ -83,6 +96,10 @@ pub(crate) struct Checker {
     problems: Vec<Problem>,
     branches: Vec<Branch>,
     options: Options,
+    /// The state machine's `QueryLanguage`, every state's default.
+    top_language: QueryLanguage,
+    /// The language of the state being checked.
+    language: QueryLanguage,
 }
 
 impl Checker {
@@ -104,6 +121,18 @@ impl Checker {
     /// Checks one list of states (top level, Parallel branch, Map processor) and stores it.
     /// Returns its id (reserved before its inner branches, so the top level is 0).
     fn branch(&mut self, obj: &Map<String, Value>, pointer: &str, top_level: bool) -> BranchId {
+        let saved_language = self.language;
+        let id = self.branch_inner(obj, pointer, top_level);
+        self.language = saved_language;
+        id
+    }
+
+    fn branch_inner(
+        &mut self,
+        obj: &Map<String, Value>,
+        pointer: &str,
+        top_level: bool,
+    ) -> BranchId {
         let id = self.branches.len();
         self.branches.push(Branch {
             start_at: 0,
@@ -206,7 +235,7 @@ impl Checker {
             let mut targets: Vec<usize> = Vec::new();
             match &state.kind {
                 StateKind::Choice { choices, default } => {
-                    targets.extend(choices.iter().map(|(_, next)| *next));
+                    targets.extend(choices.iter().map(|c| c.next));
                     targets.extend(*default);
                 }
                 StateKind::Succeed | StateKind::Fail(_) => terminal = true,

@@ -8,9 +8,10 @@ use super::fields;
 use super::resource::classify;
 use super::Checker;
 use crate::definition::{
-    Catcher, Fail, IntOrPath, ItemBatcher, ItemsSource, Jitter, Map as MapState, NumberOrPath,
-    Parallel, Pass, PathField, Payload, Retrier, State, StateKind, StringOrPath, Task, Transition,
-    Wait, WaitFor,
+    Assign, Catcher, ChoiceBranch, Condition, Fail, IntOrPath, ItemBatcher, ItemSelector,
+    ItemsSource, Jitter, Map as MapState, NumberOrPath, Parallel, Pass, PathField, Payload,
+    QueryLanguage, Retrier, State, StateKind, StringOrPath, Task, Template, Transition, Wait,
+    WaitFor,
 };
 use crate::intrinsics::Intrinsic;
 use crate::jsonpath::{Path, Root};
@@ -35,20 +36,31 @@ impl Checker {
             self.problem("These fields are required: [Type]", ptr);
             return None;
         };
-        let Some(allowed) = fields::for_state(type_name) else {
+        let language = self.state_language(obj, ptr);
+        self.language = language;
+        let jsonata = language == QueryLanguage::Jsonata;
+        let allowed = if jsonata {
+            fields::for_jsonata_state(type_name)
+        } else {
+            fields::for_state(type_name)
+        };
+        let Some(allowed) = allowed else {
             self.problem(
                 format!("The value '{type_name}' is not a valid state type"),
                 format!("{ptr}/Type"),
             );
             return None;
         };
-        self.query_language(obj, ptr);
         for key in obj.keys() {
             if allowed.contains(&key.as_str()) {
                 continue;
             }
-            let message = if fields::JSONATA_AND_VARIABLES.contains(&key.as_str()) {
-                format!("The field '{key}' belongs to JSONata states or workflow variables, which quickstep does not support yet")
+            let message = if jsonata && fields::JSONPATH_ONLY.contains(&key.as_str()) {
+                format!("The field '{key}' is not supported in JSONata states (QueryLanguage JSONata); use Arguments, Output and Assign")
+            } else if !jsonata && fields::JSONATA_ONLY.contains(&key.as_str()) {
+                format!(
+                    "The field '{key}' is only supported in JSONata states (QueryLanguage JSONata)"
+                )
             } else {
                 format!(
                     "The field '{key}' is not supported by Step Functions for a {type_name} state"
@@ -65,6 +77,8 @@ impl Checker {
         } else {
             Transition::End
         };
+        let assign = self.assign(obj, ptr);
+        let output = self.template(obj, "Output", ptr);
         let kind = match type_name {
             "Pass" => StateKind::Pass(Pass {
                 result: obj.get("Result").cloned(),
@@ -82,28 +96,105 @@ impl Checker {
             "Parallel" => StateKind::Parallel(Box::new(self.parallel(obj, ptr, names))),
             _ => StateKind::Map(Box::new(self.map(obj, ptr, names))),
         };
+        // Branches inside may have changed the current language; this state's is what counts.
+        self.language = language;
         (self.problems.len() == before).then(|| State {
             name: name.to_owned(),
             input_path,
             output_path,
             transition,
             kind,
+            language,
+            assign,
+            output,
         })
     }
 
-    fn query_language(&mut self, obj: &Map<String, Value>, ptr: &str) {
+    /// The state's query language: its own `QueryLanguage`, or the state machine's. A JSONata
+    /// state machine cannot contain JSONPath states.
+    fn state_language(&mut self, obj: &Map<String, Value>, ptr: &str) -> QueryLanguage {
         match obj.get("QueryLanguage") {
-            None => {}
-            Some(Value::String(s)) if s == "JSONPath" => {}
-            Some(Value::String(s)) if s == "JSONata" => self.problem(
-                "The JSONata query language is not supported by quickstep yet; use JSONPath",
-                format!("{ptr}/QueryLanguage"),
-            ),
-            Some(_) => self.problem(
-                "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]",
-                format!("{ptr}/QueryLanguage"),
-            ),
+            None => self.top_language,
+            Some(Value::String(s)) if s == "JSONata" => QueryLanguage::Jsonata,
+            Some(Value::String(s)) if s == "JSONPath" => {
+                if self.top_language == QueryLanguage::Jsonata {
+                    self.problem(
+                        "A state cannot use JSONPath when the state machine's QueryLanguage is JSONata",
+                        format!("{ptr}/QueryLanguage"),
+                    );
+                }
+                QueryLanguage::JsonPath
+            }
+            Some(_) => {
+                self.problem(
+                    "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]",
+                    format!("{ptr}/QueryLanguage"),
+                );
+                self.top_language
+            }
         }
+    }
+
+    /// True for a `{% … %}` string in a JSONata state.
+    fn is_expression(&self, v: &Value) -> bool {
+        self.language == QueryLanguage::Jsonata
+            && v.as_str()
+                .and_then(crate::jsonata::template_expression)
+                .is_some()
+    }
+
+    /// A JSONata template field (JSONata states only; absent otherwise).
+    pub(super) fn template(
+        &mut self,
+        obj: &Map<String, Value>,
+        field: &str,
+        ptr: &str,
+    ) -> Option<Template> {
+        if self.language != QueryLanguage::Jsonata {
+            return None;
+        }
+        let value = obj.get(field)?;
+        Some(Template::compile(
+            value,
+            &format!("{ptr}/{field}"),
+            &mut self.problems,
+        ))
+    }
+
+    /// `Assign`: an object of variable names to values (payload template in JSONPath, JSONata
+    /// template in JSONata).
+    fn assign(&mut self, obj: &Map<String, Value>, ptr: &str) -> Option<Assign> {
+        let value = obj.get("Assign")?;
+        let aptr = format!("{ptr}/Assign");
+        let Value::Object(vars) = value else {
+            self.problem(
+                "The value for the field 'Assign' must be a JSON object",
+                aptr,
+            );
+            return None;
+        };
+        for name in vars.keys() {
+            let bare = name.strip_suffix(".$").unwrap_or(name);
+            if !is_variable_name(bare) {
+                self.problem(
+                    format!("The variable name '{bare}' is not valid: names start with a letter or '_' and contain only letters, digits and '_'"),
+                    format!("{aptr}/{}", pointer_escape(name)),
+                );
+            } else if bare == "states" {
+                self.problem(
+                    "The variable name 'states' is reserved",
+                    format!("{aptr}/{}", pointer_escape(name)),
+                );
+            }
+        }
+        Some(match self.language {
+            QueryLanguage::JsonPath => {
+                Assign::JsonPath(Payload::compile(value, &aptr, &mut self.problems))
+            }
+            QueryLanguage::Jsonata => {
+                Assign::Jsonata(Template::compile(value, &aptr, &mut self.problems))
+            }
+        })
     }
 
     fn transition(&mut self, obj: &Map<String, Value>, ptr: &str, names: &Names<'_>) -> Transition {
@@ -241,6 +332,9 @@ impl Checker {
                 );
                 None
             }
+            (Some(v), false) if self.is_expression(v) => {
+                self.template(obj, field, ptr).map(IntOrPath::Expression)
+            }
             (Some(v), false) => match v.as_i64().filter(|n| (min..=max).contains(n)) {
                 Some(n) if v.is_i64() || v.is_u64() => Some(IntOrPath::Value(n)),
                 _ => {
@@ -270,6 +364,9 @@ impl Checker {
                     ptr,
                 );
                 None
+            }
+            (Some(v), None) if self.is_expression(v) => {
+                self.template(obj, field, ptr).map(StringOrPath::Expression)
             }
             (Some(Value::String(s)), None) => Some(StringOrPath::Value(s.clone())),
             (Some(_), None) => {
@@ -332,6 +429,7 @@ impl Checker {
         Task {
             resource,
             parameters: self.payload(obj, "Parameters", ptr),
+            arguments: self.template(obj, "Arguments", ptr),
             result_selector: self.payload(obj, "ResultSelector", ptr),
             result_path: self.path_field(obj, "ResultPath", ptr, true),
             retry: self.retry(obj, ptr),
@@ -353,14 +451,27 @@ impl Checker {
                     choices_ptr.clone(),
                 );
             }
+            Some(value) if self.language == QueryLanguage::Jsonata => {
+                choices = self.jsonata_choices(value, &choices_ptr, names);
+            }
             Some(value) => match crate::choice::compile_choices(value, &choices_ptr) {
                 Ok(compiled) => {
                     for (i, choice) in compiled.into_iter().enumerate() {
-                        let next_ptr = format!("{choices_ptr}/{i}/Next");
-                        if let Some(target) =
+                        let rule_ptr = format!("{choices_ptr}/{i}");
+                        let next_ptr = format!("{rule_ptr}/Next");
+                        let assign = match value.get(i) {
+                            Some(Value::Object(rule)) => self.assign(rule, &rule_ptr),
+                            _ => None,
+                        };
+                        if let Some(next) =
                             self.target(&Value::String(choice.next.clone()), &next_ptr, names)
                         {
-                            choices.push((choice, target));
+                            choices.push(ChoiceBranch {
+                                condition: Condition::Rule(choice.rule),
+                                next,
+                                assign,
+                                output: None,
+                            });
                         }
                     }
                 }
@@ -371,6 +482,50 @@ impl Checker {
             .get("Default")
             .and_then(|d| self.target(d, &format!("{ptr}/Default"), names));
         StateKind::Choice { choices, default }
+    }
+
+    /// JSONata Choice rules: `Condition`, `Next`, and optionally `Assign` and `Output`.
+    fn jsonata_choices(
+        &mut self,
+        value: &Value,
+        choices_ptr: &str,
+        names: &Names<'_>,
+    ) -> Vec<ChoiceBranch> {
+        let Value::Array(rules) = value else {
+            self.problem("The field 'Choices' must be an array", choices_ptr);
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let rule_ptr = format!("{choices_ptr}/{i}");
+            let Value::Object(rule) = rule else {
+                self.problem("A choice rule must be a JSON object", rule_ptr);
+                continue;
+            };
+            self.unknown_fields(rule, fields::CHOICE_RULE_JSONATA, &rule_ptr);
+            let condition = self.template(rule, "Condition", &rule_ptr);
+            if condition.is_none() {
+                self.problem("These fields are required: [Condition]", rule_ptr.clone());
+            }
+            let next = match rule.get("Next") {
+                Some(n) => self.target(n, &format!("{rule_ptr}/Next"), names),
+                None => {
+                    self.problem("These fields are required: [Next]", rule_ptr.clone());
+                    None
+                }
+            };
+            let assign = self.assign(rule, &rule_ptr);
+            let output = self.template(rule, "Output", &rule_ptr);
+            if let (Some(condition), Some(next)) = (condition, next) {
+                out.push(ChoiceBranch {
+                    condition: Condition::Jsonata(condition),
+                    next,
+                    assign,
+                    output,
+                });
+            }
+        }
+        out
     }
 
     fn wait(&mut self, obj: &Map<String, Value>, ptr: &str) -> Wait {
@@ -387,7 +542,18 @@ impl Checker {
                 wait_for: WaitFor::Seconds(0),
             };
         }
-        let wait_for = match given[0] {
+        let field = given[0];
+        if obj.get(field).is_some_and(|v| self.is_expression(v)) {
+            let template = self.template(obj, field, ptr);
+            return Wait {
+                wait_for: match (field, template) {
+                    ("Seconds", Some(t)) => WaitFor::SecondsExpression(t),
+                    (_, Some(t)) => WaitFor::TimestampExpression(t),
+                    _ => WaitFor::Seconds(0),
+                },
+            };
+        }
+        let wait_for = match field {
             "Seconds" => match obj
                 .get("Seconds")
                 .and_then(Value::as_i64)
@@ -447,6 +613,7 @@ impl Checker {
         Parallel {
             branches,
             parameters: self.payload(obj, "Parameters", ptr),
+            arguments: self.template(obj, "Arguments", ptr),
             result_selector: self.payload(obj, "ResultSelector", ptr),
             result_path: self.path_field(obj, "ResultPath", ptr, true),
             retry: self.retry(obj, ptr),
@@ -514,14 +681,26 @@ impl Checker {
                 );
                 None
             }
-            (true, false) => self.payload(obj, "ItemSelector", ptr),
-            (false, _) => self.payload(obj, "Parameters", ptr),
+            (true, false) if self.language == QueryLanguage::Jsonata => self
+                .template(obj, "ItemSelector", ptr)
+                .map(ItemSelector::Jsonata),
+            (true, false) => self
+                .payload(obj, "ItemSelector", ptr)
+                .map(ItemSelector::JsonPath),
+            (false, _) => self
+                .payload(obj, "Parameters", ptr)
+                .map(ItemSelector::JsonPath),
+        };
+        let items = if self.language == QueryLanguage::Jsonata {
+            ItemsSource::Jsonata(self.template(obj, "Items", ptr))
+        } else {
+            ItemsSource::Path(self.path_field(obj, "ItemsPath", ptr, false))
         };
         let tolerated_failure_percentage = self.percentage(obj, ptr);
         let item_batcher = self.item_batcher(obj, ptr, distributed);
         MapState {
             processor,
-            items: ItemsSource::Path(self.path_field(obj, "ItemsPath", ptr, false)),
+            items,
             item_selector,
             max_concurrency: self
                 .int_or_path(obj, "MaxConcurrency", ptr, 0, i64::from(i32::MAX))
@@ -703,9 +882,16 @@ impl Checker {
         for (i, c) in list.iter().enumerate() {
             let cptr = format!("{ptr}/Catch/{i}");
             let Value::Object(c) = c else { continue };
-            self.unknown_fields(c, fields::CATCHER, &cptr);
+            let allowed = if self.language == QueryLanguage::Jsonata {
+                fields::JSONATA_CATCHER
+            } else {
+                fields::CATCHER
+            };
+            self.unknown_fields(c, allowed, &cptr);
             let error_equals = self.error_equals(c, &cptr);
             let result_path = self.path_field(c, "ResultPath", &cptr, true);
+            let output = self.template(c, "Output", &cptr);
+            let assign = self.assign(c, &cptr);
             let next = match c.get("Next") {
                 Some(n) => self.target(n, &format!("{cptr}/Next"), names),
                 None => {
@@ -718,6 +904,8 @@ impl Checker {
                     error_equals,
                     next,
                     result_path,
+                    output,
+                    assign,
                 });
             }
         }
@@ -772,4 +960,11 @@ impl Checker {
             }
         }
     }
+}
+
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+        && name.chars().count() <= 80
 }
