@@ -303,8 +303,16 @@ impl<'a> Stepper<'a> {
                 let Some(v) = self.select(thread, path, input) else {
                     return Err(self.runtime_failure(thread, &no_results(path)));
                 };
-                match v.as_i64() {
-                    Some(n) if v.is_i64() || v.is_u64() => n,
+                // A numeric string is read as its number (recorded against AWS for
+                // ToleratedFailureCountPath).
+                let parsed = match &v {
+                    Value::String(text) if name != "MaxConcurrency" => {
+                        text.trim().parse::<i64>().ok()
+                    }
+                    _ => v.as_i64().filter(|_| v.is_i64() || v.is_u64()),
+                };
+                match parsed {
+                    Some(n) => n,
                     _ => {
                         return Err(self.runtime_failure(
                             thread,
@@ -339,7 +347,11 @@ impl<'a> Stepper<'a> {
                 let Some(v) = self.select(thread, path, input) else {
                     return Err(self.runtime_failure(thread, &no_results(path)));
                 };
-                match v.as_f64() {
+                let parsed = match &v {
+                    Value::String(text) => text.trim().parse::<f64>().ok(),
+                    _ => v.as_f64(),
+                };
+                match parsed {
                     Some(n) => n,
                     None => {
                         return Err(self.runtime_failure(

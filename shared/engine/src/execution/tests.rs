@@ -1587,3 +1587,77 @@ fn api_gateway_headers_must_map_names_to_lists() {
     ok.run();
     assert_eq!(ok.output(), json!({"StatusCode": 200}));
 }
+
+#[test]
+fn assign_is_evaluated_from_values_before_the_state_and_applied_as_it_exits() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Result": {"q": "why"}, "Assign": {"question.$": "$.q", "answer": 42}, "Next": "B"},
+        "B": {"Type": "Pass", "InputPath": "$answer", "ResultPath": "$.x", "OutputPath": "$answer",
+              "Assign": {"answer": "later", "old.$": "$answer"}, "Next": "C"},
+        "C": {"Type": "Pass", "Parameters": {"answer.$": "$answer", "old.$": "$old", "q.$": "$question"}, "End": true}}});
+    let mut d = Driver::new(&def);
+    d.start(json!({}));
+    d.run();
+    assert_eq!(
+        d.output(),
+        json!({"answer": "later", "old": 42, "q": "why"})
+    );
+}
+
+#[test]
+fn map_iterations_read_outer_variables_and_their_own_assignments_end_with_them() {
+    let def = json!({"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"x": 1, "items": [10, 20]}, "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$items",
+              "ItemProcessor": {"StartAt": "Inner", "States": {
+                  "Inner": {"Type": "Pass", "Assign": {"inner.$": "$"}, "Next": "Read"},
+                  "Read": {"Type": "Pass", "Parameters": {"x.$": "$x", "inner.$": "$inner"}, "End": true}}},
+              "Next": "After"},
+        "After": {"Type": "Pass", "Parameters": {"results.$": "$", "x.$": "$x"}, "End": true}}});
+    let mut d = Driver::new(&def);
+    d.start(json!({}));
+    d.run();
+    assert_eq!(
+        d.output(),
+        json!({"results": [{"x": 1, "inner": 10}, {"x": 1, "inner": 20}], "x": 1})
+    );
+    // The iterations' own variable is gone after the Map.
+    let def2 = json!({"StartAt": "M", "States": {
+        "M": {"Type": "Map", "ItemProcessor": {"StartAt": "I", "States": {
+              "I": {"Type": "Pass", "Assign": {"inner": 1}, "End": true}}}, "Next": "After"},
+        "After": {"Type": "Pass", "Parameters": {"v.$": "$inner"}, "End": true}}});
+    let mut d = Driver::new(&def2);
+    d.start(json!([1]));
+    d.run();
+    assert_eq!(d.failure().error_name(), names::RUNTIME);
+}
+
+#[test]
+fn distributed_map_iterations_do_not_see_outer_variables() {
+    let def = json!({"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"x": 1}, "Next": "M"},
+        "M": {"Type": "Map", "ItemProcessor": {
+              "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+              "StartAt": "I", "States": {"I": {"Type": "Pass", "Parameters": {"x.$": "$x"}, "End": true}}},
+              "End": true}}});
+    let mut d = Driver::new(&def);
+    d.start(json!([1]));
+    d.run();
+    assert_eq!(d.failure().error_name(), names::RUNTIME);
+}
+
+#[test]
+fn catch_and_choice_rules_assign_variables() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": LAMBDA, "Assign": {"ok": true},
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"err.$": "$.Error"}, "ResultPath": null, "Next": "C"}],
+              "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [
+                {"Variable": "$err", "IsPresent": true, "Assign": {"route": "caught"}, "Next": "Done"}],
+              "Default": "Done", "Assign": {"route": "default"}},
+        "Done": {"Type": "Pass", "Parameters": {"err.$": "$err", "route.$": "$route"}, "End": true}}});
+    let mut d = Driver::new(&def).script("T", [err("Boom", "bad")]);
+    d.start(json!({}));
+    d.run();
+    assert_eq!(d.output(), json!({"err": "Boom", "route": "caught"}));
+}

@@ -436,8 +436,26 @@ impl Checker {
             catch: self.catch(obj, ptr, names),
             timeout_seconds,
             heartbeat_seconds,
-            credentials: self.payload(obj, "Credentials", ptr),
+            credentials: self.credentials(obj, ptr),
         }
+    }
+
+    /// `Credentials`: an object with `RoleArn` (or `RoleArn.$` in JSONPath).
+    fn credentials(&mut self, obj: &Map<String, Value>, ptr: &str) -> Option<Payload> {
+        let value = obj.get("Credentials")?;
+        let cptr = format!("{ptr}/Credentials");
+        match value {
+            Value::Object(c) if c.contains_key("RoleArn") || c.contains_key("RoleArn.$") => {}
+            Value::Object(_) => self.problem(
+                "The field 'RoleArn' is required but was missing",
+                cptr.clone(),
+            ),
+            _ => self.problem(
+                "The value for the field 'Credentials' must be a JSON object",
+                cptr.clone(),
+            ),
+        }
+        Some(Payload::compile(value, &cptr, &mut self.problems))
     }
 
     fn choice(&mut self, obj: &Map<String, Value>, ptr: &str, names: &Names<'_>) -> StateKind {
