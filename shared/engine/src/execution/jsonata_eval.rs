@@ -59,7 +59,10 @@ impl Stepper<'_> {
         let mut evaluate = |expr: &Expression, path: &str| -> Result<Value, String> {
             let wanted = expr.variables();
             if states_value.is_none() && wanted.iter().any(|v| v == "states") {
-                states_value = Some(self.states_value(thread, states));
+                // The context object copies the execution input: build it only for expressions
+                // whose text can reach it (a key spelled out elsewhere could not be named here).
+                let with_context = expr.text().contains("context");
+                states_value = Some(self.states_value(thread, states, with_context));
             }
             let vars = Vars {
                 scopes: &self.snap.scopes,
@@ -107,7 +110,7 @@ impl Stepper<'_> {
     }
 
     /// The `$states` object: `input`, `context`, and `result` or `errorOutput` where they exist.
-    fn states_value(&mut self, thread: &Thread, states: States<'_>) -> Value {
+    fn states_value(&mut self, thread: &Thread, states: States<'_>, with_context: bool) -> Value {
         let ctx = super::dataflow::state_context(
             self.machine,
             self.task_token.as_deref(),
@@ -118,17 +121,19 @@ impl Stepper<'_> {
             scopes: &self.snap.scopes,
             scope: thread.scope,
         };
-        let context = EvalScope::new(
-            states.input,
-            &self.snap.execution,
-            ctx,
-            &mut self.snap.rng,
-            vars,
-        )
-        .context_object();
         let mut map = Map::new();
         map.insert("input".into(), states.input.clone());
-        map.insert("context".into(), context);
+        if with_context {
+            let context = EvalScope::new(
+                states.input,
+                &self.snap.execution,
+                ctx,
+                &mut self.snap.rng,
+                vars,
+            )
+            .context_object();
+            map.insert("context".into(), context);
+        }
         if let Some(r) = states.result {
             map.insert("result".into(), r.clone());
         }
