@@ -36,6 +36,10 @@ enum Command {
     Bench(commands::bench::Args),
     /// Run the conformance corpus recorded against AWS and compare.
     Conformance(commands::conformance::Args),
+    /// Evaluate one JSONata expression the way the engine does; print one JSON object.
+    Jsonata(commands::jsonata::Args),
+    /// Run the JSONata reference test suite and compare.
+    JsonataSuite(commands::jsonata_suite::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::main(&args),
         Command::Bench(args) => commands::bench::main(&args),
         Command::Conformance(args) => commands::conformance::main(&args),
+        Command::Jsonata(args) => commands::jsonata::main(&args),
+        Command::JsonataSuite(args) => commands::jsonata_suite::main(&args),
     };
     match result {
         Ok(code) => code,

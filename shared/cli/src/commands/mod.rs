@@ -3,5 +3,7 @@
 pub mod bench;
 pub mod conformance;
 pub mod input;
+pub mod jsonata;
+pub mod jsonata_suite;
 pub mod run;
 pub mod validate;

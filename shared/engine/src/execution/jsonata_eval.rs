@@ -88,12 +88,13 @@ impl Stepper<'_> {
                 Ok(None) => Err(format!(
                     "The JSONata expression '{text}' specified for the field '{path}' returned nothing (undefined)."
                 )),
-                Err(e) if e.code == crate::jsonata::UNSUPPORTED_RESULT => Err(format!(
+                Err(e) if e.code == crate::jsonata::codes::NOT_JSON => Err(format!(
                     "The JSONata expression '{text}' specified for the field '{path}' returned an unsupported result type."
                 )),
                 Err(e) => Err(format!(
                     "The JSONata expression '{text}' specified for the field '{path}' threw an error during evaluation. {}: {}",
-                    e.code, e.message
+                    e.code,
+                    reference_message(&e)
                 )),
             }
         };
@@ -141,5 +142,15 @@ impl Stepper<'_> {
             map.insert("errorOutput".into(), e.clone());
         }
         Value::Object(map)
+    }
+}
+
+/// The message as the JSONata reference implementation (which AWS runs) words it: jsonata-core
+/// adds the function's name to T1006, the reference does not.
+fn reference_message(e: &crate::jsonata::JsonataError) -> &str {
+    if e.code == "T1006" {
+        "Attempted to invoke a non-function"
+    } else {
+        &e.message
     }
 }

@@ -788,6 +788,9 @@ impl Checker {
                 );
                 None
             }
+            (Some(v), false) if self.is_expression(v) => {
+                self.template(obj, FIELD, ptr).map(NumberOrPath::Expression)
+            }
             (Some(v), false) => {
                 match v.as_f64().filter(|n| (0.0..=100.0).contains(n)) {
                     Some(n) => Some(NumberOrPath::Value(n)),
