@@ -260,3 +260,32 @@ fn bench_prints_throughput() {
     // Validate, CheckStock, Reserve twice, Charge, AwaitPickup, Accepted.
     assert_eq!(report["transitions_per_execution"], 7.0);
 }
+
+#[test]
+fn the_jsonata_w5_gives_the_same_output_as_the_jsonpath_w5() {
+    let workloads = repo().join("../shared/bench/workloads");
+    assert!(
+        workloads.is_dir(),
+        "the benchmark workloads are expected beside the checkout at {}",
+        workloads.display()
+    );
+    let input = workloads.join("w5-small-realistic.input.json");
+    let input = input.to_str().unwrap();
+    let jsonpath = workloads.join("w5-small-realistic.asl.json");
+    let a = stdout_json(&quickstep(&[
+        "run",
+        jsonpath.to_str().unwrap(),
+        "--input",
+        input,
+    ]));
+    let b = stdout_json(&quickstep(&[
+        "run",
+        "examples/bench/w5-small-realistic-jsonata.asl.json",
+        "--input",
+        input,
+    ]));
+    assert_eq!(a["status"], "SUCCEEDED");
+    assert_eq!(a["output"], b["output"]);
+    let types = |r: &Value| -> Vec<Value> { r["events"].as_array().unwrap().clone() };
+    assert_eq!(types(&a), types(&b));
+}

@@ -79,6 +79,7 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
     let limits = Limits {
         max_depth: args.depth_limit.unwrap_or(defaults.max_depth),
         time_limit_ms: args.time_limit_ms.unwrap_or(defaults.time_limit_ms),
+        ..defaults
     };
     let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| {
         u64::try_from(d.as_nanos() & u128::from(u64::MAX)).unwrap_or(0)

@@ -41,6 +41,8 @@ pub struct Args {
 const DEFAULT_CASE_LIMITS: Limits = Limits {
     max_depth: 10_000,
     time_limit_ms: 5_000,
+    // The reference suite is written against JSONata's own cap.
+    max_sequence_length: quickstep::jsonata::MAX_SEQUENCE_LENGTH,
 };
 
 /// A fixed clock and a fixed random sequence: the suite checks only the shape of `$now()`,
@@ -318,6 +320,7 @@ fn case(
             usize::try_from(d).unwrap_or(usize::MAX)
         }),
         time_limit_ms: number("timelimit").unwrap_or(DEFAULT_CASE_LIMITS.time_limit_ms),
+        ..DEFAULT_CASE_LIMITS
     };
     let code = field("code")
         .or_else(|| field("error").and_then(|e| e.get("code")))

@@ -1661,3 +1661,51 @@ fn catch_and_choice_rules_assign_variables() {
     d.run();
     assert_eq!(d.output(), json!({"err": "Boom", "route": "caught"}));
 }
+
+#[test]
+fn hostile_jsonata_expressions_fail_cleanly_within_their_limits() {
+    let cases = [
+        // Deep non-tail recursion: the depth limit.
+        (
+            "($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))",
+            "D1011",
+        ),
+        // An endless loop through a recursive function: the time limit.
+        ("($f := function($n){ $f($n + 1) + 1 }; $f(0))", ""),
+        // A huge sequence: the engine's sequence cap, before anything is allocated.
+        ("$count([1..5000000])", "D2015"),
+        ("$range(0, 100000000, 1)", "Q1004"),
+    ];
+    for (expr, code) in cases {
+        let def = json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
+            "S": {"Type": "Pass", "Output": format!("{{% {expr} %}}"), "End": true}}});
+        let mut d = Driver::new(&def);
+        d.start(json!({}));
+        d.run();
+        let f = d.failure();
+        assert_eq!(f.error_name(), names::QUERY_EVALUATION_ERROR, "{expr}");
+        let cause = f.cause.unwrap_or_default();
+        assert!(
+            cause.contains("threw an error during evaluation"),
+            "{expr}: {cause}"
+        );
+        assert!(cause.contains(code), "{expr}: {cause}");
+    }
+}
+
+#[test]
+fn jsonata_states_see_states_input_result_and_variables() {
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"factor": "{% $states.input.f %}"}, "Next": "T"},
+        "T": {"Type": "Task", "Resource": LAMBDA,
+              "Arguments": {"n": "{% $states.input.n * $factor %}"},
+              "Output": {"got": "{% $states.result.v %}", "in": "{% $states.input.n %}"},
+              "Assign": {"seen": "{% $states.result.v %}"},
+              "Next": "Done"},
+        "Done": {"Type": "Pass", "Output": {"seen": "{% $seen %}", "out": "{% $states.input %}"}, "End": true}}});
+    let mut d = Driver::new(&def).script("T", [ok(json!({"v": 7}))]);
+    d.start(json!({"n": 3, "f": 2}));
+    d.run();
+    assert_eq!(d.invoked[0].1.input, json!({"n": 6}));
+    assert_eq!(d.output(), json!({"seen": 7, "out": {"got": 7, "in": 3}}));
+}

@@ -26,7 +26,7 @@ use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use super::{codes, to_jvalue, Environment, JsonataError, MAX_SEQUENCE_LENGTH};
+use super::{codes, to_jvalue, Environment, JsonataError, ENGINE_MAX_SEQUENCE_LENGTH};
 
 /// The functions Step Functions adds.
 pub(super) const ADDED: [&str; 6] = ["partition", "range", "hash", "random", "uuid", "parse"];
@@ -317,10 +317,10 @@ fn range_fn(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     } else {
         0
     };
-    if usize::try_from(count).map_or(true, |c| c > MAX_SEQUENCE_LENGTH) {
+    if usize::try_from(count).map_or(true, |c| c > ENGINE_MAX_SEQUENCE_LENGTH) {
         return Err(invalid(
             "range",
-            format!("the range must not hold more than {MAX_SEQUENCE_LENGTH} items"),
+            format!("the range must not hold more than {ENGINE_MAX_SEQUENCE_LENGTH} items"),
         ));
     }
     Ok(JValue::sequence(

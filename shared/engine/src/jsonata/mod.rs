@@ -166,15 +166,23 @@ pub struct Limits {
     /// Wall-clock milliseconds one evaluation may take; checked at every evaluation step and
     /// every loop iteration of the higher-order functions. Exceeding it is D1012.
     pub time_limit_ms: u64,
+    /// The longest sequence (range, mapped array, filter result…) an evaluation may build.
+    /// Exceeding it is D2015 (D2014 for a range operator over JSONata's own 10,000,000).
+    pub max_sequence_length: usize,
 }
+
+/// The engine's sequence cap: a million items is about 80 MB of evaluator values, which a small
+/// Lambda worker survives; JSONata's own cap ([`MAX_SEQUENCE_LENGTH`]) is ten times that.
+pub const ENGINE_MAX_SEQUENCE_LENGTH: usize = 1_000_000;
 
 impl Default for Limits {
     /// Depth 1000 (about 300 nested non-tail calls; deep levels run on heap stack segments, so
-    /// the caller's stack size does not matter) and one second.
+    /// the caller's stack size does not matter), one second, and [`ENGINE_MAX_SEQUENCE_LENGTH`].
     fn default() -> Self {
         Self {
             max_depth: 1000,
             time_limit_ms: 1000,
+            max_sequence_length: ENGINE_MAX_SEQUENCE_LENGTH,
         }
     }
 }
@@ -249,7 +257,7 @@ impl Expression {
         let options = EvaluatorOptions {
             timeout_ms: Some(limits.time_limit_ms),
             max_stack_depth: Some(limits.max_depth),
-            max_sequence_length: Some(MAX_SEQUENCE_LENGTH),
+            max_sequence_length: Some(limits.max_sequence_length),
             ..EvaluatorOptions::default()
         };
         let mut evaluator = Evaluator::with_options(context, options);

@@ -1,8 +1,6 @@
 // A test fails by panicking: unwrap and expect are its assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 
 use super::*;
@@ -402,6 +400,7 @@ fn deep_recursion_stops_at_the_depth_limit() {
                 Limits {
                     max_depth: 30_000,
                     time_limit_ms: 10_000,
+                    ..Limits::default()
                 },
             ),
         )
@@ -425,6 +424,8 @@ fn endless_evaluations_stop_at_the_time_limit() {
     let limits = Limits {
         max_depth: 1000,
         time_limit_ms: 200,
+        // JSONata's own cap, so the long sequences below run into the time limit instead.
+        max_sequence_length: MAX_SEQUENCE_LENGTH,
     };
     for expr in [
         "($f := function() { $f() }; $f())",
@@ -433,11 +434,8 @@ fn endless_evaluations_stop_at_the_time_limit() {
         "$reduce([1..10000000], function($a, $x) { $a + $x })",
         "[1..10000000].($ * 2) ~> $sum()",
     ] {
-        let started = Instant::now();
         let e = eval_full(expr, &json!({}), &[], limits).unwrap_err();
         assert_eq!(e.code, codes::TIME_EXCEEDED, "{expr}: {e}");
-        // A generous bound for a slow debug build on a busy machine; the point is it ends.
-        assert!(started.elapsed() < Duration::from_secs(10), "{expr}");
     }
 }
 
