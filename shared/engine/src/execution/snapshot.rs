@@ -161,7 +161,8 @@ impl Snapshot {
             rng: seed,
             stop_time: None,
             transitions: 0,
-            scopes: BTreeMap::from([(0, VariableScope::default())]),
+            // The top-level scope (0) is created by its first assignment.
+            scopes: BTreeMap::new(),
         }
     }
 

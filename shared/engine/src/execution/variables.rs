@@ -17,7 +17,10 @@ pub(crate) fn lookup<'a>(
 ) -> Option<&'a Value> {
     let mut current = Some(scope);
     while let Some(id) = current {
-        let s = scopes.get(&id)?;
+        // A scope with nothing assigned yet may not exist (the top level's is made lazily).
+        let Some(s) = scopes.get(&id) else {
+            return None;
+        };
         if let Some(v) = s.vars.get(name) {
             return Some(v);
         }
@@ -32,9 +35,7 @@ pub(crate) fn assign(
     scope: u64,
     values: Map<String, Value>,
 ) {
-    if let Some(s) = scopes.get_mut(&scope) {
-        s.vars.extend(values);
-    }
+    scopes.entry(scope).or_default().vars.extend(values);
 }
 
 /// Opens a scope for a branch or iteration; `parent` is `None` where outer variables must not be
