@@ -2,36 +2,13 @@
 // A test fails by panicking: unwrap and expect are its assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
+use common::{quickstep, repo, stdout_json, temp_file};
+
+use std::process::Command;
 
 use serde_json::{json, Value};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn quickstep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_quickstep"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the quickstep binary runs")
-}
-
-fn stdout_json(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim())
-        .unwrap_or_else(|e| panic!("stdout is one JSON object ({e}): {text}"))
-}
-
-fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("quickstep-cli-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path
-}
 
 const EXAMPLE: [&str; 8] = [
     "run",
@@ -90,7 +67,7 @@ fn an_invalid_definition_reports_every_problem_and_still_exits_zero() {
         "invalid.json",
         r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Wait", "End": true}}}"#,
     );
-    let out = quickstep(&["run", def.to_str().unwrap()]);
+    let out = quickstep(&["run", def.as_str()]);
     assert_eq!(out.status.code(), Some(0));
     let report = stdout_json(&out);
     assert_eq!(report["status"], "INVALID_DEFINITION");
@@ -109,7 +86,7 @@ fn validate_prints_one_problem_a_line_and_exits_one() {
         "invalid2.json",
         r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Bogus": 1, "Next": "Nowhere"}}}"#,
     );
-    let out = quickstep(&["validate", def.to_str().unwrap()]);
+    let out = quickstep(&["validate", def.as_str()]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
@@ -154,7 +131,7 @@ fn a_bad_mock_file_names_the_place() {
         "run",
         "examples/order/order.asl.json",
         "--mock-config",
-        mocks.to_str().unwrap(),
+        mocks.as_str(),
         "--test-case",
         "T",
     ]);
@@ -189,12 +166,7 @@ fn the_virtual_clock_skips_an_hour_long_wait_and_moves_context_times() {
             "Wait": {"Type": "Wait", "Seconds": 3600, "Next": "After"},
             "After": {"Type": "Pass", "Parameters": {"before.$": "$.before.t", "after.$": "$$.State.EnteredTime"}, "End": true}}}"#,
     );
-    let report = stdout_json(&quickstep(&[
-        "run",
-        def.to_str().unwrap(),
-        "--clock",
-        "virtual",
-    ]));
+    let report = stdout_json(&quickstep(&["run", def.as_str(), "--clock", "virtual"]));
     assert_eq!(report["status"], "SUCCEEDED");
     let parse = |v: &Value| chrono_like_seconds(v.as_str().unwrap());
     let before = parse(&report["output"]["before"]);
@@ -219,7 +191,7 @@ fn input_from_standard_input() {
         r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_quickstep"))
-        .args(["run", def.to_str().unwrap(), "--input", "-"])
+        .args(["run", def.as_str(), "--input", "-"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

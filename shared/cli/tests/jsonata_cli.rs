@@ -2,37 +2,11 @@
 // A test fails by panicking: unwrap and expect are its assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
+use common::{quickstep, repo, stdout_json, temp_file};
 
 use serde_json::{json, Value};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn quickstep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_quickstep"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the quickstep binary runs")
-}
-
-fn stdout_json(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.trim().lines().count(), 1, "one line: {text}");
-    serde_json::from_str(text.trim())
-        .unwrap_or_else(|e| panic!("stdout is one JSON object ({e}): {text}"))
-}
-
-fn temp_file(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("quickstep-jsonata-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path.to_string_lossy().into_owned()
-}
 
 /// Evaluates `expr` with extra arguments; expects exit 0 and returns the printed object.
 fn jsonata(name: &str, expr: &str, extra: &[&str]) -> Value {

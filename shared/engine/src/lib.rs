@@ -2,6 +2,7 @@
 
 pub mod choice;
 pub mod definition;
+pub mod digest;
 pub mod execution;
 pub mod failure;
 pub mod intrinsics;
@@ -11,3 +12,4 @@ pub mod problem;
 pub mod scope;
 pub mod timestamp;
 pub mod validate;
+pub mod value_type;

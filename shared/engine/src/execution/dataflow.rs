@@ -26,20 +26,24 @@ impl Stepper<'_> {
         Failure::runtime(format!("{}{message}", self.runtime_prefix(thread)))
     }
 
+    /// The scope paths and templates of `thread`'s state are evaluated in, with `input` as `$`.
+    pub fn eval_scope<'s>(
+        &'s mut self,
+        thread: &'s Thread,
+        input: &'s Value,
+        map_item: Option<(usize, &'s Value)>,
+    ) -> EvalScope<'s> {
+        let ctx = state_context(self.machine, self.task_token.as_deref(), thread, map_item);
+        let vars = Vars {
+            scopes: &self.snap.scopes,
+            scope: thread.scope,
+        };
+        EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng, vars)
+    }
+
     /// Evaluates a path against `input` (and the context), or `None` if it selects nothing.
     pub fn select(&mut self, thread: &Thread, path: &Path, input: &Value) -> Option<Value> {
-        let ctx = state_context(self.machine, self.task_token.as_deref(), thread, None);
-        let mut scope = EvalScope::new(
-            input,
-            &self.snap.execution,
-            ctx,
-            &mut self.snap.rng,
-            Vars {
-                scopes: &self.snap.scopes,
-                scope: thread.scope,
-            },
-        );
-        scope.resolve(path)
+        self.eval_scope(thread, input, None).resolve(path)
     }
 
     /// Applies `InputPath` (or `OutputPath`) to a value. A path that selects nothing is a
@@ -104,20 +108,7 @@ impl Stepper<'_> {
         input: &Value,
         map_item: Option<(usize, &Value)>,
     ) -> Result<Value, Failure> {
-        let ctx = state_context(self.machine, self.task_token.as_deref(), thread, map_item);
-        let result = {
-            let mut scope = EvalScope::new(
-                input,
-                &self.snap.execution,
-                ctx,
-                &mut self.snap.rng,
-                Vars {
-                    scopes: &self.snap.scopes,
-                    scope: thread.scope,
-                },
-            );
-            payload.evaluate(&mut scope)
-        };
+        let result = payload.evaluate(&mut self.eval_scope(thread, input, map_item));
         result.map_err(|e| match e {
             PayloadError::PathNotFound { field, path } => self.runtime_failure(
                 thread,

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::context::{next_random, EvalScope, Vars};
+use super::context::{next_random, Vars};
 use super::snapshot::Thread;
 use super::stepper::Stepper;
 use crate::definition::Template;
@@ -112,27 +112,12 @@ impl Stepper<'_> {
 
     /// The `$states` object: `input`, `context`, and `result` or `errorOutput` where they exist.
     fn states_value(&mut self, thread: &Thread, states: States<'_>, with_context: bool) -> Value {
-        let ctx = super::dataflow::state_context(
-            self.machine,
-            self.task_token.as_deref(),
-            thread,
-            states.map_item,
-        );
-        let vars = Vars {
-            scopes: &self.snap.scopes,
-            scope: thread.scope,
-        };
         let mut map = Map::new();
         map.insert("input".into(), states.input.clone());
         if with_context {
-            let context = EvalScope::new(
-                states.input,
-                &self.snap.execution,
-                ctx,
-                &mut self.snap.rng,
-                vars,
-            )
-            .context_object();
+            let context = self
+                .eval_scope(thread, states.input, states.map_item)
+                .context_object();
             map.insert("context".into(), context);
         }
         if let Some(r) = states.result {

@@ -2,8 +2,6 @@
 
 use serde_json::Value;
 
-use super::context::EvalScope;
-use super::context::Vars;
 use super::jsonata_eval::States;
 use super::snapshot::{Phase, Thread, ThreadId, Waiter};
 use super::stepper::{Flow, Stepper};
@@ -14,6 +12,7 @@ use crate::definition::{
 use crate::failure::{names, Failure};
 use crate::jsonpath::Path;
 use crate::timestamp;
+pub(super) use crate::value_type::json_type;
 
 impl Stepper<'_> {
     pub(super) fn pass(&mut self, thread: &mut Thread, pass: &Pass) -> Result<(), Failure> {
@@ -121,24 +120,8 @@ impl Stepper<'_> {
         for branch in choices {
             let holds = match &branch.condition {
                 Condition::Rule(rule) => {
-                    let ctx = super::dataflow::state_context(
-                        self.machine,
-                        self.task_token.as_deref(),
-                        thread,
-                        None,
-                    );
-                    let vars = Vars {
-                        scopes: &self.snap.scopes,
-                        scope: thread.scope,
-                    };
-                    let scope = EvalScope::new(
-                        effective.as_ref(),
-                        &self.snap.execution,
-                        ctx,
-                        &mut self.snap.rng,
-                        vars,
-                    );
-                    rule.evaluate(&scope).map_err(|mut f| {
+                    let holds = rule.evaluate(&self.eval_scope(thread, effective.as_ref(), None));
+                    holds.map_err(|mut f| {
                         if f.error.as_deref() == Some(names::RUNTIME) {
                             f.cause = Some(format!(
                                 "{}{}",
@@ -313,9 +296,7 @@ impl Stepper<'_> {
                 self.jsonata(thread, t, field, States::input(input))?
             }
             Some(StringOrPath::Intrinsic(call)) => {
-                let ctx = super::dataflow::state_context(self.machine, self.task_token.as_deref(), thread, None);
-                let mut scope = EvalScope::new(input, &self.snap.execution, ctx, &mut self.snap.rng, Vars { scopes: &self.snap.scopes, scope: thread.scope });
-                call.evaluate(&mut scope, name)?
+                call.evaluate(&mut self.eval_scope(thread, input, None), name)?
             }
         };
         match value {
@@ -333,17 +314,5 @@ pub(super) fn plain_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-/// The JSON type name AWS uses in messages: `null`, `boolean`, `number`, `string`, `array`, `object`.
-pub(super) fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }

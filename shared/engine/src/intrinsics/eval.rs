@@ -8,10 +8,7 @@
 //! StringToJson of blank text is null, Format prints objects as Java maps.
 
 use base64::Engine as _;
-use md5::Md5;
 use serde_json::{Map, Number, Value};
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use super::java::{self, JavaRandom};
 use super::{Arg, Call, Func, TemplatePiece};
@@ -72,16 +69,7 @@ fn fail(func: Func, reason: impl std::fmt::Display) -> Failure {
     Failure::intrinsic(format!("Invalid arguments in {}: {reason}", func.name()))
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+use crate::value_type::json_type as type_name;
 
 fn want_string(func: Func, v: Value, what: &str) -> Result<String, Failure> {
     match v {
@@ -158,16 +146,6 @@ fn check_length(func: Func, s: &str, what: &str) -> Result<(), Failure> {
         ));
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
 }
 
 fn apply(func: Func, args: Vec<Evaluated<'_>>, scope: &mut dyn Scope) -> Result<Value, Failure> {
@@ -281,23 +259,17 @@ fn apply(func: Func, args: Vec<Evaluated<'_>>, scope: &mut dyn Scope) -> Result<
             let data = want_string(func, next_value(), "data")?;
             let algorithm = want_string(func, next_value(), "algorithm")?;
             check_length(func, &data, "data")?;
-            let bytes = data.as_bytes();
-            let digest = match algorithm.as_str() {
-                "MD5" => Md5::digest(bytes).to_vec(),
-                "SHA-1" => Sha1::digest(bytes).to_vec(),
-                "SHA-256" => Sha256::digest(bytes).to_vec(),
-                "SHA-384" => Sha384::digest(bytes).to_vec(),
-                "SHA-512" => Sha512::digest(bytes).to_vec(),
-                other => {
-                    return Err(fail(
+            crate::digest::hex_digest(&algorithm, data.as_bytes())
+                .map(Value::String)
+                .ok_or_else(|| {
+                    fail(
                         func,
                         format!(
-                            "the hash algorithm '{other}' is not supported; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
+                            "the hash algorithm '{algorithm}' is not supported; use one of {}",
+                            crate::digest::ALGORITHMS
                         ),
-                    ))
-                }
-            };
-            Ok(Value::String(hex(&digest)))
+                    )
+                })
         }
         Func::JsonMerge => {
             let mut left = want_object(func, next_value(), "first argument")?;

@@ -22,9 +22,6 @@ use std::sync::OnceLock;
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError};
 use jsonata_core::value::JValue;
-use md5::Md5;
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use super::{codes, to_jvalue, Environment, JsonataError, ENGINE_MAX_SEQUENCE_LENGTH};
 
@@ -339,24 +336,17 @@ fn hash_fn(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     let JValue::String(algorithm) = arg(args, 1) else {
         return Err(signature_error(2, "hash"));
     };
-    let bytes = data.as_bytes();
-    let digest = match &**algorithm {
-        "MD5" => Md5::digest(bytes).to_vec(),
-        "SHA-1" => Sha1::digest(bytes).to_vec(),
-        "SHA-256" => Sha256::digest(bytes).to_vec(),
-        "SHA-384" => Sha384::digest(bytes).to_vec(),
-        "SHA-512" => Sha512::digest(bytes).to_vec(),
-        other => {
-            return Err(invalid(
+    crate::digest::hex_digest(algorithm, data.as_bytes())
+        .map(JValue::string)
+        .ok_or_else(|| {
+            invalid(
                 "hash",
                 format!(
-                    "the algorithm '{other}' is not supported; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
+                    "the algorithm '{algorithm}' is not supported; use one of {}",
+                    crate::digest::ALGORITHMS
                 ),
-            ))
-        }
-    };
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(JValue::string(hex))
+            )
+        })
 }
 
 /// `$parse(text)`: the JSON value the text holds.
