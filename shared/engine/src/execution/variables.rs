@@ -18,9 +18,7 @@ pub(crate) fn lookup<'a>(
     let mut current = Some(scope);
     while let Some(id) = current {
         // A scope with nothing assigned yet may not exist (the top level's is made lazily).
-        let Some(s) = scopes.get(&id) else {
-            return None;
-        };
+        let s = scopes.get(&id)?;
         if let Some(v) = s.vars.get(name) {
             return Some(v);
         }
