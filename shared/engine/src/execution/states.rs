@@ -206,25 +206,42 @@ impl Stepper<'_> {
         Flow::Park
     }
 
+    /// The value a Wait state's `SecondsPath` or `TimestampPath` selects.
+    fn wait_path_value(
+        &mut self,
+        thread: &Thread,
+        field: &str,
+        path: &Path,
+        input: &Value,
+    ) -> Result<Value, Failure> {
+        self.select(thread, path, input).ok_or_else(|| {
+            self.runtime_failure(
+                thread,
+                &format!(
+                    "The {field} parameter does not reference an input value: {}",
+                    path.text()
+                ),
+            )
+        })
+    }
+
     fn seconds_from_path(
         &mut self,
         thread: &Thread,
         path: &Path,
         input: &Value,
     ) -> Result<i64, Failure> {
-        let Some(value) = self.select(thread, path, input) else {
-            return Err(self.runtime_failure(
+        let value = self.wait_path_value(thread, "SecondsPath", path, input)?;
+        match value.as_i64() {
+            Some(s) if s < 0 => Err(self.runtime_failure(
                 thread,
                 &format!(
-                    "The SecondsPath parameter does not reference an input value: {}",
-                    path.text()
+                    "The SecondsPath parameter references a negative value: {} == {}",
+                    path.text(),
+                    plain_text(&value)
                 ),
-            ));
-        };
-        match value.as_i64() {
-            Some(s) if s >= 0 && (value.is_i64() || value.is_u64()) => {
-                Ok(self.now + s.saturating_mul(1000))
-            }
+            )),
+            Some(s) if value.is_i64() || value.is_u64() => Ok(self.now + s.saturating_mul(1000)),
             _ => Err(self.runtime_failure(
                 thread,
                 &format!(
@@ -242,15 +259,7 @@ impl Stepper<'_> {
         path: &Path,
         input: &Value,
     ) -> Result<i64, Failure> {
-        let Some(value) = self.select(thread, path, input) else {
-            return Err(self.runtime_failure(
-                thread,
-                &format!(
-                    "The TimestampPath parameter does not reference an input value: {}",
-                    path.text()
-                ),
-            ));
-        };
+        let value = self.wait_path_value(thread, "TimestampPath", path, input)?;
         value.as_str().and_then(timestamp::parse_millis).ok_or_else(|| {
             self.runtime_failure(
                 thread,

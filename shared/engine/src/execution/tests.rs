@@ -860,7 +860,8 @@ fn task_timeout_seconds_path_and_heartbeat() {
     d.run();
     assert_eq!(d.invoked[0].1.timeout_seconds, Some(9));
     assert_eq!(d.invoked[0].1.heartbeat_seconds, Some(2));
-    assert_eq!(d.failure(), Failure::bare(names::HEARTBEAT_TIMEOUT));
+    // AWS reports an expired heartbeat as States.Timeout (recorded against AWS).
+    assert_eq!(d.failure(), Failure::bare(names::TIMEOUT));
     assert_eq!(d.now, T0 + 2_000);
 }
 
@@ -1708,4 +1709,28 @@ fn jsonata_states_see_states_input_result_and_variables() {
     d.run();
     assert_eq!(d.invoked[0].1.input, json!({"n": 6}));
     assert_eq!(d.output(), json!({"seen": 7, "out": {"got": 7, "in": 3}}));
+}
+
+#[test]
+fn wait_seconds_path_errors_name_the_path_and_value() {
+    let def = single(json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}));
+    let cases = [
+        (
+            json!({"s": -3}),
+            "The SecondsPath parameter references a negative value: $.s == -3",
+        ),
+        (
+            json!({"s": 1.5}),
+            "The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5",
+        ),
+        (
+            json!({}),
+            "The SecondsPath parameter does not reference an input value: $.s",
+        ),
+    ];
+    for (input, message) in cases {
+        let d = run_pure(&def, input);
+        let cause = d.failure().cause.unwrap_or_default();
+        assert!(cause.ends_with(message), "{cause}");
+    }
 }
