@@ -1,0 +1,9 @@
+//! quickstep as a service: what the Lambda functions do, over narrow ports.
+//!
+//! The functions in `functions/` are composition roots: they build AWS adapters of these
+//! ports once at cold start and hand each event to this library. Tests use the in-memory
+//! adapters in [`memory`].
+
+pub mod memory;
+pub mod ports;
+pub mod records;

@@ -1,0 +1,1 @@
+//! In-memory adapters of the ports, for tests and the local CLI.
