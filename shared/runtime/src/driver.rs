@@ -73,24 +73,34 @@ impl LocalDriver {
 
     /// Runs an execution to its end.
     pub async fn run_execution(&self, info: ExecutionInfo, seed: u64) -> Run {
-        let now = self.clock.now();
-        let (mut snapshot, effects) =
-            execution::start(&self.machine, info, self.options, seed, now);
-        let mut loop_state = Loop::default();
-        loop_state.take(effects, self.invoker.as_ref());
-        let mut steps = 1;
-        while !snapshot.status.is_terminal() {
-            let Some(event) = self.next_event(&mut loop_state).await else {
+        self.run_until(info, seed, None).await
+    }
+
+    /// Runs an execution until it ends or, if given, until the wall-clock `deadline` (ms since
+    /// the epoch) passes; then the snapshot is returned as it stands (still RUNNING) and tasks
+    /// still in flight are abandoned.
+    pub async fn run_until(&self, info: ExecutionInfo, seed: u64, deadline: Option<Millis>) -> Run {
+        let (mut run, mut loop_state) = self.begin(info, seed);
+        while !run.snapshot.status.is_terminal() {
+            let next = self.next_event(&mut loop_state);
+            let event = match deadline {
+                None => next.await,
+                Some(d) => {
+                    let budget = u64::try_from(d - crate::clock::wall_clock()).unwrap_or(0);
+                    match tokio::time::timeout(std::time::Duration::from_millis(budget), next).await
+                    {
+                        Ok(event) => event,
+                        Err(_) => break,
+                    }
+                }
+            };
+            let Some(event) = event else {
                 break;
             };
-            let event = self.guard(steps, event);
-            let effects =
-                execution::step_in_place(&self.machine, &mut snapshot, event, self.clock.now());
-            steps += 1;
-            loop_state.take(effects, self.invoker.as_ref());
+            self.apply(&mut run, &mut loop_state, event);
         }
         loop_state.in_flight.abort_all();
-        Run { snapshot, steps }
+        run
     }
 
     /// Runs an execution without an async runtime: every task must answer at once (mocks), and
@@ -99,13 +109,8 @@ impl LocalDriver {
         if !self.clock.is_virtual() {
             return None;
         }
-        let now = self.clock.now();
-        let (mut snapshot, effects) =
-            execution::start(&self.machine, info, self.options, seed, now);
-        let mut loop_state = Loop::default();
-        loop_state.take(effects, self.invoker.as_ref());
-        let mut steps = 1;
-        while !snapshot.status.is_terminal() {
+        let (mut run, mut loop_state) = self.begin(info, seed);
+        while !run.snapshot.status.is_terminal() {
             if !loop_state.in_flight.is_empty() {
                 return None;
             }
@@ -114,13 +119,26 @@ impl LocalDriver {
                 self.clock.advance_to(at);
                 Some(Event::TimerFired { timer })
             })?;
-            let event = self.guard(steps, event);
-            let effects =
-                execution::step_in_place(&self.machine, &mut snapshot, event, self.clock.now());
-            steps += 1;
-            loop_state.take(effects, self.invoker.as_ref());
+            self.apply(&mut run, &mut loop_state, event);
         }
-        Some(Run { snapshot, steps })
+        Some(run)
+    }
+
+    fn begin(&self, info: ExecutionInfo, seed: u64) -> (Run, Loop) {
+        let now = self.clock.now();
+        let (snapshot, effects) = execution::start(&self.machine, info, self.options, seed, now);
+        let mut loop_state = Loop::default();
+        loop_state.take(effects, self.invoker.as_ref());
+        (Run { snapshot, steps: 1 }, loop_state)
+    }
+
+    /// Feeds one event (or, past the step limit, a stop) and takes the effects that follow.
+    fn apply(&self, run: &mut Run, loop_state: &mut Loop, event: Event) {
+        let event = self.guard(run.steps, event);
+        let effects =
+            execution::step_in_place(&self.machine, &mut run.snapshot, event, self.clock.now());
+        run.steps += 1;
+        loop_state.take(effects, self.invoker.as_ref());
     }
 
     fn guard(&self, steps: u64, event: Event) -> Event {

@@ -4,6 +4,10 @@
 //! ports once at cold start and hand each event to this library. Tests use the in-memory
 //! adapters in [`memory`].
 
+pub mod config;
+pub mod error;
 pub mod memory;
 pub mod ports;
 pub mod records;
+pub mod service;
+pub mod sync;

@@ -32,6 +32,10 @@ pub struct ExecutionRecord {
     pub cause: Option<String>,
     pub start_date: Millis,
     pub stop_date: Option<Millis>,
+    /// The FAILED/TIMED_OUT/ABORTED event has been published (so a retried step does not
+    /// publish it twice, and a crash before publishing does not lose it).
+    #[serde(default)]
+    pub status_event_sent: bool,
     pub snapshot: Snapshot,
     /// Effects the engine asked for that have not been carried out yet.
     pub pending: Vec<Effect>,

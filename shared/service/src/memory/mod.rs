@@ -1,1 +1,11 @@
-//! In-memory adapters of the ports, for tests and the local CLI.
+//! In-memory adapters of the ports, for tests and the local CLI. They behave as the AWS ones
+//! do where it matters: conditional writes conflict, execution names are unique, messages carry
+//! their delay.
+
+mod publisher;
+mod queue;
+mod store;
+
+pub use publisher::MemoryPublisher;
+pub use queue::{MemoryQueue, QueuedMessage};
+pub use store::MemoryStore;

@@ -1,0 +1,209 @@
+//! The service: the ports it was built with, and what every request shares (checked machines,
+//! execution identities, turning a snapshot into a record, status-change events).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use quickstep::definition::StateMachine;
+use quickstep::execution::{Effect, ExecutionInfo, Millis, Options, Snapshot, Status};
+use quickstep_runtime::clock::Clock;
+use quickstep_runtime::invoker::TaskInvoker;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::error::ServiceError;
+use crate::ports::{EventPublisher, StepQueue, Store};
+use crate::records::{ExecutionRecord, StateMachineRecord, StatusChange};
+
+pub struct Service<S, Q, P> {
+    pub store: S,
+    pub queue: Q,
+    pub publisher: P,
+    pub invoker: Arc<dyn TaskInvoker>,
+    pub clock: Clock,
+    pub config: Config,
+    /// Checked definitions by (name, revision): a revision never changes, so this never goes stale.
+    machines: Mutex<HashMap<(String, u64), Arc<StateMachine>>>,
+}
+
+impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
+    pub fn new(
+        store: S,
+        queue: Q,
+        publisher: P,
+        invoker: Arc<dyn TaskInvoker>,
+        clock: Clock,
+        config: Config,
+    ) -> Self {
+        Self {
+            store,
+            queue,
+            publisher,
+            invoker,
+            clock,
+            config,
+            machines: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Validates a definition and stores it as the state machine's next revision.
+    pub async fn put_state_machine(
+        &self,
+        name: &str,
+        definition: &Value,
+    ) -> Result<StateMachineRecord, ServiceError> {
+        if name.is_empty()
+            || name.len() > 80
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ServiceError::BadRequest(format!(
+                "'{name}' is not a valid state machine name: use 1 to 80 letters, digits, '-' or '_'"
+            )));
+        }
+        let machine =
+            StateMachine::from_json(definition).map_err(ServiceError::InvalidDefinition)?;
+        let arn = self.config.state_machine_arn(name);
+        let record = self
+            .store
+            .put_state_machine(name, &arn, definition, self.clock.now())
+            .await?;
+        self.cache()
+            .insert((name.to_owned(), record.revision), Arc::new(machine));
+        Ok(record)
+    }
+
+    pub async fn get_state_machine(&self, name: &str) -> Result<StateMachineRecord, ServiceError> {
+        self.store
+            .get_state_machine(name)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("state machine '{name}' does not exist")))
+    }
+
+    /// The checked machine of a stored revision, checked once per process.
+    pub(crate) async fn machine(
+        &self,
+        name: &str,
+        revision: u64,
+    ) -> Result<Arc<StateMachine>, ServiceError> {
+        if let Some(m) = self.cache().get(&(name.to_owned(), revision)) {
+            return Ok(Arc::clone(m));
+        }
+        let record = self
+            .store
+            .get_revision(name, revision)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("state machine '{name}' has no revision {revision}"))
+            })?;
+        let machine = Arc::new(
+            StateMachine::from_json(&record.definition).map_err(ServiceError::InvalidDefinition)?,
+        );
+        self.cache()
+            .insert((name.to_owned(), revision), Arc::clone(&machine));
+        Ok(machine)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u64), Arc<StateMachine>>> {
+        self.machines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn options(&self) -> Options {
+        Options {
+            payload_limit_bytes: self.config.payload_limit_bytes,
+            ..Options::default()
+        }
+    }
+
+    /// Refuses an input over the payload limit before anything starts.
+    pub(crate) fn check_input(&self, input: &Value) -> Result<(), ServiceError> {
+        let size = serde_json::to_vec(input).map_or(0, |b| b.len());
+        if size > self.config.payload_limit_bytes {
+            return Err(ServiceError::PayloadTooLarge(format!(
+                "the execution input is {size} bytes; the limit is {} bytes",
+                self.config.payload_limit_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn execution_info(
+        &self,
+        machine: &StateMachineRecord,
+        name: &str,
+        input: Value,
+        now: Millis,
+    ) -> ExecutionInfo {
+        ExecutionInfo {
+            execution_arn: self.config.execution_arn(&machine.name, name),
+            name: name.to_owned(),
+            state_machine_arn: machine.arn.clone(),
+            state_machine_name: machine.name.clone(),
+            role_arn: format!("arn:aws:iam::{}:role/quickstep", self.config.account),
+            input: Arc::new(input),
+            start_time: now,
+            express: true,
+        }
+    }
+
+    /// Publishes the status-change event of an execution that ended FAILED, TIMED_OUT or
+    /// ABORTED (nothing for SUCCEEDED or RUNNING).
+    pub(crate) async fn publish_if_failed(
+        &self,
+        record: &ExecutionRecord,
+    ) -> Result<(), ServiceError> {
+        if matches!(record.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+            self.publisher.publish(&StatusChange::of(record)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A record for an execution whose snapshot is `snapshot`, with `pending` effects to carry out.
+pub(crate) fn record_of(
+    machine: &StateMachineRecord,
+    snapshot: Snapshot,
+    pending: Vec<Effect>,
+) -> ExecutionRecord {
+    let info = &snapshot.execution;
+    let mut record = ExecutionRecord {
+        arn: info.execution_arn.clone(),
+        name: info.name.clone(),
+        state_machine_name: machine.name.clone(),
+        state_machine_arn: machine.arn.clone(),
+        revision: machine.revision,
+        status: "RUNNING".into(),
+        input: (*info.input).clone(),
+        output: None,
+        error: None,
+        cause: None,
+        start_date: info.start_time,
+        stop_date: None,
+        status_event_sent: false,
+        snapshot,
+        pending,
+    };
+    sync_status(&mut record);
+    record
+}
+
+/// Copies the snapshot's status into the record's summary fields.
+pub(crate) fn sync_status(record: &mut ExecutionRecord) {
+    let status = record.snapshot.status.clone();
+    record.status = status.name().to_owned();
+    match status {
+        Status::Running => {}
+        Status::Succeeded { output } => record.output = Some(output),
+        Status::Failed { failure } | Status::TimedOut { failure } | Status::Aborted { failure } => {
+            record.error = failure.error;
+            record.cause = failure.cause;
+        }
+    }
+    if record.status != "RUNNING" {
+        record.stop_date = record.snapshot.stop_time();
+        record.pending.clear();
+    }
+}
