@@ -5,9 +5,12 @@
 //! adapters in [`memory`].
 
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod memory;
 pub mod ports;
 pub mod records;
 pub mod service;
 pub mod sync;
+pub mod trigger;
+pub mod worker;

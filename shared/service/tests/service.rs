@@ -1,0 +1,365 @@
+//! The service's logic on the in-memory adapters: sync and async executions, and the faults the
+//! asynchronous path must survive.
+// A test fails by panicking: unwrap and expect are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use quickstep_runtime::clock::Clock;
+use quickstep_runtime::mock::MockInvoker;
+use quickstep_service::config::Config;
+use quickstep_service::error::ServiceError;
+use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
+use quickstep_service::ports::{Created, PortError, Store};
+use quickstep_service::records::{ExecutionRecord, StateMachineRecord, StepMessage};
+use quickstep_service::service::Service;
+use quickstep_service::worker::StepOutcome;
+use serde_json::{json, Value};
+
+const T0: i64 = 1_700_000_000_000;
+
+/// A store that can be told to fail the next conditional write after doing nothing, as a
+/// worker that crashed between sending the next message and writing the record.
+#[derive(Default)]
+struct FlakyStore {
+    inner: MemoryStore,
+    fail_puts: AtomicU32,
+}
+
+impl Store for FlakyStore {
+    async fn put_state_machine(
+        &self,
+        name: &str,
+        arn: &str,
+        definition: &Value,
+        now: i64,
+    ) -> Result<StateMachineRecord, PortError> {
+        self.inner
+            .put_state_machine(name, arn, definition, now)
+            .await
+    }
+    async fn get_state_machine(&self, name: &str) -> Result<Option<StateMachineRecord>, PortError> {
+        self.inner.get_state_machine(name).await
+    }
+    async fn get_revision(
+        &self,
+        name: &str,
+        revision: u64,
+    ) -> Result<Option<StateMachineRecord>, PortError> {
+        self.inner.get_revision(name, revision).await
+    }
+    async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
+        self.inner.create_execution(record).await
+    }
+    async fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, PortError> {
+        self.inner.get_execution(arn).await
+    }
+    async fn put_execution_if_version(
+        &self,
+        record: &ExecutionRecord,
+        expected: u64,
+    ) -> Result<(), PortError> {
+        if self
+            .fail_puts
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(PortError::Retryable("the worker crashed".into()));
+        }
+        self.inner.put_execution_if_version(record, expected).await
+    }
+}
+
+type TestService = Service<FlakyStore, MemoryQueue, MemoryPublisher>;
+
+const WORKFLOW: &str = r#"{
+  "StartAt": "Charge",
+  "States": {
+    "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge",
+               "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 5}], "ResultPath": "$.charge", "Next": "Nap"},
+    "Nap": {"Type": "Wait", "Seconds": 2000, "Next": "Fan"},
+    "Fan": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "Item", "States": {
+        "Item": {"Type": "Pass", "Parameters": {"n.$": "$"}, "End": true}}}, "ResultPath": "$.items", "Next": "Check"},
+    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.charge.ok", "BooleanEquals": true, "Next": "Done"}], "Default": "Bad"},
+    "Done": {"Type": "Succeed"},
+    "Bad": {"Type": "Fail", "Error": "Order.Bad", "Cause": "not charged"}
+  }
+}"#;
+
+fn mocks(charge: Value) -> MockInvoker {
+    let config = json!({
+        "StateMachines": {"orders": {"TestCases": {"T": {"Charge": "ChargeResponses"}}}},
+        "MockedResponses": {"ChargeResponses": charge}
+    });
+    MockInvoker::from_config(&config, "orders", "T").unwrap()
+}
+
+async fn service(charge: Value) -> TestService {
+    let service = Service::new(
+        FlakyStore::default(),
+        MemoryQueue::default(),
+        MemoryPublisher::default(),
+        Arc::new(mocks(charge)),
+        Clock::virtual_at(T0),
+        Config::default(),
+    );
+    service
+        .put_state_machine("orders", &serde_json::from_str(WORKFLOW).unwrap())
+        .await
+        .unwrap();
+    service
+}
+
+fn ok_then_flaky() -> Value {
+    json!({
+        "0": {"Throw": {"Error": "Flaky", "Cause": "try again"}},
+        "1": {"Return": {"ok": true}}
+    })
+}
+
+/// Delivers queued messages (each `copies` times) until none are left, moving the clock
+/// forward by each message's delay, as SQS and Lambda would. Returns the outcomes.
+async fn pump(service: &TestService, copies: usize) -> Vec<StepOutcome> {
+    let mut outcomes = Vec::new();
+    for _ in 0..1000 {
+        let Some(queued) = service.queue.pop() else {
+            return outcomes;
+        };
+        service
+            .clock
+            .advance_to(service.clock.now() + i64::from(queued.delay_seconds) * 1000);
+        for _ in 0..copies {
+            outcomes.push(service.step(&queued.message).await.unwrap());
+        }
+    }
+    panic!("the queue never drained");
+}
+
+async fn record(service: &TestService, arn: &str) -> ExecutionRecord {
+    service.store.get_execution(arn).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn an_async_execution_runs_through_tasks_retries_waits_and_maps_to_the_end() {
+    let service = service(ok_then_flaky()).await;
+    let started = service
+        .start_async("orders", Some("o-1"), json!({"items": [1, 2]}))
+        .await
+        .unwrap();
+    assert!(started.new);
+    assert_eq!(
+        started.execution_arn,
+        "arn:aws:states:us-east-1:123456789012:express:orders:o-1"
+    );
+    let outcomes = pump(&service, 1).await;
+    let r = record(&service, &started.execution_arn).await;
+    assert_eq!(r.status, "SUCCEEDED", "{:?} {:?}", r.error, r.cause);
+    assert_eq!(
+        r.output,
+        Some(json!({"items": [{"n": 1}, {"n": 2}], "charge": {"ok": true}}))
+    );
+    // The 2,000 s wait was chained through the queue: 900 + 900 + 200 seconds.
+    let rescheduled: Vec<u32> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            StepOutcome::Rescheduled { delay_seconds } => Some(*delay_seconds),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rescheduled, vec![900, 200], "{outcomes:?}");
+    assert!(service.publisher.events().is_empty());
+}
+
+#[tokio::test]
+async fn every_message_delivered_twice_changes_nothing() {
+    let service = service(ok_then_flaky()).await;
+    let started = service
+        .start_async("orders", Some("twice"), json!({"items": [1]}))
+        .await
+        .unwrap();
+    let outcomes = pump(&service, 2).await;
+    assert!(outcomes.contains(&StepOutcome::Dropped("stale or duplicate message")));
+    let r = record(&service, &started.execution_arn).await;
+    assert_eq!(r.status, "SUCCEEDED");
+    assert_eq!(service.store.inner.executions().len(), 1);
+}
+
+#[tokio::test]
+async fn a_worker_that_dies_between_the_send_and_the_write_strands_nothing() {
+    let service = service(ok_then_flaky()).await;
+    let started = service
+        .start_async("orders", Some("crash"), json!({"items": [1]}))
+        .await
+        .unwrap();
+    let first = service.queue.pop().unwrap();
+    service.store.fail_puts.store(1, Ordering::SeqCst);
+    // The step sent its next message, then "crashed" before writing: an error, so SQS keeps
+    // the message and delivers it again.
+    assert!(service.step(&first.message).await.is_err());
+    assert_eq!(service.queue.len(), 1);
+    // The orphan message names a version that was never written; the redelivery does the work.
+    service.step(&first.message).await.unwrap();
+    pump(&service, 1).await;
+    let r = record(&service, &started.execution_arn).await;
+    assert_eq!(r.status, "SUCCEEDED");
+}
+
+#[tokio::test]
+async fn two_workers_racing_on_one_message_advance_it_once() {
+    let service = service(ok_then_flaky()).await;
+    let started = service
+        .start_async("orders", Some("race"), json!({"items": [1]}))
+        .await
+        .unwrap();
+    let first = service.queue.pop().unwrap();
+    let (a, b) = tokio::join!(service.step(&first.message), service.step(&first.message));
+    let outcomes = [a.unwrap(), b.unwrap()];
+    let advanced = outcomes
+        .iter()
+        .filter(|o| matches!(o, StepOutcome::Advanced { .. }))
+        .count();
+    let dropped = outcomes
+        .iter()
+        .filter(|o| matches!(o, StepOutcome::Dropped(_)))
+        .count();
+    assert_eq!((advanced, dropped), (1, 1), "{outcomes:?}");
+    pump(&service, 1).await;
+    let r = record(&service, &started.execution_arn).await;
+    assert_eq!(r.status, "SUCCEEDED");
+}
+
+#[tokio::test]
+async fn a_failed_execution_publishes_exactly_one_event() {
+    let service = service(json!({"0": {"Return": {"ok": false}}})).await;
+    let started = service
+        .start_async("orders", Some("bad"), json!({"items": []}))
+        .await
+        .unwrap();
+    pump(&service, 2).await;
+    let r = record(&service, &started.execution_arn).await;
+    assert_eq!(r.status, "FAILED");
+    assert_eq!(r.error.as_deref(), Some("Order.Bad"));
+    let events = service.publisher.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].status, "FAILED");
+    assert_eq!(events[0].execution_arn, started.execution_arn);
+}
+
+#[tokio::test]
+async fn the_same_execution_name_returns_the_first_execution() {
+    let service = service(ok_then_flaky()).await;
+    let a = service
+        .start_async("orders", Some("dup"), json!({"items": []}))
+        .await
+        .unwrap();
+    let b = service
+        .start_async("orders", Some("dup"), json!({"items": [9]}))
+        .await
+        .unwrap();
+    assert!(a.new && !b.new);
+    assert_eq!(a.execution_arn, b.execution_arn);
+    assert_eq!(
+        record(&service, &a.execution_arn).await.input,
+        json!({"items": []})
+    );
+}
+
+#[tokio::test]
+async fn stop_and_dead_letter_end_executions_with_an_event_each() {
+    let service = service(ok_then_flaky()).await;
+    let a = service
+        .start_async("orders", Some("stopped"), json!({"items": []}))
+        .await
+        .unwrap();
+    service
+        .stop(&a.execution_arn, None, Some("user".into()))
+        .await
+        .unwrap();
+    assert_eq!(record(&service, &a.execution_arn).await.status, "ABORTED");
+
+    let b = service
+        .start_async("orders", Some("dlq"), json!({"items": []}))
+        .await
+        .unwrap();
+    let version = record(&service, &b.execution_arn).await.version();
+    service
+        .dead_letter(&StepMessage {
+            execution_arn: b.execution_arn.clone(),
+            version,
+        })
+        .await
+        .unwrap();
+    let r = record(&service, &b.execution_arn).await;
+    assert_eq!(
+        (r.status.as_str(), r.error.as_deref()),
+        ("FAILED", Some("States.Runtime"))
+    );
+    let statuses: Vec<String> = service
+        .publisher
+        .events()
+        .into_iter()
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(statuses, vec!["ABORTED", "FAILED"]);
+    // Every message left behind is dropped: nothing stays RUNNING, nothing is published again.
+    pump(&service, 1).await;
+    assert_eq!(service.publisher.events().len(), 2);
+}
+
+#[tokio::test]
+async fn sync_executions_answer_with_the_result_and_time_out_at_the_deadline() {
+    let sync_def = json!({"StartAt": "Charge", "States": {"Charge": {"Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge", "End": true}}});
+    let service = service(json!({"0": {"Return": {"ok": true}}})).await;
+    service
+        .put_state_machine("orders", &sync_def)
+        .await
+        .unwrap();
+    let response = service
+        .start_sync("orders", Some("s-1"), json!({"a": 1}), None)
+        .await
+        .unwrap();
+    assert_eq!(response["status"], "SUCCEEDED");
+    assert_eq!(response["output"], json!("{\"ok\":true}"));
+    assert_eq!(response["input"], json!("{\"a\":1}"));
+    assert!(
+        response["billingDetails"]["billedDurationInMilliseconds"]
+            .as_u64()
+            .unwrap()
+            >= 100
+    );
+
+    let waits =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}});
+    service.put_state_machine("orders", &waits).await.unwrap();
+    let deadline = quickstep_runtime::clock::wall_clock() + 50;
+    let response = service
+        .start_sync("orders", None, json!({}), Some(deadline))
+        .await
+        .unwrap();
+    assert_eq!(response["status"], "TIMED_OUT");
+    assert_eq!(response["error"], "States.Timeout");
+    let events = service.publisher.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].status, "TIMED_OUT");
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_the_right_error() {
+    let service = service(ok_then_flaky()).await;
+    let invalid = service
+        .put_state_machine("orders", &json!({"StartAt": "X", "States": {}}))
+        .await
+        .unwrap_err();
+    assert!(matches!(&invalid, ServiceError::InvalidDefinition(p) if !p.is_empty()));
+    assert_eq!(invalid.status_and_name(), (400, "InvalidDefinition"));
+    let missing = service
+        .start_async("nope", None, json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status_and_name(), (404, "NotFound"));
+    let big = json!({"blob": "x".repeat(300 * 1024)});
+    let too_large = service.start_async("orders", None, big).await.unwrap_err();
+    assert_eq!(too_large.status_and_name(), (413, "PayloadTooLarge"));
+}
