@@ -4,6 +4,7 @@
 //! ports once at cold start and hand each event to this library. Tests use the in-memory
 //! adapters in [`memory`].
 
+pub mod api;
 pub mod config;
 pub mod control;
 pub mod error;

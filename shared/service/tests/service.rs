@@ -363,3 +363,129 @@ async fn bad_requests_are_refused_with_the_right_error() {
     let too_large = service.start_async("orders", None, big).await.unwrap_err();
     assert_eq!(too_large.status_and_name(), (413, "PayloadTooLarge"));
 }
+
+fn request(method: &str, path: &str, body: &str) -> quickstep_service::api::Request {
+    quickstep_service::api::Request {
+        method: method.into(),
+        path: path.into(),
+        query: Vec::new(),
+        body: body.as_bytes().to_vec(),
+        deadline: None,
+    }
+}
+
+#[tokio::test]
+async fn the_api_routes_answer_with_the_documented_shapes_and_errors() {
+    let service = service(ok_then_flaky()).await;
+    let put = service
+        .handle(&request(
+            "PUT",
+            "/state-machines/hello",
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+        ))
+        .await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    assert_eq!(put.body["revision"], 1);
+    let get = service
+        .handle(&request("GET", "/state-machines/hello", ""))
+        .await;
+    assert_eq!(get.body["definition"]["StartAt"], "P");
+
+    let sync = service
+        .handle(&request(
+            "POST",
+            "/state-machines/hello/sync",
+            r#"{"x": 1}"#,
+        ))
+        .await;
+    assert_eq!(
+        (sync.status, &sync.body["status"]),
+        (200, &json!("SUCCEEDED"))
+    );
+    assert_eq!(sync.body["output"], json!("{\"x\":1}"));
+
+    let mut start = request("POST", "/state-machines/hello/executions", "");
+    start.query = vec![("name".into(), "e1".into())];
+    let started = service.handle(&start).await;
+    assert_eq!(started.status, 202);
+    let again = service.handle(&start).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["executionArn"], started.body["executionArn"]);
+    let arn = started.body["executionArn"].as_str().unwrap();
+    let encoded = arn.replace(':', "%3A");
+    let described = service
+        .handle(&request("GET", &format!("/executions/{encoded}"), ""))
+        .await;
+    assert_eq!(
+        described.body["status"], "SUCCEEDED",
+        "{:?}",
+        described.body
+    );
+    let history = service
+        .handle(&request("GET", &format!("/executions/{arn}/history"), ""))
+        .await;
+    let kinds: Vec<&str> = history.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+
+    let cases = [
+        (
+            request("PUT", "/state-machines/hello", "{not json"),
+            400,
+            "BadRequest",
+        ),
+        (
+            request(
+                "PUT",
+                "/state-machines/hello",
+                r#"{"StartAt": "Q", "States": {}}"#,
+            ),
+            400,
+            "InvalidDefinition",
+        ),
+        (request("GET", "/state-machines/nope", ""), 404, "NotFound"),
+        (
+            request("GET", "/executions/arn:aws:states:x", ""),
+            404,
+            "NotFound",
+        ),
+        (
+            request("PATCH", "/state-machines/hello", ""),
+            405,
+            "MethodNotAllowed",
+        ),
+        (request("GET", "/elsewhere", ""), 404, "NotFound"),
+        (
+            request(
+                "POST",
+                "/state-machines/hello/sync",
+                &format!("{{\"b\": \"{}\"}}", "x".repeat(300 * 1024)),
+            ),
+            413,
+            "PayloadTooLarge",
+        ),
+    ];
+    for (req, status, name) in cases {
+        let response = service.handle(&req).await;
+        assert_eq!(
+            (response.status, response.body["error"].as_str()),
+            (status, Some(name)),
+            "{} {}",
+            req.method,
+            req.path
+        );
+        assert!(response.body["message"].is_string());
+    }
+}
