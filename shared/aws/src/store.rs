@@ -1,0 +1,520 @@
+//! [`DynamoStore`]: the [`Store`] port over one DynamoDB table.
+//!
+//! # Table design
+//!
+//! One table (single-table design) with a string partition key `pk` and a string sort key `sk`,
+//! billed on demand, with TTL on the number attribute `expiresAt` (epoch seconds):
+//!
+//! | item | `pk` | `sk` | other attributes |
+//! | --- | --- | --- | --- |
+//! | state machine revision | `SM#<name>` | `REV#<revision, 10 digits>` | `revision` (N), `record` (S: JSON [`StateMachineRecord`]) |
+//! | execution | `EX#<execution ARN>` | `RECORD` | `version` (N), `status` (S), `expiresAt` (N), and either `record` (S: JSON [`ExecutionRecord`]) or `parts` (N) + `partsKey` (S) |
+//! | part of a large execution | `EX#<execution ARN>` | `<partsKey><n, 4 digits>` | `data` (S: one slice of the JSON), `expiresAt` (N) |
+//!
+//! - Revisions are immutable and never expire. The current revision is the last `REV#` item of
+//!   the partition (queried descending, limit 1): no pointer item to keep in step. A new
+//!   revision is written with `attribute_not_exists(pk)`, so two writers never share a number.
+//! - An execution is created with `attribute_not_exists(pk)` (an existing one is read back
+//!   and returned as [`Created::Existing`]) and replaced with `version = :expected`, the
+//!   snapshot's optimistic-concurrency token. Executions expire [`EXECUTION_TTL`] after their
+//!   last write.
+//! - A record whose JSON is longer than [`PART_BYTES`] (DynamoDB items hold 400 KB) is stored
+//!   in parts: `partsKey` is `PART#<version, 20 digits>#<random id>#`, unique to the writer, so
+//!   two writers racing for the same version never overwrite each other's parts. Parts are
+//!   written before the execution item, so the item never points at missing parts; the parts
+//!   a write replaces (or a lost race's) are deleted afterwards, and TTL removes any a crash
+//!   left behind. A reader that finds the parts of the item it read already gone reads again.
+//!   Records needing more than [`MAX_PARTS`] parts are refused with a terminal error naming
+//!   `States.DataLimitExceeded`.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use quickstep_service::ports::{Created, PortError, Store};
+use quickstep_service::records::{ExecutionRecord, StateMachineRecord};
+
+use crate::errors::port_error;
+
+/// The largest record stored inline, in bytes of JSON; longer ones go in parts this long.
+pub const PART_BYTES: usize = 350_000;
+/// The most parts one execution record may take (about 22 MB of JSON).
+pub const MAX_PARTS: usize = 64;
+/// How long an execution is kept after its last write.
+pub const EXECUTION_TTL: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+
+/// How often a new revision is retried when another writer took the number first.
+const REVISION_ATTEMPTS: usize = 5;
+/// How often a read is retried when a concurrent write removed the parts it was reading.
+const READ_ATTEMPTS: usize = 3;
+const RECORD: &str = "RECORD";
+
+/// State machines and executions in one DynamoDB table (see the [module docs](self)).
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    execution_ttl: Duration,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            execution_ttl: EXECUTION_TTL,
+        }
+    }
+
+    /// Keeps executions this long after their last write instead of [`EXECUTION_TTL`].
+    #[must_use]
+    pub fn with_execution_ttl(mut self, ttl: Duration) -> Self {
+        self.execution_ttl = ttl;
+        self
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The highest revision stored for `name`, 0 if none.
+    async fn latest_revision_item(&self, name: &str) -> Result<Option<Item>, PortError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :rev)")
+            .expression_attribute_values(":pk", s(sm_pk(name)))
+            .expression_attribute_values(":rev", s("REV#"))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error("DynamoDB Query (latest revision)", &e))?;
+        Ok(out.items.and_then(|items| items.into_iter().next()))
+    }
+
+    fn expires_at(&self) -> AttributeValue {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        n(now.saturating_add(self.execution_ttl.as_secs()))
+    }
+
+    /// The execution item for `record`, and the parts to write before it.
+    fn encode(&self, record: &ExecutionRecord) -> Result<(Item, Vec<Item>), PortError> {
+        let json = serde_json::to_string(record).map_err(|e| {
+            PortError::Terminal(format!(
+                "execution {} cannot be serialized: {e}",
+                record.arn
+            ))
+        })?;
+        let pk = ex_pk(&record.arn);
+        let expires = self.expires_at();
+        let mut item = Item::from([
+            ("pk".to_owned(), s(&pk)),
+            ("sk".to_owned(), s(RECORD)),
+            ("version".to_owned(), n(record.version())),
+            ("status".to_owned(), s(&record.status)),
+            ("expiresAt".to_owned(), expires.clone()),
+        ]);
+        if json.len() <= PART_BYTES {
+            item.insert("record".to_owned(), AttributeValue::S(json));
+            return Ok((item, Vec::new()));
+        }
+        let slices = split_utf8(&json, PART_BYTES);
+        if slices.len() > MAX_PARTS {
+            return Err(PortError::Terminal(format!(
+                "States.DataLimitExceeded: the record of execution {} is {} bytes of JSON, more \
+                 than the {} ({MAX_PARTS} parts of {PART_BYTES}) the store keeps",
+                record.arn,
+                json.len(),
+                MAX_PARTS * PART_BYTES
+            )));
+        }
+        let parts_key = format!(
+            "PART#{:020}#{}#",
+            record.version(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let parts = slices
+            .iter()
+            .enumerate()
+            .map(|(i, slice)| {
+                Item::from([
+                    ("pk".to_owned(), s(&pk)),
+                    ("sk".to_owned(), s(format!("{parts_key}{i:04}"))),
+                    ("data".to_owned(), s(*slice)),
+                    ("expiresAt".to_owned(), expires.clone()),
+                ])
+            })
+            .collect::<Vec<_>>();
+        item.insert("parts".to_owned(), n(parts.len()));
+        item.insert("partsKey".to_owned(), s(parts_key));
+        Ok((item, parts))
+    }
+
+    async fn write_parts(&self, parts: &[Item]) -> Result<(), PortError> {
+        for part in parts {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(part.clone()))
+                .send()
+                .await
+                .map_err(|e| port_error("DynamoDB PutItem (record part)", &e))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes parts no item points at any more. Best effort: TTL removes what this misses.
+    async fn delete_parts(&self, pk: &str, parts_key: &str, count: u64) {
+        for i in 0..count {
+            let _ = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(format!("{parts_key}{i:04}")))
+                .send()
+                .await;
+        }
+    }
+
+    async fn delete_written_parts(&self, parts: &[Item]) {
+        for part in parts {
+            if let (Some(pk), Some(sk)) = (text(part, "pk"), text(part, "sk")) {
+                let _ = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key("pk", s(pk))
+                    .key("sk", s(sk))
+                    .send()
+                    .await;
+            }
+        }
+    }
+
+    /// The JSON of the parts `parts_key` of `pk`, or `None` if some are missing (a later
+    /// write replaced them).
+    async fn read_parts(
+        &self,
+        pk: &str,
+        parts_key: &str,
+        count: u64,
+    ) -> Result<Option<String>, PortError> {
+        let mut json = String::new();
+        let mut found = 0_u64;
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :parts)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":parts", s(parts_key))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| port_error("DynamoDB Query (record parts)", &e))?;
+            for item in out.items() {
+                let Some(data) = text(item, "data") else {
+                    return Ok(None);
+                };
+                json.push_str(data);
+                found += 1;
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok((found == count).then_some(json))
+    }
+}
+
+impl Store for DynamoStore {
+    async fn put_state_machine(
+        &self,
+        name: &str,
+        arn: &str,
+        definition: &serde_json::Value,
+        now: i64,
+    ) -> Result<StateMachineRecord, PortError> {
+        for _ in 0..REVISION_ATTEMPTS {
+            let latest = match self.latest_revision_item(name).await? {
+                Some(item) => number(&item, "revision").ok_or_else(|| {
+                    PortError::Terminal(format!(
+                        "state machine {name}: the latest revision item has no revision number"
+                    ))
+                })?,
+                None => 0,
+            };
+            let record = StateMachineRecord {
+                name: name.to_owned(),
+                arn: arn.to_owned(),
+                revision: latest + 1,
+                definition: definition.clone(),
+                created: now,
+            };
+            let json = serde_json::to_string(&record).map_err(|e| {
+                PortError::Terminal(format!("state machine {name} cannot be serialized: {e}"))
+            })?;
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(sm_pk(name)))
+                .item("sk", s(rev_sk(record.revision)))
+                .item("revision", n(record.revision))
+                .item("record", AttributeValue::S(json))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(record),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    continue
+                }
+                Err(e) => return Err(port_error("DynamoDB PutItem (state machine)", &e)),
+            }
+        }
+        Err(PortError::Conflict)
+    }
+
+    async fn get_state_machine(&self, name: &str) -> Result<Option<StateMachineRecord>, PortError> {
+        self.latest_revision_item(name)
+            .await?
+            .map(|item| decode(&item, "state machine", name))
+            .transpose()
+    }
+
+    async fn get_revision(
+        &self,
+        name: &str,
+        revision: u64,
+    ) -> Result<Option<StateMachineRecord>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(sm_pk(name)))
+            .key("sk", s(rev_sk(revision)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error("DynamoDB GetItem (revision)", &e))?;
+        out.item
+            .map(|item| decode(&item, "state machine", name))
+            .transpose()
+    }
+
+    async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
+        let (item, parts) = self.encode(record)?;
+        self.write_parts(&parts).await?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Created::New),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                self.delete_written_parts(&parts).await;
+                match self.get_execution(&record.arn).await? {
+                    Some(existing) => Ok(Created::Existing(Box::new(existing))),
+                    None => Err(PortError::Retryable(format!(
+                        "execution {} exists but could not be read back",
+                        record.arn
+                    ))),
+                }
+            }
+            Err(e) => {
+                self.delete_written_parts(&parts).await;
+                Err(port_error("DynamoDB PutItem (new execution)", &e))
+            }
+        }
+    }
+
+    async fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, PortError> {
+        let pk = ex_pk(arn);
+        for _ in 0..READ_ATTEMPTS {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(&pk))
+                .key("sk", s(RECORD))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| port_error("DynamoDB GetItem (execution)", &e))?;
+            let Some(item) = out.item else {
+                return Ok(None);
+            };
+            if item.contains_key("record") {
+                return decode(&item, "execution", arn).map(Some);
+            }
+            let (Some(parts_key), Some(count)) = (text(&item, "partsKey"), number(&item, "parts"))
+            else {
+                return Err(PortError::Terminal(format!(
+                    "execution {arn}: the item has neither a record nor parts"
+                )));
+            };
+            if let Some(json) = self.read_parts(&pk, parts_key, count).await? {
+                return serde_json::from_str(&json).map(Some).map_err(|e| {
+                    PortError::Terminal(format!("execution {arn}: unreadable record: {e}"))
+                });
+            }
+        }
+        Err(PortError::Retryable(format!(
+            "execution {arn}: its record kept changing while being read"
+        )))
+    }
+
+    async fn put_execution_if_version(
+        &self,
+        record: &ExecutionRecord,
+        expected_version: u64,
+    ) -> Result<(), PortError> {
+        let (item, parts) = self.encode(record)?;
+        self.write_parts(&parts).await?;
+        // ALL_OLD returns the replaced item, so the parts it pointed at can be deleted without
+        // another read (returned values cost no read capacity).
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                if let Some(old) = out.attributes {
+                    if let (Some(parts_key), Some(count)) =
+                        (text(&old, "partsKey"), number(&old, "parts"))
+                    {
+                        self.delete_parts(&ex_pk(&record.arn), parts_key, count)
+                            .await;
+                    }
+                }
+                Ok(())
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                self.delete_written_parts(&parts).await;
+                Err(PortError::Conflict)
+            }
+            Err(e) => {
+                self.delete_written_parts(&parts).await;
+                Err(port_error("DynamoDB PutItem (execution)", &e))
+            }
+        }
+    }
+}
+
+fn sm_pk(name: &str) -> String {
+    format!("SM#{name}")
+}
+
+fn rev_sk(revision: u64) -> String {
+    format!("REV#{revision:010}")
+}
+
+fn ex_pk(arn: &str) -> String {
+    format!("EX#{arn}")
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+fn number(item: &Item, name: &str) -> Option<u64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    item: &Item,
+    what: &str,
+    name: &str,
+) -> Result<T, PortError> {
+    let json = text(item, "record")
+        .ok_or_else(|| PortError::Terminal(format!("{what} {name}: the item has no record")))?;
+    serde_json::from_str(json)
+        .map_err(|e| PortError::Terminal(format!("{what} {name}: unreadable record: {e}")))
+}
+
+/// Splits `text` into slices of at most `max` bytes, on character boundaries.
+fn split_utf8(text: &str, max: usize) -> Vec<&str> {
+    let max = max.max(4); // a character is at most 4 bytes: every slice makes progress
+    let mut slices = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(max);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (head, tail) = rest.split_at(end);
+        slices.push(head);
+        rest = tail;
+    }
+    slices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_on_character_boundaries() {
+        let text = "aé€😀".repeat(1000);
+        for max in [1, 4, 5, 7, 1000] {
+            let slices = split_utf8(&text, max);
+            assert_eq!(slices.concat(), text);
+            assert!(slices
+                .iter()
+                .all(|s| s.len() <= max.max(4) && !s.is_empty()));
+        }
+        assert!(split_utf8("", 10).is_empty());
+    }
+
+    #[test]
+    fn keys_sort_by_number() {
+        assert!(rev_sk(9) < rev_sk(10));
+        assert_eq!(rev_sk(1), "REV#0000000001");
+        assert_eq!(ex_pk("arn:x"), "EX#arn:x");
+    }
+}

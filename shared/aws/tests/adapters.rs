@@ -1,0 +1,708 @@
+// Tests may unwrap, expect and panic: a failed expectation is the test failing (clippy.toml
+// allows it in unit tests; integration-test files say so here).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The AWS adapters against real service emulation: moto's server on loopback (DynamoDB, SQS,
+//! EventBridge), one per test, started and killed by the test itself; and the Lambda invoker
+//! against a small fake of Lambda's Invoke endpoint.
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use quickstep::definition::StateMachine;
+use quickstep::execution::{start, ExecutionInfo, Options, TaskRequest};
+use quickstep_aws::events::EventBridgePublisher;
+use quickstep_aws::lambda::LambdaInvoker;
+use quickstep_aws::queue::SqsQueue;
+use quickstep_aws::setup::{create_resources, Resources};
+use quickstep_aws::store::DynamoStore;
+use quickstep_runtime::invoker::{Invocation, TaskInvoker};
+use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
+use quickstep_service::records::{ExecutionRecord, StatusChange, StepMessage};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A moto server on a free loopback port, killed when dropped (even when the test panics).
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Self {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let server = root.join(".venv/bin/moto_server");
+        assert!(
+            server.exists(),
+            "{} is missing: run tests/run, which creates .venv and installs moto[server]",
+            server.display()
+        );
+        let port = free_port();
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+        let mut moto = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!("moto_server exited at start: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not answer in 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        moto
+    }
+
+    async fn config(&self) -> SdkConfig {
+        sdk_config(&self.endpoint).await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The SDK configuration for a loopback endpoint, built explicitly (no process environment).
+async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .load()
+        .await
+}
+
+async fn resources(sdk: &SdkConfig) -> Resources {
+    create_resources(sdk, "quickstep", "steps", "steps-dlq", "quickstep-bus", 5)
+        .await
+        .unwrap()
+}
+
+/// An execution record as the service makes it, with `input` as the record's input (the
+/// snapshot starts from `{}`, so a large input is in the record once, not in every event).
+fn record(name: &str, input: Value) -> ExecutionRecord {
+    let machine = StateMachine::from_json(&json!({
+        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}
+    }))
+    .unwrap();
+    let info = ExecutionInfo::local("M", name, json!({}), 1_000);
+    let (snapshot, _) = start(&machine, info, Options::default(), 7, 1_000);
+    ExecutionRecord {
+        arn: snapshot.execution.execution_arn.clone(),
+        name: name.to_owned(),
+        state_machine_name: "M".into(),
+        state_machine_arn: snapshot.execution.state_machine_arn.clone(),
+        revision: 1,
+        status: "RUNNING".into(),
+        input,
+        output: None,
+        error: None,
+        cause: None,
+        start_date: 1_000,
+        stop_date: None,
+        status_event_sent: false,
+        snapshot,
+        pending: Vec::new(),
+    }
+}
+
+fn json_of(record: &ExecutionRecord) -> Value {
+    serde_json::to_value(record).unwrap()
+}
+
+#[tokio::test]
+async fn setup_is_idempotent_and_enables_ttl() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    let first = resources(&sdk).await;
+    let second = resources(&sdk).await;
+    assert_eq!(first, second);
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let ttl = dynamo
+        .describe_time_to_live()
+        .table_name("quickstep")
+        .send()
+        .await
+        .unwrap();
+    let ttl = ttl.time_to_live_description().unwrap();
+    assert_eq!(ttl.attribute_name(), Some("expiresAt"));
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&first.step_queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)
+        .send()
+        .await
+        .unwrap();
+    let redrive: Value = serde_json::from_str(
+        attributes
+            .attributes()
+            .unwrap()
+            .get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(redrive["deadLetterTargetArn"], json!(first.dlq_arn));
+    assert!(first.bus_arn.ends_with(":event-bus/quickstep-bus"));
+}
+
+#[tokio::test]
+async fn store_keeps_state_machine_revisions() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "quickstep");
+    assert_eq!(store.get_state_machine("M").await.unwrap(), None);
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:M";
+    let mut revisions = Vec::new();
+    for i in 0..11 {
+        revisions.push(
+            store
+                .put_state_machine("M", arn, &json!({"v": i}), 100 + i)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        revisions.iter().map(|r| r.revision).collect::<Vec<_>>(),
+        (1..=11).collect::<Vec<_>>()
+    );
+    let current = store.get_state_machine("M").await.unwrap().unwrap();
+    assert_eq!(current, revisions[10]);
+    assert_eq!(current.definition, json!({"v": 10}));
+    let second = store.get_revision("M", 2).await.unwrap().unwrap();
+    assert_eq!(second.definition, json!({"v": 1}));
+    assert_eq!(second.created, 101);
+    assert_eq!(store.get_revision("M", 12).await.unwrap(), None);
+    assert_eq!(store.get_state_machine("Other").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn store_creates_executions_once_and_writes_by_version() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = DynamoStore::new(dynamo.clone(), "quickstep");
+    let first = record("e1", json!({"n": 1}));
+    assert!(store.get_execution(&first.arn).await.unwrap().is_none());
+    assert!(matches!(
+        store.create_execution(&first).await.unwrap(),
+        Created::New
+    ));
+    let again = record("e1", json!({"n": 2}));
+    match store.create_execution(&again).await.unwrap() {
+        Created::Existing(existing) => assert_eq!(json_of(&existing), json_of(&first)),
+        Created::New => panic!("created twice"),
+    }
+
+    let v = first.version();
+    let mut next = first.clone();
+    next.snapshot.version = v + 1;
+    next.status = "SUCCEEDED".into();
+    next.output = Some(json!({"done": true}));
+    store.put_execution_if_version(&next, v).await.unwrap();
+    let stored = store.get_execution(&first.arn).await.unwrap().unwrap();
+    assert_eq!(json_of(&stored), json_of(&next));
+    // The writer that read version v too loses.
+    let mut stale = first.clone();
+    stale.snapshot.version = v + 1;
+    assert_eq!(
+        store.put_execution_if_version(&stale, v).await,
+        Err(PortError::Conflict)
+    );
+    // Replacing a missing execution is a conflict too.
+    let missing = record("nobody", json!({}));
+    assert_eq!(
+        store.put_execution_if_version(&missing, 0).await,
+        Err(PortError::Conflict)
+    );
+
+    // The item expires about 90 days from now.
+    let item = dynamo
+        .get_item()
+        .table_name("quickstep")
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("EX#{}", first.arn)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("RECORD".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let expires: u64 = item["expiresAt"].as_n().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!((now + 89 * 86_400..=now + 91 * 86_400).contains(&expires));
+    assert_eq!(item["version"].as_n().unwrap(), &(v + 1).to_string());
+}
+
+/// How many part items the execution has (queried page by page: pages hold 1 MB).
+async fn part_count(dynamo: &aws_sdk_dynamodb::Client, arn: &str) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut count = 0;
+    let mut start = None;
+    loop {
+        let out = dynamo
+            .query()
+            .table_name("quickstep")
+            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("EX#{arn}")))
+            .expression_attribute_values(":p", AttributeValue::S("PART#".into()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        count += out.items().len();
+        match out.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return count,
+        }
+    }
+}
+
+#[tokio::test]
+async fn store_keeps_large_records_in_parts() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = DynamoStore::new(dynamo.clone(), "quickstep");
+    // About 1 MB of JSON with multi-byte characters, so parts split inside none of them.
+    let big = record("big", json!({"text": "é€😀x".repeat(100_000)}));
+    assert!(serde_json::to_string(&big).unwrap().len() > 2 * 350_000);
+    assert!(matches!(
+        store.create_execution(&big).await.unwrap(),
+        Created::New
+    ));
+    let read = store.get_execution(&big.arn).await.unwrap().unwrap();
+    assert_eq!(json_of(&read), json_of(&big));
+    let parts = part_count(&dynamo, &big.arn).await;
+    assert!(parts >= 3, "{parts} parts");
+    // Creating it again returns the stored one and leaves no parts behind.
+    assert!(matches!(
+        store.create_execution(&big).await.unwrap(),
+        Created::Existing(_)
+    ));
+    assert_eq!(part_count(&dynamo, &big.arn).await, parts);
+
+    // A new version in parts replaces the old parts; a small one removes them.
+    let v = big.version();
+    let mut bigger = big.clone();
+    bigger.snapshot.version = v + 1;
+    bigger.output = Some(json!("ü".repeat(200_000)));
+    store.put_execution_if_version(&bigger, v).await.unwrap();
+    let read = store.get_execution(&big.arn).await.unwrap().unwrap();
+    assert_eq!(json_of(&read), json_of(&bigger));
+    let bigger_parts = part_count(&dynamo, &big.arn).await;
+    assert!(bigger_parts > parts);
+    // A lost race leaves the stored parts as they were.
+    assert_eq!(
+        store.put_execution_if_version(&bigger, v).await,
+        Err(PortError::Conflict)
+    );
+    assert_eq!(part_count(&dynamo, &big.arn).await, bigger_parts);
+    let mut small = record("big", json!({}));
+    small.snapshot.version = v + 2;
+    store.put_execution_if_version(&small, v + 1).await.unwrap();
+    let read = store.get_execution(&big.arn).await.unwrap().unwrap();
+    assert_eq!(json_of(&read), json_of(&small));
+    assert_eq!(part_count(&dynamo, &big.arn).await, 0);
+
+    // Too large for the store: refused, naming the limit, not a crash.
+    let huge = record("huge", json!({"text": "x".repeat(23_000_000)}));
+    match store.create_execution(&huge).await {
+        Err(PortError::Terminal(message)) => {
+            assert!(message.contains("States.DataLimitExceeded"), "{message}");
+        }
+        other => panic!("expected a terminal error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn queue_delays_messages_and_clamps_delays() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    let resources = resources(&sdk).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = SqsQueue::new(sqs.clone(), &resources.step_queue_url);
+    let message = StepMessage {
+        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e".into(),
+        version: 3,
+    };
+    let receive = || async {
+        sqs.receive_message()
+            .queue_url(&resources.step_queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default()
+    };
+    queue.send(&message, 0).await.unwrap();
+    let now = receive().await;
+    assert_eq!(now.len(), 1);
+    let body: StepMessage = serde_json::from_str(now[0].body().unwrap()).unwrap();
+    assert_eq!(body, message);
+
+    queue.send(&message, 2).await.unwrap();
+    assert!(receive().await.is_empty(), "delivered before its delay");
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(receive().await.len(), 1);
+
+    // SQS refuses delays over 900 s; the adapter clamps them.
+    queue.send(&message, 3_600).await.unwrap();
+    assert!(receive().await.is_empty());
+}
+
+#[tokio::test]
+async fn publisher_sends_status_changes_to_the_bus() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    // A rule on the bus routes quickstep's events to a queue the test reads.
+    let sink = sqs
+        .create_queue()
+        .queue_name("sink")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let sink_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&sink)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    events
+        .put_rule()
+        .name("to-sink")
+        .event_bus_name("quickstep-bus")
+        .event_pattern(json!({"source": ["quickstep"]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("to-sink")
+        .event_bus_name("quickstep-bus")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("sink")
+                .arn(sink_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let mut record = record("e", json!({"a": 1}));
+    record.status = "SUCCEEDED".into();
+    record.output = Some(json!({"b": 2}));
+    record.stop_date = Some(2_000);
+    let change = StatusChange::of(&record);
+    let publisher = EventBridgePublisher::new(events, "quickstep-bus");
+    publisher.publish(&change).await.unwrap();
+
+    let messages = sqs
+        .receive_message()
+        .queue_url(&sink)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(messages.len(), 1);
+    let event: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(event["source"], "quickstep");
+    assert_eq!(event["detail-type"], "Execution Status Change");
+    assert_eq!(event["resources"], json!([record.arn]));
+    let detail: StatusChange = serde_json::from_value(event["detail"].clone()).unwrap();
+    assert_eq!(detail, change);
+
+    // A bus that does not exist is an error, not a silent loss.
+    let missing = EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), "no-such-bus");
+    assert!(missing.publish(&change).await.is_err());
+}
+
+/// A fake of Lambda's Invoke endpoint: the function name in the path picks the answer.
+async fn fake_lambda() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let Some((path, body)) = read_request(&mut socket).await else {
+                    return;
+                };
+                let (status, headers, reply) = answer(&path, &body);
+                let mut response = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n",
+                    reply.len()
+                );
+                for (name, value) in headers {
+                    response.push_str(&format!("{name}: {value}\r\n"));
+                }
+                response.push_str("\r\n");
+                response.push_str(&reply);
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    endpoint
+}
+
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(String, String)> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0_u8; 4096];
+    loop {
+        let read = socket.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+        let text = String::from_utf8_lossy(&buffer).into_owned();
+        let Some(end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let head = &text[..end];
+        let length = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        if buffer.len() >= end + 4 + length {
+            let path = head.split(' ').nth(1)?.to_owned();
+            let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).into_owned();
+            return Some((path, body));
+        }
+    }
+}
+
+fn answer(path: &str, body: &str) -> (&'static str, Vec<(&'static str, &'static str)>, String) {
+    let function = path
+        .strip_prefix("/2015-03-31/functions/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("");
+    // Function ARNs arrive percent-encoded: answer by the name at their end.
+    let name = function.rsplit("%3A").next().unwrap_or(function);
+    match name {
+        "echo" => (
+            "200 OK",
+            vec![("x-amz-executed-version", "$LATEST")],
+            json!({"echo": serde_json::from_str::<Value>(body).unwrap_or(Value::Null)}).to_string(),
+        ),
+        "handled" => (
+            "200 OK",
+            vec![("x-amz-function-error", "Unhandled"), ("x-amz-executed-version", "$LATEST")],
+            r#"{"errorType":"OrderError","errorMessage":"no such order"}"#.into(),
+        ),
+        "timeout" => (
+            "200 OK",
+            vec![("x-amz-function-error", "Unhandled")],
+            r#"{"errorMessage":"Task timed out after 3.00 seconds"}"#.into(),
+        ),
+        "watch" => (
+            "500 Internal Server Error",
+            vec![],
+            r#"{"errorType":"WatchError","errorMessage":"boom"}"#.into(),
+        ),
+        "throttled" => (
+            "429 Too Many Requests",
+            vec![("x-amzn-errortype", "TooManyRequestsException")],
+            r#"{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}"#.into(),
+        ),
+        "broken" => (
+            "500 Internal Server Error",
+            vec![("x-amzn-errortype", "ServiceException")],
+            r#"{"Type":"Service","message":"internal failure"}"#.into(),
+        ),
+        _ => (
+            "404 Not Found",
+            vec![("x-amzn-errortype", "ResourceNotFoundException")],
+            format!(r#"{{"Type":"User","message":"Function not found: {function}"}}"#),
+        ),
+    }
+}
+
+fn task(resource: &str, input: Value) -> TaskRequest {
+    TaskRequest {
+        task: 1,
+        state_name: "Call".into(),
+        resource: resource.into(),
+        input,
+        timeout_seconds: None,
+        heartbeat_seconds: None,
+        credentials: None,
+        retry_count: 0,
+        task_token: None,
+    }
+}
+
+async fn run(
+    invoker: &LambdaInvoker,
+    request: TaskRequest,
+) -> Result<Value, quickstep::failure::Failure> {
+    match invoker.invoke(&request) {
+        Invocation::Ready(outcome) => outcome,
+        Invocation::Pending(future) => future.await,
+    }
+}
+
+const INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+#[tokio::test]
+async fn invoker_returns_payloads_and_invoke_responses() {
+    let sdk = sdk_config(&fake_lambda().await).await;
+    let invoker = LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk));
+    let direct = run(
+        &invoker,
+        task(
+            "arn:aws:lambda:us-east-1:123456789012:function:echo",
+            json!({"a": 1}),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(direct, json!({"echo": {"a": 1}}));
+
+    let response = run(
+        &invoker,
+        task(
+            INVOKE,
+            json!({"FunctionName": "echo", "Payload": {"b": [1, 2]}}),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response["StatusCode"], 200);
+    assert_eq!(response["ExecutedVersion"], "$LATEST");
+    assert_eq!(response["Payload"], json!({"echo": {"b": [1, 2]}}));
+    assert_eq!(response["SdkHttpMetadata"]["HttpStatusCode"], 200);
+}
+
+#[tokio::test]
+async fn invoker_names_failures_as_step_functions_does() {
+    let sdk = sdk_config(&fake_lambda().await).await;
+    let invoker = LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk));
+    let failure = |function: &str| {
+        let request = task(INVOKE, json!({"FunctionName": function, "Payload": {}}));
+        let invoker = invoker.clone();
+        async move { run(&invoker, request).await.unwrap_err() }
+    };
+
+    let handled = failure("handled").await;
+    assert_eq!(handled.error.as_deref(), Some("OrderError"));
+    assert_eq!(
+        handled.cause.as_deref(),
+        Some(r#"{"errorType":"OrderError","errorMessage":"no such order"}"#)
+    );
+    let direct = run(
+        &invoker,
+        task(
+            "arn:aws:lambda:us-east-1:123456789012:function:handled",
+            json!({}),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(direct, handled);
+
+    let timeout = failure("timeout").await;
+    assert_eq!(timeout.error.as_deref(), Some("Lambda.Unknown"));
+    assert_eq!(
+        timeout.cause.as_deref(),
+        Some(
+            "The cause could not be determined because Lambda did not return an error type. \
+             Returned payload: {\"errorMessage\":\"Task timed out after 3.00 seconds\"}"
+        )
+    );
+
+    // cargo lambda watch: HTTP 500 with the error object.
+    let watch = failure("watch").await;
+    assert_eq!(watch.error.as_deref(), Some("WatchError"));
+    assert_eq!(
+        watch.cause.as_deref(),
+        Some(r#"{"errorType":"WatchError","errorMessage":"boom"}"#)
+    );
+
+    let throttled = failure("throttled").await;
+    assert_eq!(
+        throttled.error.as_deref(),
+        Some("Lambda.TooManyRequestsException")
+    );
+    assert_eq!(throttled.cause.as_deref(), Some("Rate Exceeded."));
+
+    let broken = failure("broken").await;
+    assert_eq!(broken.error.as_deref(), Some("Lambda.ServiceException"));
+    assert_eq!(broken.cause.as_deref(), Some("internal failure"));
+
+    let missing = failure("missing").await;
+    assert_eq!(
+        missing.error.as_deref(),
+        Some("Lambda.ResourceNotFoundException")
+    );
+
+    let no_name = run(&invoker, task(INVOKE, json!({"Payload": {}})))
+        .await
+        .unwrap_err();
+    assert_eq!(no_name.error.as_deref(), Some("States.Runtime"));
+}
+
+#[tokio::test]
+async fn invoker_reports_unreachable_endpoints_as_client_errors() {
+    let sdk = sdk_config(&format!("http://127.0.0.1:{}", free_port())).await;
+    let invoker = LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk));
+    let failure = run(&invoker, task(INVOKE, json!({"FunctionName": "echo"})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.error.as_deref(), Some("Lambda.SdkClientException"));
+}
