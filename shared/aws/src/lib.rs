@@ -27,6 +27,7 @@
 //! invoker sees [`Failure`](quickstep::failure::Failure)s with the error names Step Functions
 //! gives Lambda errors.
 
+pub mod compose;
 mod errors;
 pub mod events;
 pub mod lambda;

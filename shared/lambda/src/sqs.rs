@@ -49,6 +49,27 @@ pub async fn handle_dead_letters<S: Store, Q: StepQueue, P: EventPublisher>(
     response
 }
 
+/// Routes a batch: messages from the dead-letter queue (`dead_letter_queue_arn`) are dead
+/// letters, all others step messages. One function serves both event source mappings.
+pub async fn handle_batch<S: Store, Q: StepQueue, P: EventPublisher>(
+    service: &Service<S, Q, P>,
+    event: SqsEvent,
+    dead_letter_queue_arn: Option<&str>,
+) -> SqsBatchResponse {
+    let from_dlq = dead_letter_queue_arn.is_some_and(|dlq| {
+        event
+            .records
+            .first()
+            .and_then(|r| r.event_source_arn.as_deref())
+            == Some(dlq)
+    });
+    if from_dlq {
+        handle_dead_letters(service, event).await
+    } else {
+        handle_steps(service, event).await
+    }
+}
+
 fn parse(body: Option<&str>) -> Option<StepMessage> {
     serde_json::from_str(body?).ok()
 }

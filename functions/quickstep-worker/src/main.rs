@@ -1,0 +1,19 @@
+//! The step worker: an SQS event source on the step queue (and on its dead-letter queue, named
+//! by `QUICKSTEP_DEAD_LETTER_QUEUE_ARN`), answering with partial batch responses.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let service = quickstep_aws::compose::service_from_env().await?;
+    let dead_letters = std::env::var("QUICKSTEP_DEAD_LETTER_QUEUE_ARN").ok();
+    let (service, dead_letters) = (&service, dead_letters.as_deref());
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<SqsBatchResponse, Error>(
+            quickstep_lambda::sqs::handle_batch(service, event.payload, dead_letters).await,
+        )
+    }))
+    .await
+}

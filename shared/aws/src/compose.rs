@@ -1,0 +1,72 @@
+//! Building the service from the environment, once per cold start: the part the three
+//! functions share.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `QUICKSTEP_TABLE` | the DynamoDB table |
+//! | `QUICKSTEP_STEP_QUEUE_URL` | the SQS step queue |
+//! | `QUICKSTEP_EVENT_BUS` | the EventBridge bus failure events go to |
+//! | `AWS_REGION`, `QUICKSTEP_ACCOUNT_ID`, `QUICKSTEP_PAYLOAD_LIMIT_BYTES`, `QUICKSTEP_MAX_ROUNDS_PER_STEP` | see [`quickstep_service::config::Config`] |
+//!
+//! AWS endpoints come from aws-config's standard `AWS_ENDPOINT_URL…` variables only.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use quickstep_runtime::clock::Clock;
+use quickstep_service::config::{Config, ConfigError};
+use quickstep_service::service::Service;
+
+use crate::events::EventBridgePublisher;
+use crate::lambda::LambdaInvoker;
+use crate::queue::SqsQueue;
+use crate::store::DynamoStore;
+
+/// The service as the functions run it.
+pub type AwsService = Service<DynamoStore, SqsQueue, EventBridgePublisher>;
+
+/// Builds the service from environment variables `vars` (the process environment).
+pub async fn service_from_vars(vars: &HashMap<String, String>) -> Result<AwsService, ConfigError> {
+    let required = |name: &str| {
+        vars.get(name)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .ok_or_else(|| ConfigError {
+                name: name.into(),
+                value: String::new(),
+                reason: "must be set".into(),
+            })
+    };
+    let table = required("QUICKSTEP_TABLE")?;
+    let queue_url = required("QUICKSTEP_STEP_QUEUE_URL")?;
+    let bus = required("QUICKSTEP_EVENT_BUS")?;
+    let config = Config::from_vars(vars)?;
+    let sdk = crate::config().await;
+    Ok(Service::new(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+        SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url),
+        EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus),
+        Arc::new(LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk))),
+        Clock::Real,
+        config,
+    ))
+}
+
+/// [`service_from_vars`] over the process environment.
+pub async fn service_from_env() -> Result<AwsService, ConfigError> {
+    service_from_vars(&std::env::vars().collect()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn missing_variables_are_named() {
+        let vars: HashMap<String, String> = [("QUICKSTEP_TABLE".to_owned(), "t".to_owned())].into();
+        let Err(e) = service_from_vars(&vars).await else {
+            panic!("a missing queue URL must be refused");
+        };
+        assert_eq!(e.name, "QUICKSTEP_STEP_QUEUE_URL");
+    }
+}
