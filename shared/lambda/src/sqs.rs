@@ -13,20 +13,13 @@ pub async fn handle_steps<S: Store, Q: StepQueue, P: EventPublisher>(
     service: &Service<S, Q, P>,
     event: SqsEvent,
 ) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let ok = match parse(record.body.as_deref()) {
-            Some(message) => service.step(&message).await.is_ok(),
+    each_message(event, |message| async move {
+        match message {
+            Some(m) => service.step(&m).await.is_ok(),
             None => false,
-        };
-        if !ok {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
         }
-    }
-    response
+    })
+    .await
 }
 
 /// The dead-letter queue: each step that kept failing ends its execution FAILED with
@@ -35,15 +28,28 @@ pub async fn handle_dead_letters<S: Store, Q: StepQueue, P: EventPublisher>(
     service: &Service<S, Q, P>,
     event: SqsEvent,
 ) -> SqsBatchResponse {
+    each_message(event, |message| async move {
+        match message {
+            Some(m) => service.dead_letter(&m).await.is_ok(),
+            None => true,
+        }
+    })
+    .await
+}
+
+/// Runs `handle` on each record's step message (`None` if the body is not one) and lists the
+/// records for which it answered false.
+async fn each_message<F, Fut>(event: SqsEvent, mut handle: F) -> SqsBatchResponse
+where
+    F: FnMut(Option<StepMessage>) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
     let mut response = SqsBatchResponse::default();
     for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        if let Some(message) = parse(record.body.as_deref()) {
-            if service.dead_letter(&message).await.is_err() {
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
+        if !handle(parse(record.body.as_deref())).await {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = record.message_id.unwrap_or_default();
+            response.batch_item_failures.push(failure);
         }
     }
     response
