@@ -1,5 +1,7 @@
 //! The step worker: an SQS event source on the step queue (and on its dead-letter queue, named
 //! by `QUICKSTEP_DEAD_LETTER_QUEUE_ARN`), answering with partial batch responses.
+// The step handler nests the worker's and the invoker's async state machines in this one.
+#![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};

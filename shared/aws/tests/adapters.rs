@@ -5,13 +5,12 @@
 //! EventBridge), one per test, started and killed by the test itself; and the Lambda invoker
 //! against a small fake of Lambda's Invoke endpoint.
 
-use std::net::TcpListener as StdListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::config::Credentials;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use common::{free_port, sdk_config, serve_lambda, Moto, Reply};
 use quickstep::definition::StateMachine;
 use quickstep::execution::{start, ExecutionInfo, Options, TaskRequest};
 use quickstep_aws::events::EventBridgePublisher;
@@ -23,77 +22,6 @@ use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
 use quickstep_service::records::{ExecutionRecord, StatusChange, StepMessage};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A moto server on a free loopback port, killed when dropped (even when the test panics).
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let server = root.join(".venv/bin/moto_server");
-        assert!(
-            server.exists(),
-            "{} is missing: run tests/run, which creates .venv and installs moto[server]",
-            server.display()
-        );
-        let port = free_port();
-        let child = Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
-        let mut moto = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                panic!("moto_server exited at start: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not answer in 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        moto
-    }
-
-    async fn config(&self) -> SdkConfig {
-        sdk_config(&self.endpoint).await
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The SDK configuration for a loopback endpoint, built explicitly (no process environment).
-async fn sdk_config(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .load()
-        .await
-}
 
 async fn resources(sdk: &SdkConfig) -> Resources {
     create_resources(sdk, "quickstep", "steps", "steps-dlq", "quickstep-bus", 5)
@@ -467,67 +395,10 @@ async fn publisher_sends_status_changes_to_the_bus() {
 
 /// A fake of Lambda's Invoke endpoint: the function name in the path picks the answer.
 async fn fake_lambda() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let Some((path, body)) = read_request(&mut socket).await else {
-                    return;
-                };
-                let (status, headers, reply) = answer(&path, &body);
-                let mut response = format!(
-                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n\
-                     content-length: {}\r\nconnection: close\r\n",
-                    reply.len()
-                );
-                for (name, value) in headers {
-                    response.push_str(&format!("{name}: {value}\r\n"));
-                }
-                response.push_str("\r\n");
-                response.push_str(&reply);
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
-    endpoint
+    serve_lambda(std::sync::Arc::new(answer)).await
 }
 
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(String, String)> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0_u8; 4096];
-    loop {
-        let read = socket.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-        let text = String::from_utf8_lossy(&buffer).into_owned();
-        let Some(end) = text.find("\r\n\r\n") else {
-            continue;
-        };
-        let head = &text[..end];
-        let length = head
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse::<usize>().ok())?
-            })
-            .unwrap_or(0);
-        if buffer.len() >= end + 4 + length {
-            let path = head.split(' ').nth(1)?.to_owned();
-            let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).into_owned();
-            return Some((path, body));
-        }
-    }
-}
-
-fn answer(path: &str, body: &str) -> (&'static str, Vec<(&'static str, &'static str)>, String) {
+fn answer(path: &str, body: &str) -> Reply {
     let function = path
         .strip_prefix("/2015-03-31/functions/")
         .and_then(|rest| rest.split('/').next())

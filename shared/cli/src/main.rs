@@ -40,6 +40,10 @@ enum Command {
     Jsonata(commands::jsonata::Args),
     /// Run the JSONata reference test suite and compare.
     JsonataSuite(commands::jsonata_suite::Args),
+    /// Create the AWS resources the functions use (idempotently); print them as JSON.
+    Setup(commands::setup::Args),
+    /// Play Lambda's SQS event source mapping locally: step queue → worker function.
+    Pump(commands::pump::Args),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +55,8 @@ fn main() -> ExitCode {
         Command::Conformance(args) => commands::conformance::main(&args),
         Command::Jsonata(args) => commands::jsonata::main(&args),
         Command::JsonataSuite(args) => commands::jsonata_suite::main(&args),
+        Command::Setup(args) => commands::setup::main(&args),
+        Command::Pump(args) => commands::pump::main(&args),
     };
     match result {
         Ok(code) => code,

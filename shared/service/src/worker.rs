@@ -5,9 +5,10 @@
 //! effects (task calls, timers that are due), feeds their outcomes to the engine for a bounded
 //! number of rounds, then **sends the next message before it writes the record**, writing only
 //! if the version is unchanged. So a duplicate or stale message is dropped (its version is gone),
-//! two racing workers cannot both win, and a crash between the two writes strands nothing: either
-//! the record was not written (the message is redelivered and the new message, naming a version
-//! that never existed, is dropped), or both were.
+//! two racing workers cannot both win, and a crash between the two writes strands nothing: if
+//! the record was not written, the original message is redelivered and redoes the step; the
+//! early message is then either dropped as stale (it arrived first) or a duplicate of the redo's
+//! own message (one of the two is dropped).
 
 use quickstep::execution::{self, Effect, Event, Millis, TaskRequest};
 use quickstep_runtime::invoker::{Invocation, TaskOutcome};

@@ -5,5 +5,7 @@ pub mod conformance;
 pub mod input;
 pub mod jsonata;
 pub mod jsonata_suite;
+pub mod pump;
 pub mod run;
+pub mod setup;
 pub mod validate;
