@@ -18,6 +18,7 @@ use quickstep_service::config::{Config, ConfigError};
 use quickstep_service::service::Service;
 
 use crate::events::EventBridgePublisher;
+use crate::integrations::AwsInvoker;
 use crate::lambda::LambdaInvoker;
 use crate::queue::SqsQueue;
 use crate::store::DynamoStore;
@@ -46,7 +47,11 @@ pub async fn service_from_vars(vars: &HashMap<String, String>) -> Result<AwsServ
         DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
         SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url),
         EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus),
-        Arc::new(LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk))),
+        Arc::new(AwsInvoker::new(
+            LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk)),
+            aws_sdk_sqs::Client::new(&sdk),
+            aws_sdk_eventbridge::Client::new(&sdk),
+        )),
         Clock::Real,
         config,
     ))

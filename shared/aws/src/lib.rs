@@ -30,6 +30,7 @@
 pub mod compose;
 mod errors;
 pub mod events;
+pub mod integrations;
 pub mod lambda;
 pub mod queue;
 pub mod setup;

@@ -20,6 +20,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 use common::{sdk_config, serve_lambda, Moto, Reply};
 use quickstep_aws::events::EventBridgePublisher;
+use quickstep_aws::integrations::AwsInvoker;
 use quickstep_aws::lambda::LambdaInvoker;
 use quickstep_aws::queue::SqsQueue;
 use quickstep_aws::setup::{create_resources, Resources};
@@ -275,7 +276,11 @@ impl Harness {
                 Arc::clone(&counts),
             ),
             EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), BUS),
-            Arc::new(LambdaInvoker::new(&aws_sdk_lambda::Client::new(&lambda))),
+            Arc::new(AwsInvoker::new(
+                LambdaInvoker::new(&aws_sdk_lambda::Client::new(&lambda)),
+                sqs.clone(),
+                aws_sdk_eventbridge::Client::new(&sdk),
+            )),
             Clock::Real,
             Config::default(),
         );
@@ -868,5 +873,82 @@ async fn a_step_that_keeps_failing_ends_in_the_dead_letter_queue_and_fails_its_e
     assert_eq!(
         event["detail"]["executionArn"],
         json!(started.execution_arn)
+    );
+}
+
+#[tokio::test]
+async fn sqs_send_message_and_eventbridge_put_events_run_as_tasks() {
+    let h = Harness::start().await;
+    let sink = h.event_sink().await;
+    let outbox = h
+        .sqs
+        .create_queue()
+        .queue_name("outbox")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    h.service
+        .put_state_machine(
+            "notify",
+            &json!({"StartAt": "Send", "States": {
+                "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                         "Parameters": {"QueueUrl": outbox, "MessageBody": {"order.$": "$.order"}},
+                         "ResultPath": "$.sent", "Next": "Announce"},
+                "Announce": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                             "Parameters": {"Entries": [{"Source": "quickstep", "DetailType": "Order Noted",
+                                            "EventBusName": BUS, "Detail": {"order.$": "$.order"}}]},
+                             "ResultPath": "$.announced", "End": true}}}),
+        )
+        .await
+        .unwrap();
+    let response = h
+        .service
+        .start_sync("notify", Some("n1"), json!({"order": 42}), None)
+        .await
+        .unwrap();
+    assert_eq!(response["status"], "SUCCEEDED", "{response}");
+    let output: Value = serde_json::from_str(response["output"].as_str().unwrap()).unwrap();
+    assert!(output["sent"]["MessageId"].is_string(), "{output}");
+    assert!(output["sent"]["MD5OfMessageBody"].is_string(), "{output}");
+    assert_eq!(output["announced"]["FailedEntryCount"], 0);
+    assert!(
+        output["announced"]["Entries"][0]["EventId"].is_string(),
+        "{output}"
+    );
+    let sent = h.receive_from(&outbox, 2).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        serde_json::from_str::<Value>(sent[0].body().unwrap()).unwrap(),
+        json!({"order": 42})
+    );
+    let announced = h.receive_from(&sink, 2).await;
+    let event: Value = serde_json::from_str(announced[0].body().unwrap()).unwrap();
+    assert_eq!(
+        (event["detail-type"].as_str(), &event["detail"]),
+        (Some("Order Noted"), &json!({"order": 42}))
+    );
+
+    // A queue that does not exist: an SQS error named as Step Functions names it.
+    h.service
+        .put_state_machine(
+            "lost",
+            &json!({"StartAt": "Send", "States": {"Send": {"Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": "http://127.0.0.1:1/123456789012/nowhere", "MessageBody": "x"},
+                "End": true}}}),
+        )
+        .await
+        .unwrap();
+    let failed = h
+        .service
+        .start_sync("lost", Some("l1"), json!({}), None)
+        .await
+        .unwrap();
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().starts_with("SQS."),
+        "{failed}"
     );
 }

@@ -20,4 +20,10 @@ pub enum Invocation {
 /// nothing else crosses this port.
 pub trait TaskInvoker: Send + Sync {
     fn invoke(&self, request: &TaskRequest) -> Invocation;
+
+    /// Whether this invoker can run `resource`; a service refuses to store a state machine with
+    /// a Task it could never run. Mocks serve anything.
+    fn supports(&self, _resource: &str) -> bool {
+        true
+    }
 }

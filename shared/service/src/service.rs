@@ -10,6 +10,8 @@ use quickstep_runtime::clock::Clock;
 use quickstep_runtime::invoker::TaskInvoker;
 use serde_json::Value;
 
+use quickstep::problem::{pointer_escape, Problem};
+
 use crate::config::Config;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
@@ -64,6 +66,10 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         }
         let machine =
             StateMachine::from_json(definition).map_err(ServiceError::InvalidDefinition)?;
+        let unsupported = unsupported_resources(definition, "", &|r| self.invoker.supports(r));
+        if !unsupported.is_empty() {
+            return Err(ServiceError::InvalidDefinition(unsupported));
+        }
         let arn = self.config.state_machine_arn(name);
         let record = self
             .store
@@ -206,4 +212,49 @@ pub(crate) fn sync_status(record: &mut ExecutionRecord) {
         record.stop_date = record.snapshot.stop_time();
         record.pending.clear();
     }
+}
+
+/// Every Task whose resource `supports` refuses, with its JSON pointer (nested Parallel branches
+/// and Map processors included).
+fn unsupported_resources(
+    definition: &Value,
+    pointer: &str,
+    supports: &dyn Fn(&str) -> bool,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Some(states) = definition.get("States").and_then(Value::as_object) else {
+        return problems;
+    };
+    for (name, state) in states {
+        let here = format!("{pointer}/States/{}", pointer_escape(name));
+        if state.get("Type").and_then(Value::as_str) == Some("Task") {
+            if let Some(resource) = state.get("Resource").and_then(Value::as_str) {
+                if !supports(resource) {
+                    problems.push(Problem::schema(
+                        format!("The resource {resource} is not supported by this quickstep deployment: it runs Lambda functions (function ARNs and arn:aws:states:::lambda:invoke), sqs:sendMessage and events:putEvents"),
+                        format!("{here}/Resource"),
+                    ));
+                }
+            }
+        }
+        for field in ["Iterator", "ItemProcessor"] {
+            if let Some(processor) = state.get(field) {
+                problems.extend(unsupported_resources(
+                    processor,
+                    &format!("{here}/{field}"),
+                    supports,
+                ));
+            }
+        }
+        if let Some(Value::Array(branches)) = state.get("Branches") {
+            for (i, branch) in branches.iter().enumerate() {
+                problems.extend(unsupported_resources(
+                    branch,
+                    &format!("{here}/Branches/{i}"),
+                    supports,
+                ));
+            }
+        }
+    }
+    problems
 }

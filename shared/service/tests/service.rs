@@ -489,3 +489,43 @@ async fn the_api_routes_answer_with_the_documented_shapes_and_errors() {
         assert!(response.body["message"].is_string());
     }
 }
+
+/// An invoker that serves Lambda function ARNs only.
+struct LambdaOnly;
+
+impl quickstep_runtime::invoker::TaskInvoker for LambdaOnly {
+    fn invoke(
+        &self,
+        _request: &quickstep::execution::TaskRequest,
+    ) -> quickstep_runtime::invoker::Invocation {
+        quickstep_runtime::invoker::Invocation::Ready(Ok(json!({})))
+    }
+
+    fn supports(&self, resource: &str) -> bool {
+        resource.contains(":function:")
+    }
+}
+
+#[tokio::test]
+async fn a_task_the_deployment_cannot_run_is_refused_where_it_stands() {
+    let service = Service::new(
+        MemoryStore::default(),
+        MemoryQueue::default(),
+        MemoryPublisher::default(),
+        Arc::new(LambdaOnly),
+        Clock::virtual_at(T0),
+        Config::default(),
+    );
+    let definition = json!({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "Next": "M"},
+        "M": {"Type": "Map", "ItemProcessor": {"StartAt": "Send", "States": {
+            "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}}, "End": true}}});
+    let Err(ServiceError::InvalidDefinition(problems)) =
+        service.put_state_machine("m", &definition).await
+    else {
+        panic!("an unsupported resource must be refused");
+    };
+    let locations: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
+    assert_eq!(locations, ["/States/M/ItemProcessor/States/Send/Resource"]);
+    assert!(problems[0].message.contains("sqs:sendMessage"));
+}
