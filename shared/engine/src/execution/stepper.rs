@@ -354,13 +354,8 @@ impl<'a> Stepper<'a> {
                 self.jsonata(thread, template, "Assign", states)?
             }
         };
-        let Value::Object(vars) = value else {
-            return Ok(Map::new());
-        };
-        if size_exceeds(
-            &Value::Object(vars.clone()),
-            self.snap.options.payload_limit_bytes,
-        ) {
+        // Assign is an object (validation sees to it); measured before it is taken apart.
+        if value.is_object() && size_exceeds(&value, self.snap.options.payload_limit_bytes) {
             return Err(Failure::new(
                 names::DATA_LIMIT_EXCEEDED,
                 format!(
@@ -370,7 +365,10 @@ impl<'a> Stepper<'a> {
                 ),
             ));
         }
-        Ok(vars)
+        Ok(match value {
+            Value::Object(vars) => vars,
+            _ => Map::new(),
+        })
     }
 
     /// Records the state's exit and follows its transition. A state's output over the payload

@@ -314,6 +314,25 @@ impl Checker {
         ))
     }
 
+    /// True (and a problem recorded) if both `field` and `{field}Path` are given: the two are
+    /// alternatives.
+    fn field_and_path_both_set(
+        &mut self,
+        obj: &Map<String, Value>,
+        field: &str,
+        ptr: &str,
+    ) -> bool {
+        let path_field = format!("{field}Path");
+        let both = obj.contains_key(field) && obj.contains_key(&path_field);
+        if both {
+            self.problem(
+                format!("The fields '{field}' and '{path_field}' cannot both be set"),
+                ptr,
+            );
+        }
+        both
+    }
+
     /// A field that may be given literally or as `{field}Path`, but not both.
     fn int_or_path(
         &mut self,
@@ -323,19 +342,15 @@ impl Checker {
         min: i64,
         max: i64,
     ) -> Option<IntOrPath> {
+        if self.field_and_path_both_set(obj, field, ptr) {
+            return None;
+        }
         let path_field = format!("{field}Path");
         match (obj.get(field), obj.contains_key(&path_field)) {
-            (Some(_), true) => {
-                self.problem(
-                    format!("The fields '{field}' and '{path_field}' cannot both be set"),
-                    ptr,
-                );
-                None
-            }
-            (Some(v), false) if self.is_expression(v) => {
+            (Some(v), _) if self.is_expression(v) => {
                 self.template(obj, field, ptr).map(IntOrPath::Expression)
             }
-            (Some(v), false) => match v.as_i64().filter(|n| (min..=max).contains(n)) {
+            (Some(v), _) => match v.as_i64().filter(|n| (min..=max).contains(n)) {
                 Some(n) if v.is_i64() || v.is_u64() => Some(IntOrPath::Value(n)),
                 _ => {
                     self.problem(
@@ -356,20 +371,16 @@ impl Checker {
         field: &str,
         ptr: &str,
     ) -> Option<StringOrPath> {
+        if self.field_and_path_both_set(obj, field, ptr) {
+            return None;
+        }
         let path_field = format!("{field}Path");
         match (obj.get(field), obj.get(&path_field)) {
-            (Some(_), Some(_)) => {
-                self.problem(
-                    format!("The fields '{field}' and '{path_field}' cannot both be set"),
-                    ptr,
-                );
-                None
-            }
-            (Some(v), None) if self.is_expression(v) => {
+            (Some(v), _) if self.is_expression(v) => {
                 self.template(obj, field, ptr).map(StringOrPath::Expression)
             }
-            (Some(Value::String(s)), None) => Some(StringOrPath::Value(s.clone())),
-            (Some(_), None) => {
+            (Some(Value::String(s)), _) => Some(StringOrPath::Value(s.clone())),
+            (Some(_), _) => {
                 self.problem(
                     format!("The value for the field '{field}' must be a string"),
                     format!("{ptr}/{field}"),
@@ -777,21 +788,17 @@ impl Checker {
 
     fn percentage(&mut self, obj: &Map<String, Value>, ptr: &str) -> Option<NumberOrPath> {
         const FIELD: &str = "ToleratedFailurePercentage";
+        if self.field_and_path_both_set(obj, FIELD, ptr) {
+            return None;
+        }
         match (
             obj.get(FIELD),
             obj.contains_key("ToleratedFailurePercentagePath"),
         ) {
-            (Some(_), true) => {
-                self.problem(
-                    format!("The fields '{FIELD}' and '{FIELD}Path' cannot both be set"),
-                    ptr,
-                );
-                None
-            }
-            (Some(v), false) if self.is_expression(v) => {
+            (Some(v), _) if self.is_expression(v) => {
                 self.template(obj, FIELD, ptr).map(NumberOrPath::Expression)
             }
-            (Some(v), false) => {
+            (Some(v), _) => {
                 match v.as_f64().filter(|n| (0.0..=100.0).contains(n)) {
                     Some(n) => Some(NumberOrPath::Value(n)),
                     None => {
