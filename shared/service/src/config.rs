@@ -12,6 +12,9 @@ pub struct Config {
     /// Rounds of task calls and timers one worker invocation carries out before it stores the
     /// snapshot and hands over to the next step message.
     pub max_rounds_per_step: u32,
+    /// The deployment's cap on how long an execution may run, in seconds (the earlier of this
+    /// and a definition's `TimeoutSeconds` applies); `None`: only the definition's.
+    pub execution_timeout_seconds: Option<u64>,
 }
 
 impl Default for Config {
@@ -21,6 +24,7 @@ impl Default for Config {
             account: "123456789012".into(),
             payload_limit_bytes: 256 * 1024,
             max_rounds_per_step: 25,
+            execution_timeout_seconds: None,
         }
     }
 }
@@ -35,9 +39,9 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads `AWS_REGION`, `QUICKSTEP_ACCOUNT_ID`, `QUICKSTEP_PAYLOAD_LIMIT_BYTES` and
-    /// `QUICKSTEP_MAX_ROUNDS_PER_STEP` from `vars` (the process environment at cold start),
-    /// defaulting what is absent.
+    /// Reads `AWS_REGION`, `QUICKSTEP_ACCOUNT_ID`, `QUICKSTEP_PAYLOAD_LIMIT_BYTES`,
+    /// `QUICKSTEP_MAX_ROUNDS_PER_STEP` and `QUICKSTEP_EXECUTION_TIMEOUT_SECONDS` from `vars` (the
+    /// process environment at cold start), defaulting what is absent.
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
         let number = |name: &str, default: usize| -> Result<usize, ConfigError> {
@@ -65,6 +69,19 @@ impl Config {
                 defaults.max_rounds_per_step as usize,
             )?)
             .unwrap_or(u32::MAX),
+            execution_timeout_seconds: match vars.get("QUICKSTEP_EXECUTION_TIMEOUT_SECONDS") {
+                None => None,
+                Some(v) => Some(
+                    v.parse()
+                        .ok()
+                        .filter(|s| *s > 0)
+                        .ok_or_else(|| ConfigError {
+                            name: "QUICKSTEP_EXECUTION_TIMEOUT_SECONDS".into(),
+                            value: v.clone(),
+                            reason: "expected a whole number of seconds, at least 1".into(),
+                        })?,
+                ),
+            },
         })
     }
 
@@ -81,5 +98,51 @@ impl Config {
             "arn:aws:states:{}:{}:express:{machine}:{name}",
             self.region, self.account
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn absent_variables_take_the_defaults() {
+        assert_eq!(Config::from_vars(&vars(&[])), Ok(Config::default()));
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let config = Config::from_vars(&vars(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("QUICKSTEP_ACCOUNT_ID", "111122223333"),
+            ("QUICKSTEP_PAYLOAD_LIMIT_BYTES", "1024"),
+            ("QUICKSTEP_MAX_ROUNDS_PER_STEP", "3"),
+            ("QUICKSTEP_EXECUTION_TIMEOUT_SECONDS", "300"),
+        ]))
+        .unwrap();
+        assert_eq!(config.region, "eu-west-1");
+        assert_eq!(config.account, "111122223333");
+        assert_eq!(config.payload_limit_bytes, 1024);
+        assert_eq!(config.max_rounds_per_step, 3);
+        assert_eq!(config.execution_timeout_seconds, Some(300));
+    }
+
+    #[test]
+    fn an_unusable_value_is_named() {
+        for (name, value) in [
+            ("QUICKSTEP_PAYLOAD_LIMIT_BYTES", "lots"),
+            ("QUICKSTEP_EXECUTION_TIMEOUT_SECONDS", "0"),
+            ("QUICKSTEP_EXECUTION_TIMEOUT_SECONDS", "-5"),
+        ] {
+            let e = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
+            assert_eq!((e.name.as_str(), e.value.as_str()), (name, value));
+        }
     }
 }

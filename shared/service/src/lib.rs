@@ -9,6 +9,7 @@ pub mod config;
 pub mod control;
 pub mod error;
 pub mod memory;
+pub mod nested;
 pub mod ports;
 pub mod records;
 pub mod service;

@@ -27,7 +27,7 @@ pub enum Created {
 }
 
 /// State machines and executions.
-pub trait Store: Send + Sync {
+pub trait Store: Send + Sync + 'static {
     /// Stores a new revision of a state machine; revisions are numbered from 1.
     fn put_state_machine(
         &self,
@@ -71,7 +71,7 @@ pub trait Store: Send + Sync {
 }
 
 /// The step queue that drives asynchronous executions.
-pub trait StepQueue: Send + Sync {
+pub trait StepQueue: Send + Sync + 'static {
     /// Sends a message, delivered after `delay_seconds` (at most 900, SQS's limit).
     fn send(
         &self,
@@ -81,6 +81,6 @@ pub trait StepQueue: Send + Sync {
 }
 
 /// Where status-change events go.
-pub trait EventPublisher: Send + Sync {
+pub trait EventPublisher: Send + Sync + 'static {
     fn publish(&self, event: &StatusChange) -> impl Future<Output = Result<(), PortError>> + Send;
 }

@@ -17,15 +17,36 @@ use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::{ExecutionRecord, StateMachineRecord, StatusChange};
 
+/// The service. Cloning it is cheap and shares everything (ports, cache): a nested execution's
+/// Task holds a clone.
 pub struct Service<S, Q, P> {
-    pub store: S,
-    pub queue: Q,
-    pub publisher: P,
+    pub store: Arc<S>,
+    pub queue: Arc<Q>,
+    pub publisher: Arc<P>,
+    /// Runs the Task resources of the deployment's integrations; the service itself runs
+    /// `states:startExecution` (see [`crate::nested`]).
     pub invoker: Arc<dyn TaskInvoker>,
-    pub clock: Clock,
+    pub clock: Arc<Clock>,
     pub config: Config,
     /// Checked definitions by (name, revision): a revision never changes, so this never goes stale.
-    machines: Mutex<HashMap<(String, u64), Arc<StateMachine>>>,
+    machines: Arc<Mutex<Machines>>,
+}
+
+/// Checked state machines by (name, revision).
+type Machines = HashMap<(String, u64), Arc<StateMachine>>;
+
+impl<S, Q, P> Clone for Service<S, Q, P> {
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            queue: Arc::clone(&self.queue),
+            publisher: Arc::clone(&self.publisher),
+            invoker: Arc::clone(&self.invoker),
+            clock: Arc::clone(&self.clock),
+            config: self.config.clone(),
+            machines: Arc::clone(&self.machines),
+        }
+    }
 }
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
@@ -38,13 +59,13 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         config: Config,
     ) -> Self {
         Self {
-            store,
-            queue,
-            publisher,
+            store: Arc::new(store),
+            queue: Arc::new(queue),
+            publisher: Arc::new(publisher),
             invoker,
-            clock,
+            clock: Arc::new(clock),
             config,
-            machines: Mutex::new(HashMap::new()),
+            machines: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -66,7 +87,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         }
         let machine =
             StateMachine::from_json(definition).map_err(ServiceError::InvalidDefinition)?;
-        let unsupported = unsupported_resources(definition, "", &|r| self.invoker.supports(r));
+        let unsupported = unsupported_resources(definition, "", &|r| {
+            crate::nested::runs(r) || self.invoker.supports(r)
+        });
         if !unsupported.is_empty() {
             return Err(ServiceError::InvalidDefinition(unsupported));
         }
@@ -111,7 +134,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         Ok(machine)
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u64), Arc<StateMachine>>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, Machines> {
         self.machines
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -120,6 +143,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     pub(crate) fn options(&self) -> Options {
         Options {
             payload_limit_bytes: self.config.payload_limit_bytes,
+            max_execution_seconds: self.config.execution_timeout_seconds,
             ..Options::default()
         }
     }
@@ -231,7 +255,7 @@ fn unsupported_resources(
             if let Some(resource) = state.get("Resource").and_then(Value::as_str) {
                 if !supports(resource) {
                     problems.push(Problem::schema(
-                        format!("The resource {resource} is not supported by this quickstep deployment: it runs Lambda functions (function ARNs and arn:aws:states:::lambda:invoke), sqs:sendMessage and events:putEvents"),
+                        format!("The resource {resource} is not supported by this quickstep deployment: it runs Lambda functions (function ARNs and arn:aws:states:::lambda:invoke), sqs:sendMessage, events:putEvents, dynamodb:getItem, putItem, updateItem and deleteItem, and states:startExecution (without .sync or .waitForTaskToken)"),
                         format!("{here}/Resource"),
                     ));
                 }

@@ -29,8 +29,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let started = self.clock.now();
         let info = self.execution_info(&machine_record, &name, input, started);
         let seed = uuid::Uuid::new_v4().as_u64_pair().0;
-        let driver = LocalDriver::new(machine, self.invoker.clone(), Clock::Real)
-            .with_options(self.options());
+        let tasks = self.tasks_of(&info.execution_arn);
+        let driver = LocalDriver::new(machine, tasks, Clock::Real).with_options(self.options());
         let run = driver.run_until(info, seed, deadline).await;
         let mut record = record_of(&machine_record, run.snapshot, Vec::new());
         if record.status == "RUNNING" {

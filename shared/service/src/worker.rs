@@ -176,9 +176,10 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let mut due_timers: Vec<(Millis, u64)> = Vec::new();
         let mut calls: JoinSet<(u64, TaskOutcome)> = JoinSet::new();
         let mut kept = Vec::new();
+        let tasks = self.tasks_of(&record.arn);
         for effect in std::mem::take(&mut record.pending) {
             match effect {
-                Effect::Invoke(request) => match self.invoker.invoke(&request) {
+                Effect::Invoke(request) => match tasks.invoke(&request) {
                     Invocation::Ready(outcome) => events.push(outcome_event(&request, outcome)),
                     Invocation::Pending(future) => {
                         let task = request.task;

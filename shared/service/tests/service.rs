@@ -529,3 +529,41 @@ async fn a_task_the_deployment_cannot_run_is_refused_where_it_stands() {
     assert_eq!(locations, ["/States/M/ItemProcessor/States/Send/Resource"]);
     assert!(problems[0].message.contains("sqs:sendMessage"));
 }
+
+#[tokio::test]
+async fn the_deployment_caps_how_long_an_execution_runs() {
+    let service = Service::new(
+        MemoryStore::default(),
+        MemoryQueue::default(),
+        MemoryPublisher::default(),
+        Arc::new(mocks(ok_then_flaky())),
+        Clock::virtual_at(T0),
+        Config {
+            execution_timeout_seconds: Some(60),
+            ..Config::default()
+        },
+    );
+    let definition = json!({"StartAt": "Nap", "States": {
+        "Nap": {"Type": "Wait", "Seconds": 3600, "End": true}}});
+    service.put_state_machine("nap", &definition).await.unwrap();
+    let started = service.start_async("nap", None, json!({})).await.unwrap();
+    for _ in 0..10 {
+        let Some(queued) = service.queue.pop() else {
+            break;
+        };
+        service
+            .clock
+            .advance_to(service.clock.now() + i64::from(queued.delay_seconds) * 1000);
+        service.step(&queued.message).await.unwrap();
+    }
+    let r = service
+        .store
+        .get_execution(&started.execution_arn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status, "TIMED_OUT");
+    assert_eq!(r.error.as_deref(), Some("States.Timeout"));
+    assert_eq!(r.stop_date, Some(T0 + 60_000));
+    assert_eq!(service.publisher.events().len(), 1, "one failure event");
+}

@@ -96,6 +96,10 @@ pub struct Options {
     pub max_transitions_per_step: u32,
     /// The largest input or output a state may pass on, in bytes (AWS: 256 KiB).
     pub payload_limit_bytes: usize,
+    /// A deployment's cap on how long any execution may run, in seconds: the execution ends
+    /// TIMED_OUT (`States.Timeout`) at the earlier of this and the definition's `TimeoutSeconds`.
+    #[serde(default)]
+    pub max_execution_seconds: Option<u64>,
 }
 
 impl Default for Options {
@@ -104,6 +108,7 @@ impl Default for Options {
             record_history: true,
             max_transitions_per_step: 10_000,
             payload_limit_bytes: 256 * 1024,
+            max_execution_seconds: None,
         }
     }
 }

@@ -57,7 +57,14 @@ impl<'a> Stepper<'a> {
             self.end_execution(Err(data_limit_failure("input")));
             return self.finish();
         }
-        if let Some(seconds) = self.machine.timeout_seconds {
+        let timeout = match (
+            self.machine.timeout_seconds,
+            self.snap.options.max_execution_seconds,
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(seconds) = timeout {
             let at = self.now + seconds_to_millis(seconds);
             self.timer(Waiter::ExecutionTimeout, at);
         }

@@ -853,6 +853,34 @@ fn execution_timeout_times_out() {
 }
 
 #[test]
+fn a_deployment_cap_on_execution_time_applies_with_or_without_timeout_seconds() {
+    // The earlier of the definition's TimeoutSeconds and the deployment's cap wins.
+    for (definition_timeout, cap, ends_at) in
+        [(None, 7, 7_000), (Some(5), 7, 5_000), (Some(9), 7, 7_000)]
+    {
+        let mut def = json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": LAMBDA, "End": true}}});
+        if let Some(t) = definition_timeout {
+            def["TimeoutSeconds"] = json!(t);
+        }
+        let mut d = Driver::new(&def).script("T", [after(60_000, ok(json!(1)))]);
+        d.start_with(
+            json!({}),
+            Options {
+                max_execution_seconds: Some(cap),
+                ..Options::default()
+            },
+        );
+        let status = d.run().clone();
+        let Status::TimedOut { failure } = &status else {
+            panic!("{definition_timeout:?}/{cap}: {status:?}");
+        };
+        assert_eq!(failure.error_name(), names::TIMEOUT);
+        assert_eq!(d.now, T0 + ends_at, "{definition_timeout:?}/{cap}");
+    }
+}
+
+#[test]
 fn task_timeout_seconds_path_and_heartbeat() {
     let def = task_with(json!({"TimeoutSecondsPath": "$.t", "HeartbeatSeconds": 2}));
     let mut d = Driver::new(&def).script("S", [after(10_000, ok(json!(1)))]);

@@ -1,0 +1,281 @@
+//! Nested executions: the Task resource `arn:aws:states:::states:startExecution` starts an
+//! asynchronous execution of a state machine of this deployment, as Step Functions' optimized
+//! integration starts one of another state machine, and answers with StartExecution's response.
+//!
+//! The service runs this resource itself (it owns the store and the step queue); every other
+//! resource goes to the deployment's [`TaskInvoker`]. The `.sync`, `.sync:2` and
+//! `.waitForTaskToken` variants are not offered: a parent waiting on a child needs a callback
+//! between two executions, which the asynchronous path does not have yet, so a definition using
+//! them is refused when it is stored.
+//!
+//! At least once: a step redelivered after a crash asks to start the same child again. A child
+//! without a `Name` is therefore named after its parent execution and the task attempt, so the
+//! repeated start returns the first child instead of starting a second.
+
+use std::sync::Arc;
+
+use quickstep::execution::TaskRequest;
+use quickstep::failure::{names, Failure};
+use quickstep_runtime::invoker::{Invocation, TaskInvoker, TaskOutcome};
+use serde_json::{json, Value};
+
+use crate::error::ServiceError;
+use crate::ports::{EventPublisher, StepQueue, Store};
+use crate::service::Service;
+
+/// The resource the service runs itself.
+pub const START_EXECUTION: &str = "arn:aws:states:::states:startExecution";
+
+/// Whether the service itself runs `resource`.
+pub fn runs(resource: &str) -> bool {
+    resource == START_EXECUTION
+}
+
+/// The invoker an execution's tasks go to: nested starts to the service, the rest to the
+/// deployment's invoker.
+pub(crate) struct Tasks<S, Q, P> {
+    service: Service<S, Q, P>,
+    /// The execution whose tasks these are (it names unnamed children).
+    parent_arn: String,
+}
+
+impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
+    /// The task invoker for the execution `parent_arn`.
+    pub(crate) fn tasks_of(&self, parent_arn: &str) -> Arc<dyn TaskInvoker> {
+        Arc::new(Tasks {
+            service: self.clone(),
+            parent_arn: parent_arn.to_owned(),
+        })
+    }
+
+    /// Starts the child execution `parameters` (StartExecution's request) asks for.
+    async fn start_child(&self, parameters: &Value, default_name: &str) -> TaskOutcome {
+        let request = ChildRequest::of(parameters, &self.config.state_machine_arn(""))?;
+        let name = request.name.unwrap_or_else(|| default_name.to_owned());
+        match self
+            .start_async(&request.machine, Some(&name), request.input)
+            .await
+        {
+            Ok(started) => Ok(json!({
+                "ExecutionArn": started.execution_arn,
+                "SdkHttpMetadata": {"HttpStatusCode": 200},
+                "SdkResponseMetadata": {"RequestId": uuid::Uuid::new_v4().to_string()},
+                "StartDate": started.start_date,
+            })),
+            Err(ServiceError::NotFound(_)) => Err(sfn_error(
+                "StateMachineDoesNotExist",
+                &format!("State Machine Does Not Exist: '{}'", request.arn),
+            )),
+            Err(ServiceError::PayloadTooLarge(message) | ServiceError::BadRequest(message)) => {
+                Err(sfn_error("InvalidExecutionInput", &message))
+            }
+            Err(e) => Err(sfn_error("ServiceException", &e.to_string())),
+        }
+    }
+}
+
+impl<S: Store, Q: StepQueue, P: EventPublisher> TaskInvoker for Tasks<S, Q, P> {
+    fn invoke(&self, request: &TaskRequest) -> Invocation {
+        if !runs(&request.resource) {
+            return self.service.invoker.invoke(request);
+        }
+        let service = self.service.clone();
+        let parameters = request.input.clone();
+        let default_name = child_name(&self.parent_arn, request);
+        Invocation::Pending(Box::pin(async move {
+            service.start_child(&parameters, &default_name).await
+        }))
+    }
+
+    fn supports(&self, resource: &str) -> bool {
+        runs(resource) || self.service.invoker.supports(resource)
+    }
+}
+
+/// StartExecution's request, checked.
+struct ChildRequest {
+    arn: String,
+    machine: String,
+    name: Option<String>,
+    input: Value,
+}
+
+impl ChildRequest {
+    /// Reads the parameters; `prefix` is this deployment's state machine ARN without a name.
+    fn of(parameters: &Value, prefix: &str) -> Result<Self, Failure> {
+        let arn = match parameters.get("StateMachineArn") {
+            Some(Value::String(arn)) => arn.clone(),
+            _ => return Err(Failure::new(
+                names::RUNTIME,
+                "The parameters of states:startExecution must include 'StateMachineArn', a string",
+            )),
+        };
+        // A state machine of this deployment: its ARN is the prefix and a name (a version or
+        // alias suffix, `:1` or `:prod`, is not supported and names no state machine).
+        let Some(machine) = arn.strip_prefix(prefix).filter(|n| !n.is_empty()) else {
+            return Err(
+                if arn.starts_with("arn:") && arn.contains(":stateMachine:") {
+                    sfn_error(
+                        "StateMachineDoesNotExist",
+                        &format!("State Machine Does Not Exist: '{arn}'"),
+                    )
+                } else {
+                    sfn_error("InvalidArn", &format!("Invalid Arn: '{arn}'"))
+                },
+            );
+        };
+        let name = match parameters.get("Name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) if valid_name(name) => Some(name.clone()),
+            Some(other) => {
+                return Err(sfn_error(
+                    "InvalidName",
+                    &format!("Invalid Name: '{}'", text_of(other)),
+                ))
+            }
+        };
+        // StartExecution takes the input as JSON text; the integration also accepts JSON.
+        let input = match parameters.get("Input") {
+            None | Some(Value::Null) => json!({}),
+            Some(Value::String(text)) => serde_json::from_str(text).map_err(|e| {
+                sfn_error(
+                    "InvalidExecutionInput",
+                    &format!("Invalid State Machine Execution Input: '{e}'"),
+                )
+            })?,
+            Some(other) => other.clone(),
+        };
+        Ok(Self {
+            machine: machine.to_owned(),
+            arn,
+            name,
+            input,
+        })
+    }
+}
+
+/// An execution name as StartExecution accepts it: 1 to 80 characters, none of them
+/// whitespace, a control character, or one of `< > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /`.
+fn valid_name(name: &str) -> bool {
+    (1..=80).contains(&name.chars().count())
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c))
+}
+
+fn text_of(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// A StartExecution error as Step Functions reports it to the workflow: the exception's name
+/// under `StepFunctions.`, and a cause in the shape the service's Java client gives it.
+fn sfn_error(code: &str, message: &str) -> Failure {
+    Failure::new(
+        format!("StepFunctions.{code}Exception"),
+        format!(
+            "{message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {code}; Request ID: {}; Proxy: null)",
+            uuid::Uuid::new_v4()
+        ),
+    )
+}
+
+/// A child's name when the Task gives none: derived from the parent execution and the task
+/// attempt, so a repeated start of the same attempt names the same child. UUID-shaped, as AWS
+/// names unnamed executions.
+fn child_name(parent_arn: &str, request: &TaskRequest) -> String {
+    let seed = format!("{parent_arn}\n{}\n{}", request.task, request.retry_count);
+    let hex = quickstep::digest::hex_digest("SHA-256", seed.as_bytes()).unwrap_or_default();
+    let bytes = u128::from_str_radix(hex.get(..32).unwrap_or("0"), 16).unwrap_or(0);
+    uuid::Builder::from_random_bytes(bytes.to_be_bytes())
+        .into_uuid()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PREFIX: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:";
+
+    #[test]
+    fn the_request_is_read_as_start_execution_reads_it() {
+        let r = ChildRequest::of(
+            &json!({"StateMachineArn": format!("{PREFIX}Child"), "Input": "{\"a\":1}", "Name": "n-1"}),
+            PREFIX,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.machine.as_str(), r.name.as_deref()),
+            ("Child", Some("n-1"))
+        );
+        assert_eq!(r.input, json!({"a": 1}));
+        let r = ChildRequest::of(
+            &json!({"StateMachineArn": format!("{PREFIX}Child"), "Input": {"b": [2]}}),
+            PREFIX,
+        )
+        .unwrap();
+        assert_eq!((r.name, r.input), (None, json!({"b": [2]})));
+        let r = ChildRequest::of(
+            &json!({"StateMachineArn": format!("{PREFIX}Child")}),
+            PREFIX,
+        )
+        .unwrap();
+        assert_eq!(r.input, json!({}));
+    }
+
+    #[test]
+    fn bad_requests_fail_with_step_functions_error_names() {
+        let cases = [
+            (json!({}), names::RUNTIME),
+            (
+                json!({"StateMachineArn": "nope"}),
+                "StepFunctions.InvalidArnException",
+            ),
+            (
+                json!({"StateMachineArn": "arn:aws:states:eu-west-1:999999999999:stateMachine:X"}),
+                "StepFunctions.StateMachineDoesNotExistException",
+            ),
+            (
+                json!({"StateMachineArn": format!("{PREFIX}X"), "Name": "has space"}),
+                "StepFunctions.InvalidNameException",
+            ),
+            (
+                json!({"StateMachineArn": format!("{PREFIX}X"), "Name": "x".repeat(81)}),
+                "StepFunctions.InvalidNameException",
+            ),
+            (
+                json!({"StateMachineArn": format!("{PREFIX}X"), "Input": "{not json"}),
+                "StepFunctions.InvalidExecutionInputException",
+            ),
+        ];
+        for (parameters, error) in cases {
+            let Err(failure) = ChildRequest::of(&parameters, PREFIX) else {
+                panic!("{parameters} must be refused");
+            };
+            assert_eq!(failure.error_name(), error, "{parameters}");
+        }
+    }
+
+    #[test]
+    fn an_unnamed_child_is_named_by_its_parent_and_attempt() {
+        let request = |task, retry_count| TaskRequest {
+            task,
+            state_name: "Start".into(),
+            resource: START_EXECUTION.into(),
+            input: json!({}),
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            credentials: None,
+            retry_count,
+            task_token: None,
+        };
+        let a = child_name("arn:p1", &request(3, 0));
+        assert_eq!(a, child_name("arn:p1", &request(3, 0)));
+        assert_ne!(a, child_name("arn:p2", &request(3, 0)));
+        assert_ne!(a, child_name("arn:p1", &request(4, 0)));
+        assert_ne!(a, child_name("arn:p1", &request(3, 1)));
+        assert!(valid_name(&a) && uuid::Uuid::parse_str(&a).is_ok(), "{a}");
+    }
+}
