@@ -47,14 +47,26 @@ pub async fn service_from_vars(vars: &HashMap<String, String>) -> Result<AwsServ
         DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
         SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url),
         EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus),
-        Arc::new(AwsInvoker::new(
-            LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk)),
-            aws_sdk_sqs::Client::new(&sdk),
-            aws_sdk_eventbridge::Client::new(&sdk),
-        )),
+        Arc::new(task_invoker(&sdk, false)),
         Clock::Real,
         config,
     ))
+}
+
+/// The Task integrations the deployment runs, over the SDK configuration `sdk`; with
+/// `lambda_by_name`, functions are called by bare name (for local emulators, see
+/// [`LambdaInvoker::calling_by_name`]).
+pub fn task_invoker(sdk: &aws_config::SdkConfig, lambda_by_name: bool) -> AwsInvoker {
+    let lambda = LambdaInvoker::new(&aws_sdk_lambda::Client::new(sdk));
+    AwsInvoker::new(
+        if lambda_by_name {
+            lambda.calling_by_name()
+        } else {
+            lambda
+        },
+        aws_sdk_sqs::Client::new(sdk),
+        aws_sdk_eventbridge::Client::new(sdk),
+    )
 }
 
 /// [`service_from_vars`] over the process environment.

@@ -41,6 +41,8 @@ pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 #[derive(Debug, Clone)]
 pub struct LambdaInvoker {
     client: Client,
+    /// Call functions by their bare name (see [`LambdaInvoker::calling_by_name`]).
+    by_name: bool,
 }
 
 impl LambdaInvoker {
@@ -53,7 +55,17 @@ impl LambdaInvoker {
             .build();
         Self {
             client: Client::from_conf(config),
+            by_name: false,
         }
+    }
+
+    /// Calls each function by its bare name rather than the ARN or partial ARN the workflow
+    /// gives: local Lambda emulators such as `cargo lambda watch` route Invoke by name only.
+    /// On AWS the ARN is kept, since it names the account and region too.
+    #[must_use]
+    pub fn calling_by_name(mut self) -> Self {
+        self.by_name = true;
+        self
     }
 
     /// Whether this invoker runs `resource`.
@@ -65,7 +77,10 @@ impl LambdaInvoker {
 impl TaskInvoker for LambdaInvoker {
     fn invoke(&self, request: &TaskRequest) -> Invocation {
         match Call::of(request) {
-            Ok(call) => {
+            Ok(mut call) => {
+                if self.by_name {
+                    call.function_name = bare_name(&call.function_name).to_owned();
+                }
                 let client = self.client.clone();
                 Invocation::Pending(Box::pin(async move { call.run(&client).await }))
             }
@@ -95,6 +110,18 @@ impl Shape {
             _ => None,
         }
     }
+}
+
+/// A function's name from its name, ARN (`arn:aws:lambda:<region>:<account>:function:<name>`,
+/// with or without a `:<qualifier>`) or partial ARN (`<account>:function:<name>`).
+fn bare_name(function: &str) -> &str {
+    let fields: Vec<&str> = function.split(':').collect();
+    fields
+        .iter()
+        .position(|f| *f == "function")
+        .and_then(|i| fields.get(i + 1))
+        .copied()
+        .unwrap_or(function)
 }
 
 /// One Invoke call, taken from a task request before anything runs.
@@ -280,6 +307,24 @@ fn has_error_type(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_names_come_from_names_and_arns() {
+        for (given, name) in [
+            ("greeter", "greeter"),
+            (
+                "arn:aws:lambda:us-east-1:123456789012:function:greeter",
+                "greeter",
+            ),
+            (
+                "arn:aws:lambda:us-east-1:123456789012:function:greeter:live",
+                "greeter",
+            ),
+            ("123456789012:function:greeter", "greeter"),
+        ] {
+            assert_eq!(bare_name(given), name, "{given}");
+        }
+    }
 
     #[test]
     fn recognises_resources() {

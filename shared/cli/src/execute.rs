@@ -9,7 +9,9 @@ use quickstep::problem::Problem;
 use quickstep::validate;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
+use quickstep_runtime::invoker::TaskInvoker;
 use quickstep_runtime::mock::{MockError, MockInvoker};
+use quickstep_runtime::overlay::MockOverlay;
 use serde_json::{json, Map, Value};
 
 /// Everything `run` needs besides the definition and input.
@@ -19,10 +21,22 @@ pub struct Setup {
     pub execution_name: String,
     /// The mock file and the test case to use from it.
     pub mocks: Option<(Value, String)>,
+    /// Real integrations for the Tasks the mock file does not mock (none: every Task is mocked).
+    pub real_tasks: Option<RealTasks>,
     pub virtual_clock: bool,
     pub express: bool,
     pub options: Options,
     pub seed: u64,
+}
+
+/// The real integrations a run calls.
+#[derive(Clone)]
+pub struct RealTasks(pub Arc<dyn TaskInvoker>);
+
+impl std::fmt::Debug for RealTasks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RealTasks")
+    }
 }
 
 impl Setup {
@@ -72,18 +86,22 @@ pub fn check(definition: &Value, express: bool) -> Result<StateMachine, Vec<Prob
 
 /// Builds the driver for a checked machine.
 pub fn driver(machine: StateMachine, setup: &Setup) -> Result<LocalDriver, MockError> {
-    let invoker = match &setup.mocks {
+    let mocks = match &setup.mocks {
         Some((config, test_case)) => {
             MockInvoker::from_config(config, &setup.state_machine_name, test_case)?
         }
         None => MockInvoker::none(),
+    };
+    let invoker: Arc<dyn TaskInvoker> = match &setup.real_tasks {
+        Some(RealTasks(real)) => Arc::new(MockOverlay::new(mocks, Arc::clone(real))),
+        None => Arc::new(mocks),
     };
     let clock = if setup.virtual_clock {
         Clock::virtual_now()
     } else {
         Clock::Real
     };
-    Ok(LocalDriver::new(Arc::new(machine), Arc::new(invoker), clock).with_options(setup.options))
+    Ok(LocalDriver::new(Arc::new(machine), invoker, clock).with_options(setup.options))
 }
 
 /// Runs a definition to its end and gives the report `quickstep run` prints.

@@ -21,3 +21,4 @@ pub mod driver;
 pub mod ids;
 pub mod invoker;
 pub mod mock;
+pub mod overlay;

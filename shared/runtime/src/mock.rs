@@ -166,6 +166,13 @@ impl MockInvoker {
     }
 }
 
+impl MockInvoker {
+    /// Whether the test case mocks the state `state_name`.
+    pub fn mocks(&self, state_name: &str) -> bool {
+        self.states.contains_key(state_name)
+    }
+}
+
 impl TaskInvoker for MockInvoker {
     fn invoke(&self, request: &TaskRequest) -> Invocation {
         let Some(sequence) = self.states.get(&request.state_name) else {

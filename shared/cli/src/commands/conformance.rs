@@ -51,6 +51,7 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
                     case.test_case.clone().unwrap_or_else(|| "Recorded".into()),
                 )
             }),
+            real_tasks: None,
             virtual_clock: true,
             express: case.workflow_type == "EXPRESS",
             options: Options::default(),

@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use quickstep::execution::Options;
 use quickstep_runtime::ids::{IdGenerator, RandomIds};
 
 use super::input;
-use crate::execute::{self, Setup};
+use crate::execute::{self, RealTasks, Setup};
 use crate::ClockKind;
 
 #[derive(clap::Args)]
@@ -34,6 +35,22 @@ pub struct Args {
     /// Run as an Express state machine: no .sync or .waitForTaskToken, `express:` execution ARNs.
     #[arg(long)]
     express: bool,
+    /// Where Tasks go: `mock` answers every Task from the mock file; `aws` calls the real
+    /// integrations (Lambda, SQS, EventBridge, DynamoDB) through the AWS SDK, on whatever
+    /// endpoint `AWS_ENDPOINT_URL`/`AWS_ENDPOINT_URL_<SERVICE>` names, for every Task the mock
+    /// file does not mock (as Step Functions Local does).
+    #[arg(long, value_enum, default_value_t = Tasks::Mock)]
+    tasks: Tasks,
+    /// With `--tasks aws`: call Lambda functions by bare name, not ARN, as local emulators
+    /// such as `cargo lambda watch` expect.
+    #[arg(long)]
+    lambda_by_name: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Tasks {
+    Mock,
+    Aws,
 }
 
 pub fn main(args: Args) -> Result<ExitCode, String> {
@@ -41,6 +58,21 @@ pub fn main(args: Args) -> Result<ExitCode, String> {
     let execution_input =
         input::execution_input(args.input.as_deref(), args.input_json.as_deref())?;
     let mocks = args.mocks.load()?;
+    if args.lambda_by_name && args.tasks != Tasks::Aws {
+        return Err("--lambda-by-name needs --tasks aws".into());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let real_tasks = match args.tasks {
+        Tasks::Mock => None,
+        Tasks::Aws => {
+            let sdk = runtime.block_on(quickstep_aws::config());
+            let invoker = quickstep_aws::compose::task_invoker(&sdk, args.lambda_by_name);
+            Some(RealTasks(Arc::new(invoker)))
+        }
+    };
     let ids = RandomIds;
     let setup = Setup {
         state_machine_name: input::machine_name(
@@ -49,15 +81,12 @@ pub fn main(args: Args) -> Result<ExitCode, String> {
         ),
         execution_name: args.execution_name.unwrap_or_else(|| ids.execution_name()),
         mocks,
+        real_tasks,
         virtual_clock: args.clock == ClockKind::Virtual,
         express: args.express,
         options: Options::default(),
         seed: ids.seed(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let report = runtime
         .block_on(execute::run(&definition, execution_input, &setup))
         .map_err(|e| e.to_string())?;
