@@ -268,17 +268,7 @@ mod tests {
     use serde_json::json;
 
     fn request(state: &str) -> TaskRequest {
-        TaskRequest {
-            task: 1,
-            state_name: state.into(),
-            resource: "arn:aws:states:::lambda:invoke".into(),
-            input: json!({}),
-            timeout_seconds: None,
-            heartbeat_seconds: None,
-            credentials: None,
-            retry_count: 0,
-            task_token: None,
-        }
+        TaskRequest::new(1, state, "arn:aws:states:::lambda:invoke", json!({}))
     }
 
     fn outcome(i: Invocation) -> Result<Value, Failure> {

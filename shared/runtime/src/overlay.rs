@@ -50,17 +50,12 @@ mod tests {
     }
 
     fn request(state_name: &str) -> TaskRequest {
-        TaskRequest {
-            task: 1,
-            state_name: state_name.into(),
-            resource: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
-            input: json!({}),
-            timeout_seconds: None,
-            heartbeat_seconds: None,
-            credentials: None,
-            retry_count: 0,
-            task_token: None,
-        }
+        TaskRequest::new(
+            1,
+            state_name,
+            "arn:aws:lambda:us-east-1:123456789012:function:f",
+            json!({}),
+        )
     }
 
     fn outcome(invocation: Invocation) -> Result<serde_json::Value, Failure> {

@@ -261,15 +261,8 @@ mod tests {
     #[test]
     fn an_unnamed_child_is_named_by_its_parent_and_attempt() {
         let request = |task, retry_count| TaskRequest {
-            task,
-            state_name: "Start".into(),
-            resource: START_EXECUTION.into(),
-            input: json!({}),
-            timeout_seconds: None,
-            heartbeat_seconds: None,
-            credentials: None,
             retry_count,
-            task_token: None,
+            ..TaskRequest::new(task, "Start", START_EXECUTION, json!({}))
         };
         let a = child_name("arn:p1", &request(3, 0));
         assert_eq!(a, child_name("arn:p1", &request(3, 0)));

@@ -73,6 +73,24 @@ pub struct TaskRequest {
     pub task_token: Option<String>,
 }
 
+impl TaskRequest {
+    /// A request for `resource` with `input` from state `state_name`: a first attempt, with no
+    /// timeout, heartbeat, credentials or task token (what tests and tools usually need).
+    pub fn new(task: u64, state_name: &str, resource: &str, input: Value) -> Self {
+        Self {
+            task,
+            state_name: state_name.to_owned(),
+            resource: resource.to_owned(),
+            input,
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            credentials: None,
+            retry_count: 0,
+            task_token: None,
+        }
+    }
+}
+
 /// Something the driver must do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Effect {
