@@ -51,6 +51,7 @@ pub async fn service_from_vars(vars: &HashMap<String, String>) -> Result<AwsServ
             LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk)),
             aws_sdk_sqs::Client::new(&sdk),
             aws_sdk_eventbridge::Client::new(&sdk),
+            aws_sdk_dynamodb::Client::new(&sdk),
         )),
         Clock::Real,
         config,

@@ -32,6 +32,12 @@ pub(crate) struct Service {
     pub base_exception: &'static str,
 }
 
+pub(crate) const DYNAMODB: Service = Service {
+    prefix: "DynamoDB",
+    java_name: "AmazonDynamoDBv2",
+    base_exception: "AmazonDynamoDBException",
+};
+
 pub(crate) const SQS: Service = Service {
     prefix: "SQS",
     java_name: "AmazonSQS",
