@@ -66,6 +66,7 @@ pub fn task_invoker(sdk: &aws_config::SdkConfig, lambda_by_name: bool) -> AwsInv
         },
         aws_sdk_sqs::Client::new(sdk),
         aws_sdk_eventbridge::Client::new(sdk),
+        aws_sdk_dynamodb::Client::new(sdk),
     )
 }
 

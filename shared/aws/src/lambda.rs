@@ -21,6 +21,7 @@
 //!
 //! The SDK's own retries are switched off: as on AWS, retrying is the state machine's `Retry`.
 
+use crate::integrations::sdk_metadata::HttpMetadata;
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -194,6 +195,7 @@ impl Call {
     }
 
     async fn run(self, client: &Client) -> Result<Value, Failure> {
+        let metadata = HttpMetadata::default();
         let result = client
             .invoke()
             .function_name(&self.function_name)
@@ -201,16 +203,18 @@ impl Call {
             .set_invocation_type(self.invocation_type)
             .set_qualifier(self.qualifier)
             .set_client_context(self.client_context)
+            .customize()
+            .interceptor(metadata.clone())
             .send()
             .await;
         match result {
-            Ok(out) => result_of(self.shape, &out),
+            Ok(out) => result_of(self.shape, &out, &metadata),
             Err(err) => Err(failure_of(&err)),
         }
     }
 }
 
-fn result_of(shape: Shape, out: &InvokeOutput) -> Result<Value, Failure> {
+fn result_of(shape: Shape, out: &InvokeOutput, metadata: &HttpMetadata) -> Result<Value, Failure> {
     let payload = out.payload().map_or(&[][..], Blob::as_ref);
     if out.function_error().is_some() {
         return Err(function_failure(payload));
@@ -228,13 +232,7 @@ fn result_of(shape: Shape, out: &InvokeOutput) -> Result<Value, Failure> {
                 response.insert("ExecutedVersion".into(), version.into());
             }
             response.insert("Payload".into(), payload);
-            response.insert(
-                "SdkHttpMetadata".into(),
-                json!({"HttpStatusCode": out.status_code()}),
-            );
-            if let Some(id) = out.request_id() {
-                response.insert("SdkResponseMetadata".into(), json!({"RequestId": id}));
-            }
+            metadata.add_to(&mut response, out.request_id());
             response.insert("StatusCode".into(), out.status_code().into());
             Ok(Value::Object(response))
         }

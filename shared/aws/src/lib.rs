@@ -2,7 +2,8 @@
 //! [`StepQueue`](quickstep_service::ports::StepQueue),
 //! [`EventPublisher`](quickstep_service::ports::EventPublisher)) over DynamoDB, SQS and
 //! EventBridge, the runtime's [`TaskInvoker`](quickstep_runtime::invoker::TaskInvoker) over
-//! Lambda, and [`setup`] to create the resources they use.
+//! Lambda and the optimized SQS, EventBridge and DynamoDB integrations ([`integrations`]), and
+//! [`setup`] to create the resources they use.
 //!
 //! Every adapter takes an SDK client built from one [`aws_config::SdkConfig`]; endpoints,
 //! region and credentials come only from the standard AWS configuration (`AWS_REGION`,
@@ -25,7 +26,7 @@
 //! SDK errors never leave this crate: the ports see
 //! [`PortError`](quickstep_service::ports::PortError) (conflict / retryable / terminal), the
 //! invoker sees [`Failure`](quickstep::failure::Failure)s with the error names Step Functions
-//! gives Lambda errors.
+//! gives its tasks' errors.
 
 pub mod compose;
 mod errors;

@@ -445,17 +445,7 @@ fn answer(path: &str, body: &str) -> Reply {
 }
 
 fn task(resource: &str, input: Value) -> TaskRequest {
-    TaskRequest {
-        task: 1,
-        state_name: "Call".into(),
-        resource: resource.into(),
-        input,
-        timeout_seconds: None,
-        heartbeat_seconds: None,
-        credentials: None,
-        retry_count: 0,
-        task_token: None,
-    }
+    TaskRequest::new(1, "Call", resource, input)
 }
 
 async fn run(

@@ -280,6 +280,7 @@ impl Harness {
                 LambdaInvoker::new(&aws_sdk_lambda::Client::new(&lambda)),
                 sqs.clone(),
                 aws_sdk_eventbridge::Client::new(&sdk),
+                aws_sdk_dynamodb::Client::new(&sdk),
             )),
             Clock::Real,
             Config::default(),
