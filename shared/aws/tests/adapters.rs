@@ -5,12 +5,9 @@
 //! EventBridge), one per test, started and killed by the test itself; and the Lambda invoker
 //! against a small fake of Lambda's Invoke endpoint.
 
-mod common;
-
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use common::{free_port, sdk_config, serve_lambda, Moto, Reply};
 use quickstep::definition::StateMachine;
 use quickstep::execution::{start, ExecutionInfo, Options, TaskRequest};
 use quickstep_aws::events::EventBridgePublisher;
@@ -21,6 +18,8 @@ use quickstep_aws::store::DynamoStore;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
 use quickstep_service::records::{ExecutionRecord, StatusChange, StepMessage};
+use quickstep_testing::http::{serve, Reply};
+use quickstep_testing::moto::{free_port, sdk_config, Moto};
 use serde_json::{json, Value};
 
 async fn resources(sdk: &SdkConfig) -> Resources {
@@ -394,8 +393,8 @@ async fn publisher_sends_status_changes_to_the_bus() {
 }
 
 /// A fake of Lambda's Invoke endpoint: the function name in the path picks the answer.
-async fn fake_lambda() -> String {
-    serve_lambda(std::sync::Arc::new(answer)).await
+fn fake_lambda() -> String {
+    serve(std::sync::Arc::new(answer))
 }
 
 fn answer(path: &str, body: &str) -> Reply {
@@ -462,7 +461,7 @@ const INVOKE: &str = "arn:aws:states:::lambda:invoke";
 
 #[tokio::test]
 async fn invoker_returns_payloads_and_invoke_responses() {
-    let sdk = sdk_config(&fake_lambda().await).await;
+    let sdk = sdk_config(&fake_lambda()).await;
     let invoker = LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk));
     let direct = run(
         &invoker,
@@ -492,7 +491,7 @@ async fn invoker_returns_payloads_and_invoke_responses() {
 
 #[tokio::test]
 async fn invoker_names_failures_as_step_functions_does() {
-    let sdk = sdk_config(&fake_lambda().await).await;
+    let sdk = sdk_config(&fake_lambda()).await;
     let invoker = LambdaInvoker::new(&aws_sdk_lambda::Client::new(&sdk));
     let failure = |function: &str| {
         let request = task(INVOKE, json!({"FunctionName": function, "Payload": {}}));

@@ -9,8 +9,6 @@
 //! Faults are injected on that path: duplicate deliveries, two workers racing on one batch, a
 //! worker crashing between its send and its write, throttled Lambda calls.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
-use common::{sdk_config, serve_lambda, Moto, Reply};
 use quickstep_aws::events::EventBridgePublisher;
 use quickstep_aws::integrations::AwsInvoker;
 use quickstep_aws::lambda::LambdaInvoker;
@@ -32,6 +29,8 @@ use quickstep_service::ports::{Created, PortError, StepQueue, Store};
 use quickstep_service::records::{ExecutionRecord, StateMachineRecord, StepMessage};
 use quickstep_service::service::Service;
 use quickstep_service::worker::StepOutcome;
+use quickstep_testing::http::{serve, Handler, Reply};
+use quickstep_testing::moto::{sdk_config, Moto};
 use serde_json::{json, Value};
 
 const BUS: &str = "quickstep";
@@ -173,7 +172,7 @@ type TestService = Service<Counted<DynamoStore>, Counted<SqsQueue>, EventBridgeP
 /// `echo` returns `{"echo": input}`; `reject` raises `OrderError`; `flaky` raises `Flaky` on its
 /// first call and returns `{"ok": true}` after; `throttled` is throttled (HTTP 429) on its
 /// first call and returns `{"ok": "after throttling"}` after.
-fn functions() -> common::Handler {
+fn functions() -> Handler {
     let calls: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     Arc::new(move |path: &str, body: &str| -> Reply {
         let function = path
@@ -264,7 +263,7 @@ impl Harness {
         .unwrap();
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let step_queue_arn = queue_arn(&sqs, &resources.step_queue_url).await;
-        let lambda = sdk_config(&serve_lambda(functions()).await).await;
+        let lambda = sdk_config(&serve(functions())).await;
         let counts = Arc::new(Counts::default());
         let service = Service::new(
             Counted::new(

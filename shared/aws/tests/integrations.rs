@@ -6,8 +6,6 @@
 //! error names, one workflow running them through the service, the SQS and EventBridge error
 //! names, and a fake endpoint showing the SDK retries nothing.
 
-mod common;
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -15,7 +13,6 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use common::{sdk_config, serve_lambda, Moto};
 use quickstep::execution::TaskRequest;
 use quickstep::failure::Failure;
 use quickstep_aws::events::EventBridgePublisher;
@@ -28,6 +25,8 @@ use quickstep_runtime::clock::Clock;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::config::Config;
 use quickstep_service::service::Service;
+use quickstep_testing::http::serve;
+use quickstep_testing::moto::{sdk_config, Moto};
 use serde_json::{json, Value};
 
 const GET_ITEM: &str = "arn:aws:states:::dynamodb:getItem";
@@ -544,7 +543,7 @@ async fn sqs_and_eventbridge_errors_are_named_as_step_functions_names_them() {
 async fn the_sdk_retries_nothing() {
     let requests = Arc::new(AtomicU32::new(0));
     let counted = Arc::clone(&requests);
-    let endpoint = serve_lambda(Arc::new(move |_path: &str, _body: &str| {
+    let endpoint = serve(Arc::new(move |_path: &str, _body: &str| {
         counted.fetch_add(1, Ordering::SeqCst);
         (
             "500 Internal Server Error",
@@ -552,8 +551,7 @@ async fn the_sdk_retries_nothing() {
             r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"boom"}"#
                 .to_owned(),
         )
-    }))
-    .await;
+    }));
     let invoker = invoker(&sdk_config(&endpoint).await);
     let (error, cause) = fail(
         &invoker,

@@ -3,63 +3,13 @@
 // A test fails by panicking: unwrap and expect are its assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use quickstep_testing::http::serve;
+use quickstep_testing::moto::{free_port, Moto};
 use serde_json::{json, Value};
-
-/// A moto server on a free loopback port, killed when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let server = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server");
-        assert!(
-            server.exists(),
-            "{} is missing: run tests/run, which creates .venv and installs moto[server]",
-            server.display()
-        );
-        let port = free_port();
-        let child = Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let moto = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not answer");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        moto
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Runs the binary with the AWS configuration pointing at `endpoint` and nothing else.
 fn quickstep(endpoint: &str, args: &[&str]) -> Output {
@@ -101,64 +51,21 @@ fn sqs(endpoint: &str) -> aws_sdk_sqs::Client {
 type Seen = Arc<Mutex<Vec<(String, Value)>>>;
 
 fn fake_worker(dlq_arn: String) -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
     let seen: Seen = Arc::default();
     let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for socket in listener.incoming() {
-            let Ok(mut socket) = socket else { return };
-            let Some((path, body)) = read_request(&mut socket) else {
-                continue;
-            };
-            let event: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-            let records = event["Records"].as_array().cloned().unwrap_or_default();
-            let failures: Vec<Value> = records
-                .iter()
-                .filter(|r| r["eventSourceARN"] != json!(dlq_arn) && r["body"] == "fail")
-                .map(|r| json!({"itemIdentifier": r["messageId"]}))
-                .collect();
-            log.lock().unwrap().push((path, event));
-            let reply = json!({ "batchItemFailures": failures }).to_string();
-            let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
-                 connection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-            let _ = socket.write_all(response.as_bytes());
-        }
-    });
+    let origin = serve(Arc::new(move |path: &str, body: &str| {
+        let event: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        let records = event["Records"].as_array().cloned().unwrap_or_default();
+        let failures: Vec<Value> = records
+            .iter()
+            .filter(|r| r["eventSourceARN"] != json!(dlq_arn) && r["body"] == "fail")
+            .map(|r| json!({"itemIdentifier": r["messageId"]}))
+            .collect();
+        log.lock().unwrap().push((path.to_owned(), event));
+        let reply = json!({ "batchItemFailures": failures }).to_string();
+        ("200 OK", Vec::new(), reply)
+    }));
     (origin, seen)
-}
-
-fn read_request(socket: &mut TcpStream) -> Option<(String, String)> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0_u8; 4096];
-    loop {
-        let read = socket.read(&mut chunk).ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-        let text = String::from_utf8_lossy(&buffer).into_owned();
-        let Some(end) = text.find("\r\n\r\n") else {
-            continue;
-        };
-        let head = &text[..end];
-        let length = head
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse::<usize>().ok())?
-            })
-            .unwrap_or(0);
-        if buffer.len() >= end + 4 + length {
-            let path = head.split(' ').nth(1)?.to_owned();
-            let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).into_owned();
-            return Some((path, body));
-        }
-    }
 }
 
 #[test]

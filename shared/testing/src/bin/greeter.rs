@@ -24,3 +24,24 @@ async fn greet(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
 async fn main() -> Result<(), Error> {
     run(service_fn(greet)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use lambda_runtime::Context;
+
+    use super::*;
+
+    async fn call(payload: Value) -> Result<Value, Diagnostic> {
+        greet(LambdaEvent::new(payload, Context::default())).await
+    }
+
+    #[tokio::test]
+    async fn greets_by_name_and_fails_on_request() {
+        assert_eq!(
+            call(json!({"name": "Ada"})).await,
+            Ok(json!({"greeting": "Hello, Ada!"}))
+        );
+        let failure = call(json!({"fail": "OrderRejected"})).await.unwrap_err();
+        assert_eq!(failure.error_type, "OrderRejected");
+    }
+}
