@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 
 const EXAMPLE: [&str; 8] = [
     "run",
-    "examples/order/order.asl.json",
+    "shared/cli/examples/order/order.asl.json",
     "--input",
-    "examples/order/input.json",
+    "shared/cli/examples/order/input.json",
     "--mock-config",
-    "examples/order/mocks.json",
+    "shared/cli/examples/order/mocks.json",
     "--test-case",
     "HappyPath",
 ];
@@ -100,7 +100,7 @@ fn validate_prints_one_problem_a_line_and_exits_one() {
             .any(|l| l.contains("MISSING_TRANSITION_TARGET") && l.ends_with("at /States/A/Next")),
         "{text}"
     );
-    let ok = quickstep(&["validate", "examples/order/order.asl.json"]);
+    let ok = quickstep(&["validate", "shared/cli/examples/order/order.asl.json"]);
     assert_eq!(ok.status.code(), Some(0));
 }
 
@@ -111,7 +111,7 @@ fn usage_errors_exit_two_with_a_message() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/file.json"));
     let bad_input = quickstep(&[
         "run",
-        "examples/order/order.asl.json",
+        "shared/cli/examples/order/order.asl.json",
         "--input-json",
         "{nope",
     ]);
@@ -129,7 +129,7 @@ fn a_bad_mock_file_names_the_place() {
     );
     let out = quickstep(&[
         "run",
-        "examples/order/order.asl.json",
+        "shared/cli/examples/order/order.asl.json",
         "--mock-config",
         mocks.as_str(),
         "--test-case",
@@ -147,9 +147,9 @@ fn a_bad_mock_file_names_the_place() {
 fn an_unmocked_task_fails_saying_how_to_mock_it() {
     let out = quickstep(&[
         "run",
-        "examples/order/order.asl.json",
+        "shared/cli/examples/order/order.asl.json",
         "--input",
-        "examples/order/input.json",
+        "shared/cli/examples/order/input.json",
     ]);
     let report = stdout_json(&out);
     assert_eq!(report["status"], "FAILED");
@@ -210,11 +210,11 @@ fn input_from_standard_input() {
 fn bench_prints_throughput() {
     let out = quickstep(&[
         "bench",
-        "examples/order/order.asl.json",
+        "shared/cli/examples/order/order.asl.json",
         "--input",
-        "examples/order/input.json",
+        "shared/cli/examples/order/input.json",
         "--mock-config",
-        "examples/order/mocks.json",
+        "shared/cli/examples/order/mocks.json",
         "--test-case",
         "HappyPath",
         "--seconds",
@@ -252,7 +252,7 @@ fn the_jsonata_w5_gives_the_same_output_as_the_jsonpath_w5() {
     ]));
     let b = stdout_json(&quickstep(&[
         "run",
-        "examples/bench/w5-small-realistic-jsonata.asl.json",
+        "shared/cli/examples/bench/w5-small-realistic-jsonata.asl.json",
         "--input",
         input,
     ]));
