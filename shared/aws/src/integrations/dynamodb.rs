@@ -65,6 +65,35 @@ macro_rules! write_shape {
     };
 }
 
+/// Sends a write (`putItem`, `updateItem`, `deleteItem`: each its own SDK builder) with the
+/// request fields the three share, and reads the response they share.
+macro_rules! send_write {
+    ($request:ident, $builder:ident, $metadata:ident, $error:ident) => {{
+        let out = $builder
+            .set_table_name($request.table_name)
+            .set_condition_expression($request.condition_expression)
+            .set_expression_attribute_names($request.names)
+            .set_expression_attribute_values($request.values)
+            .set_return_values($request.return_values)
+            .set_return_consumed_capacity($request.return_consumed_capacity)
+            .set_return_item_collection_metrics($request.return_item_collection_metrics)
+            .set_return_values_on_condition_check_failure(
+                $request.return_values_on_condition_check_failure,
+            )
+            .customize()
+            .interceptor($metadata.clone())
+            .send()
+            .await
+            .map_err(|e| DYNAMODB.failure(&e, write_shape!($error)))?;
+        let result = written(
+            out.attributes(),
+            out.consumed_capacity(),
+            out.item_collection_metrics(),
+        );
+        Ok((result, out.request_id().map(str::to_owned)))
+    }};
+}
+
 /// One of the four DynamoDB actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
@@ -147,85 +176,21 @@ impl Request {
     }
 
     async fn put(self, client: &Client, metadata: &HttpMetadata) -> Result<Response, Failure> {
-        let out = client
-            .put_item()
-            .set_table_name(self.table_name)
-            .set_item(self.item)
-            .set_condition_expression(self.condition_expression)
-            .set_expression_attribute_names(self.names)
-            .set_expression_attribute_values(self.values)
-            .set_return_values(self.return_values)
-            .set_return_consumed_capacity(self.return_consumed_capacity)
-            .set_return_item_collection_metrics(self.return_item_collection_metrics)
-            .set_return_values_on_condition_check_failure(
-                self.return_values_on_condition_check_failure,
-            )
-            .customize()
-            .interceptor(metadata.clone())
-            .send()
-            .await
-            .map_err(|e| DYNAMODB.failure(&e, write_shape!(PutItemError)))?;
-        let result = written(
-            out.attributes(),
-            out.consumed_capacity(),
-            out.item_collection_metrics(),
-        );
-        Ok((result, out.request_id().map(str::to_owned)))
+        let builder = client.put_item().set_item(self.item);
+        send_write!(self, builder, metadata, PutItemError)
     }
 
     async fn update(self, client: &Client, metadata: &HttpMetadata) -> Result<Response, Failure> {
-        let out = client
+        let builder = client
             .update_item()
-            .set_table_name(self.table_name)
             .set_key(self.key)
-            .set_update_expression(self.update_expression)
-            .set_condition_expression(self.condition_expression)
-            .set_expression_attribute_names(self.names)
-            .set_expression_attribute_values(self.values)
-            .set_return_values(self.return_values)
-            .set_return_consumed_capacity(self.return_consumed_capacity)
-            .set_return_item_collection_metrics(self.return_item_collection_metrics)
-            .set_return_values_on_condition_check_failure(
-                self.return_values_on_condition_check_failure,
-            )
-            .customize()
-            .interceptor(metadata.clone())
-            .send()
-            .await
-            .map_err(|e| DYNAMODB.failure(&e, write_shape!(UpdateItemError)))?;
-        let result = written(
-            out.attributes(),
-            out.consumed_capacity(),
-            out.item_collection_metrics(),
-        );
-        Ok((result, out.request_id().map(str::to_owned)))
+            .set_update_expression(self.update_expression);
+        send_write!(self, builder, metadata, UpdateItemError)
     }
 
     async fn delete(self, client: &Client, metadata: &HttpMetadata) -> Result<Response, Failure> {
-        let out = client
-            .delete_item()
-            .set_table_name(self.table_name)
-            .set_key(self.key)
-            .set_condition_expression(self.condition_expression)
-            .set_expression_attribute_names(self.names)
-            .set_expression_attribute_values(self.values)
-            .set_return_values(self.return_values)
-            .set_return_consumed_capacity(self.return_consumed_capacity)
-            .set_return_item_collection_metrics(self.return_item_collection_metrics)
-            .set_return_values_on_condition_check_failure(
-                self.return_values_on_condition_check_failure,
-            )
-            .customize()
-            .interceptor(metadata.clone())
-            .send()
-            .await
-            .map_err(|e| DYNAMODB.failure(&e, write_shape!(DeleteItemError)))?;
-        let result = written(
-            out.attributes(),
-            out.consumed_capacity(),
-            out.item_collection_metrics(),
-        );
-        Ok((result, out.request_id().map(str::to_owned)))
+        let builder = client.delete_item().set_key(self.key);
+        send_write!(self, builder, metadata, DeleteItemError)
     }
 }
 
