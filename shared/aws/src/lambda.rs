@@ -3,7 +3,8 @@
 //! Two kinds of resource:
 //! - a function ARN used directly (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`):
 //!   the effective parameters are the payload, and the result is the function's payload;
-//! - the optimized integration `arn:aws:states:::lambda:invoke` (and `.waitForTaskToken`): the
+//! - the optimized integration `arn:aws:states:::lambda:invoke` (request–response: as in an
+//!   Express workflow, `.waitForTaskToken` is refused when a state machine is stored): the
 //!   parameters are `FunctionName`, `Payload`, `InvocationType`, `Qualifier` and
 //!   `ClientContext`, and the result is the Invoke response:
 //!   `{"ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"}`.
@@ -103,9 +104,7 @@ impl Shape {
         let fields: Vec<&str> = resource.splitn(7, ':').collect();
         match fields.as_slice() {
             ["arn", _, "lambda", _, _, "function", _] => Some(Self::Direct),
-            ["arn", _, "states", "", "", "lambda", action]
-                if matches!(*action, "invoke" | "invoke.waitForTaskToken") =>
-            {
+            ["arn", _, "states", "", "", "lambda", action] if *action == "invoke" => {
                 Some(Self::Integration)
             }
             _ => None,
@@ -341,10 +340,8 @@ mod tests {
                 Some(Direct),
             ),
             ("arn:aws:states:::lambda:invoke", Some(Integration)),
-            (
-                "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                Some(Integration),
-            ),
+            // Express-style executions wait for no callback: refused when stored.
+            ("arn:aws:states:::lambda:invoke.waitForTaskToken", None),
             ("arn:aws:states:::lambda:invoke.sync", None),
             ("arn:aws:states:::sqs:sendMessage", None),
             ("arn:aws:states:us-east-1:123456789012:activity:a", None),

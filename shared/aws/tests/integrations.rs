@@ -412,6 +412,21 @@ async fn supports_the_four_request_response_resources_only() {
 }
 
 #[tokio::test]
+async fn no_resource_waits_for_a_task_token() {
+    // Executions run as Express workflows do: a Task never waits for SendTaskSuccess.
+    let invoker = invoker(&sdk_config("http://127.0.0.1:1").await);
+    for resource in [
+        "arn:aws:states:::lambda:invoke",
+        "arn:aws:states:::sqs:sendMessage",
+        "arn:aws:states:::events:putEvents",
+    ] {
+        assert!(invoker.supports(resource), "{resource}");
+        let callback = format!("{resource}.waitForTaskToken");
+        assert!(!invoker.supports(&callback), "{callback}");
+    }
+}
+
+#[tokio::test]
 async fn a_workflow_puts_an_item_then_reads_it_back() {
     let moto = Moto::start();
     let sdk = moto.config().await;

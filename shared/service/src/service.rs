@@ -238,6 +238,27 @@ pub(crate) fn sync_status(record: &mut ExecutionRecord) {
     }
 }
 
+/// Why a Task's resource cannot run here.
+fn unsupported_message(resource: &str) -> String {
+    let pattern = resource
+        .rsplit_once(':')
+        .and_then(|(_, action)| action.split_once('.'))
+        .map(|(_, pattern)| pattern);
+    match pattern {
+        Some(pattern @ ("waitForTaskToken" | "sync" | "sync:2")) => format!(
+            "The resource {resource} is not supported by this quickstep deployment: its executions \
+             run as Step Functions Express workflows do, which support neither '.waitForTaskToken' \
+             nor '.sync' service integrations (this one is '.{pattern}')"
+        ),
+        _ => format!(
+            "The resource {resource} is not supported by this quickstep deployment: it runs \
+             Lambda functions (function ARNs and arn:aws:states:::lambda:invoke), \
+             sqs:sendMessage, events:putEvents, dynamodb:getItem, putItem, updateItem and \
+             deleteItem, and states:startExecution (without .sync or .waitForTaskToken)"
+        ),
+    }
+}
+
 /// Every Task whose resource `supports` refuses, with its JSON pointer (nested Parallel branches
 /// and Map processors included).
 fn unsupported_resources(
@@ -255,7 +276,7 @@ fn unsupported_resources(
             if let Some(resource) = state.get("Resource").and_then(Value::as_str) {
                 if !supports(resource) {
                     problems.push(Problem::schema(
-                        format!("The resource {resource} is not supported by this quickstep deployment: it runs Lambda functions (function ARNs and arn:aws:states:::lambda:invoke), sqs:sendMessage, events:putEvents, dynamodb:getItem, putItem, updateItem and deleteItem, and states:startExecution (without .sync or .waitForTaskToken)"),
+                        unsupported_message(resource),
                         format!("{here}/Resource"),
                     ));
                 }

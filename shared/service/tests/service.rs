@@ -531,6 +531,47 @@ async fn a_task_the_deployment_cannot_run_is_refused_where_it_stands() {
 }
 
 #[tokio::test]
+async fn a_task_waiting_for_a_callback_is_refused_as_express_refuses_it() {
+    let service = Service::new(
+        MemoryStore::default(),
+        MemoryQueue::default(),
+        MemoryPublisher::default(),
+        Arc::new(LambdaOnly),
+        Clock::virtual_at(T0),
+        Config::default(),
+    );
+    for (resource, pattern) in [
+        (
+            "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "'.waitForTaskToken'",
+        ),
+        (
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "'.waitForTaskToken'",
+        ),
+        ("arn:aws:states:::ecs:runTask.sync", "'.sync'"),
+    ] {
+        let definition = json!({"StartAt": "Ask", "States": {
+            "Ask": {"Type": "Task", "Resource": resource,
+                    "Parameters": {"Token.$": "$$.Task.Token"}, "End": true}}});
+        let Err(ServiceError::InvalidDefinition(problems)) =
+            service.put_state_machine("m", &definition).await
+        else {
+            panic!("{resource} must be refused");
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].location, "/States/Ask/Resource");
+        let message = &problems[0].message;
+        assert!(message.contains(resource), "{message}");
+        assert!(message.contains("Express"), "{message}");
+        assert!(
+            message.ends_with(&format!("(this one is {pattern})")),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_deployment_caps_how_long_an_execution_runs() {
     let service = Service::new(
         MemoryStore::default(),
