@@ -159,6 +159,38 @@ class LocalLoop(unittest.TestCase):
         response = self.invoke("quickstep-api", event_file, data)
         return response["statusCode"], json.loads(response["body"])
 
+    def pump_until(self, arn, done):
+        """`quickstep pump --once` (step messages to the worker under `cargo lambda watch`) until
+        `done(description, history events)` holds for execution `arn`; its description."""
+        worker = f"http://127.0.0.1:{self.watch_port}/2015-03-31/functions/quickstep-worker/invocations"
+        path = "/executions/" + urllib.parse.quote(arn, safe="")
+        for _ in range(20):
+            pumped = subprocess.run(
+                [
+                    self.quickstep, "pump", "--once", "--wait-time-seconds", "2",
+                    "--queue-url", self.resources["stepQueueUrl"],
+                    "--dead-letter-queue-url", self.resources["deadLetterQueueUrl"],
+                    "--function-url", worker,
+                ],
+                env=self.env, capture_output=True, text=True, timeout=FIRST_INVOKE_TIMEOUT,
+            )
+            self.assertEqual(pumped.returncode, 0, pumped.stderr + self.logs())
+            _, description = self.api(data=api_event("GET", path))
+            _, history = self.api(data=api_event("GET", path + "/history"))
+            if done(description, history["events"]):
+                return description
+        self.fail(f"{arn} never got there: {description}\n{self.logs()}")
+
+    def start_async(self, machine, definition, execution_input):
+        """Stores `definition` as `machine` and starts an asynchronous execution; its ARN."""
+        status, body = self.api(data=api_event("PUT", f"/state-machines/{machine}", definition))
+        self.assertEqual(status, 200, body)
+        status, body = self.api(
+            data=api_event("POST", f"/state-machines/{machine}/executions", execution_input)
+        )
+        self.assertEqual(status, 202, body)
+        return body["executionArn"]
+
     def test_1_every_sample_event_gives_its_documented_response(self):
         status, body = self.api("api-v1-put-state-machine.json")
         self.assertEqual(status, 200, body)
@@ -197,6 +229,13 @@ class LocalLoop(unittest.TestCase):
         status, body = self.api("api-v2-get-execution.json")
         self.assertEqual(body["status"], "SUCCEEDED")
 
+        # Answers for tasks that wait for their token: first-run has none waiting any more.
+        for event in ["api-v2-post-task-success.json", "api-v2-post-task-heartbeat.json"]:
+            status, body = self.api(event)
+            self.assertEqual((status, body["error"]), (400, "TaskTimedOut"), event)
+        status, body = self.api("api-v1-post-task-failure.json")
+        self.assertEqual((status, body["error"]), (400, "InvalidToken"), body)
+
         # The step message of an ended execution is dropped; the unparsable one is reported
         # failed, so SQS redelivers it and in the end moves it to the dead-letter queue.
         response = self.invoke("quickstep-worker", "worker-sqs-step-batch.json")
@@ -233,30 +272,42 @@ class LocalLoop(unittest.TestCase):
                 },
             },
         }
-        status, body = self.api(data=api_event("PUT", "/state-machines/later", definition))
-        self.assertEqual(status, 200, body)
-        status, body = self.api(
-            data=api_event("POST", "/state-machines/later/executions", {"name": "Lovelace"})
-        )
-        self.assertEqual(status, 202, body)
-        arn = body["executionArn"]
-        worker = f"http://127.0.0.1:{self.watch_port}/2015-03-31/functions/quickstep-worker/invocations"
-        for _ in range(20):
-            pumped = subprocess.run(
-                [
-                    self.quickstep, "pump", "--once", "--wait-time-seconds", "2",
-                    "--queue-url", self.resources["stepQueueUrl"],
-                    "--dead-letter-queue-url", self.resources["deadLetterQueueUrl"],
-                    "--function-url", worker,
-                ],
-                env=self.env, capture_output=True, text=True, timeout=FIRST_INVOKE_TIMEOUT,
-            )
-            self.assertEqual(pumped.returncode, 0, pumped.stderr + self.logs())
-            status, body = self.api(data=api_event("GET", "/executions/" + urllib.parse.quote(arn, safe="")))
-            if body["status"] != "RUNNING":
-                break
+        arn = self.start_async("later", definition, {"name": "Lovelace"})
+        body = self.pump_until(arn, lambda description, _: description["status"] != "RUNNING")
         self.assertEqual(body["status"], "SUCCEEDED", body)
         self.assertEqual(json.loads(body["output"]), {"greeting": "Hello, Lovelace!"})
+
+    def test_2b_an_async_execution_waits_for_its_task_token_until_it_is_answered(self):
+        definition = {
+            "StartAt": "Ask",
+            "States": {
+                "Ask": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {
+                        "FunctionName": "greeter",
+                        "Payload": {"name.$": "$.name", "token.$": "$$.Task.Token"},
+                    },
+                    "End": True,
+                },
+            },
+        }
+        arn = self.start_async("approval", definition, {"name": "Hopper"})
+        # The worker calls greeter with the token, and the execution waits.
+        self.pump_until(arn, lambda _, events: any(e["type"] == "TaskStarted" for e in events))
+        _, history = self.api(data=api_event("GET", "/executions/" + urllib.parse.quote(arn, safe="") + "/history"))
+        scheduled = next(e for e in history["events"] if e["type"] == "TaskScheduled")
+        parameters = json.loads(scheduled["details"]["taskScheduledEventDetails"]["parameters"])
+        token = parameters["Payload"]["token"]
+        status, body = self.api(data=api_event("GET", "/executions/" + urllib.parse.quote(arn, safe="")))
+        self.assertEqual(body["status"], "RUNNING", body)
+
+        answer = {"taskToken": token, "output": json.dumps({"approved": True})}
+        status, body = self.api(data=api_event("POST", "/tasks/success", answer))
+        self.assertEqual((status, body), (200, {}))
+        body = self.pump_until(arn, lambda description, _: description["status"] != "RUNNING")
+        self.assertEqual(body["status"], "SUCCEEDED", body)
+        self.assertEqual(json.loads(body["output"]), {"approved": True})
 
     def test_3_quickstep_run_calls_lambda_functions_served_by_cargo_lambda_watch(self):
         definition = self.workdir / "greet.asl.json"

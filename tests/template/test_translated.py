@@ -143,7 +143,7 @@ class Translated(unittest.TestCase):
 
     def test_every_api_route_reaches_the_api_function(self):
         expected = api_routes()
-        self.assertEqual(len(expected), 7, expected)
+        self.assertEqual(len(expected), 10, expected)
         routes = self.of_type("AWS::ApiGatewayV2::Route").values()
         found = {re.sub(r"\{[^}]*\}", "{}", r["Properties"]["RouteKey"]) for r in routes}
         self.assertEqual(found, expected)

@@ -3,8 +3,8 @@
 //! Two kinds of resource:
 //! - a function ARN used directly (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`):
 //!   the effective parameters are the payload, and the result is the function's payload;
-//! - the optimized integration `arn:aws:states:::lambda:invoke` (request–response: as in an
-//!   Express workflow, `.waitForTaskToken` is refused when a state machine is stored): the
+//! - the optimized integration `arn:aws:states:::lambda:invoke` (request–response; for a
+//!   `.waitForTaskToken` task the service calls it so, then waits for the token): the
 //!   parameters are `FunctionName`, `Payload`, `InvocationType`, `Qualifier` and
 //!   `ClientContext`, and the result is the Invoke response:
 //!   `{"ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"}`.
@@ -340,7 +340,7 @@ mod tests {
                 Some(Direct),
             ),
             ("arn:aws:states:::lambda:invoke", Some(Integration)),
-            // Express-style executions wait for no callback: refused when stored.
+            // The service calls a callback task's resource without the suffix.
             ("arn:aws:states:::lambda:invoke.waitForTaskToken", None),
             ("arn:aws:states:::lambda:invoke.sync", None),
             ("arn:aws:states:::sqs:sendMessage", None),

@@ -53,6 +53,7 @@ fn record(name: &str, input: Value) -> ExecutionRecord {
         status_event_sent: false,
         snapshot,
         pending: Vec::new(),
+        callbacks: Vec::new(),
     }
 }
 

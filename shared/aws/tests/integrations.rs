@@ -413,7 +413,8 @@ async fn supports_the_four_request_response_resources_only() {
 
 #[tokio::test]
 async fn no_resource_waits_for_a_task_token() {
-    // Executions run as Express workflows do: a Task never waits for SendTaskSuccess.
+    // Every call is request–response: for a `.waitForTaskToken` task the service calls the
+    // resource without the suffix and does the waiting itself (quickstep_service::callback).
     let invoker = invoker(&sdk_config("http://127.0.0.1:1").await);
     for resource in [
         "arn:aws:states:::lambda:invoke",

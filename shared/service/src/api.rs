@@ -10,12 +10,16 @@
 //! | `GET /executions/{arn}` | describe it |
 //! | `GET /executions/{arn}/history` | its history events |
 //! | `DELETE /executions/{arn}` | stop it |
+//! | `POST /tasks/success` | `SendTaskSuccess`: `{"taskToken", "output"}` (output: a string of JSON) |
+//! | `POST /tasks/failure` | `SendTaskFailure`: `{"taskToken", "error", "cause"}` |
+//! | `POST /tasks/heartbeat` | `SendTaskHeartbeat`: `{"taskToken"}` |
 //!
 //! Errors are `{"error": <name>, "message": <text>}` with 400, 404, 405, 409, 413 or 5xx.
 
 use quickstep::execution::Millis;
 use serde_json::{json, Value};
 
+use crate::callback::{TaskAnswerKind, TaskRequestBody};
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::service::Service;
@@ -127,12 +131,18 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                     self.stop(arn, field("error"), field("cause")).await?,
                 ))
             }
+            ("POST", ["tasks", "success"]) => self.answer(TaskAnswerKind::Success, request).await,
+            ("POST", ["tasks", "failure"]) => self.answer(TaskAnswerKind::Failure, request).await,
+            ("POST", ["tasks", "heartbeat"]) => {
+                self.answer(TaskAnswerKind::Heartbeat, request).await
+            }
             (
                 _,
                 ["state-machines", _]
                 | ["state-machines", _, "sync" | "executions"]
                 | ["executions", _]
-                | ["executions", _, "history"],
+                | ["executions", _, "history"]
+                | ["tasks", "success" | "failure" | "heartbeat"],
             ) => Ok(Response::error(
                 405,
                 "MethodNotAllowed",
@@ -144,6 +154,20 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 format!("no route for {method} {path}"),
             )),
         }
+    }
+}
+
+impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
+    /// `SendTaskSuccess`, `SendTaskFailure` or `SendTaskHeartbeat`: 200 `{}` once applied.
+    async fn answer(
+        &self,
+        kind: TaskAnswerKind,
+        request: &Request,
+    ) -> Result<Response, ServiceError> {
+        let body = json_body(&request.body, "a task token request")?;
+        let request = TaskRequestBody::read(kind, &body, self.config.payload_limit_bytes)?;
+        self.answer_task(&request.token, request.answer).await?;
+        Ok(Response::ok(json!({})))
     }
 }
 

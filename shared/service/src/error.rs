@@ -14,6 +14,10 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A `SendTask*` request Step Functions would refuse, with its error name
+    /// (`InvalidToken`, `TaskTimedOut`, `InvalidOutput`).
+    #[error("{message}")]
+    Callback { name: &'static str, message: String },
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -26,6 +30,7 @@ impl ServiceError {
             Self::InvalidDefinition(_) => (400, "InvalidDefinition"),
             Self::NotFound(_) => (404, "NotFound"),
             Self::PayloadTooLarge(_) => (413, "PayloadTooLarge"),
+            Self::Callback { name, .. } => (400, name),
             Self::Port(PortError::Conflict) => (409, "Conflict"),
             Self::Port(PortError::Retryable(_)) => (503, "ServiceUnavailable"),
             Self::Port(PortError::Terminal(_)) => (500, "InternalError"),

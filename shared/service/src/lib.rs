@@ -5,6 +5,7 @@
 //! adapters in [`memory`].
 
 pub mod api;
+pub mod callback;
 pub mod config;
 pub mod control;
 pub mod error;

@@ -3,10 +3,11 @@
 //! integration starts one of another state machine, and answers with StartExecution's response.
 //!
 //! The service runs this resource itself (it owns the store and the step queue); every other
-//! resource goes to the deployment's [`TaskInvoker`]. The `.sync`, `.sync:2` and
-//! `.waitForTaskToken` variants are not offered: a parent waiting on a child needs a callback
-//! between two executions, which the asynchronous path does not have yet, so a definition using
-//! them is refused when it is stored.
+//! resource goes to the deployment's [`TaskInvoker`]. `.waitForTaskToken` works as for any
+//! resource (see [`crate::callback`]): the parent passes `$$.Task.Token` in the child's input
+//! and waits until someone answers it. The `.sync` and `.sync:2` variants (wait for the child
+//! to end) are not offered, as Express offers none, so a definition using them is refused when
+//! it is stored.
 //!
 //! At least once: a step redelivered after a crash asks to start the same child again. A child
 //! without a `Name` is therefore named after its parent execution and the task attempt, so the

@@ -39,6 +39,16 @@ pub struct ExecutionRecord {
     pub snapshot: Snapshot,
     /// Effects the engine asked for that have not been carried out yet.
     pub pending: Vec<Effect>,
+    /// Tasks whose resource was called and that wait for their token (`.waitForTaskToken`).
+    #[serde(default)]
+    pub callbacks: Vec<Callback>,
+}
+
+/// A task that waits for `SendTaskSuccess` or `SendTaskFailure` with its token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Callback {
+    pub task: u64,
+    pub token: String,
 }
 
 impl ExecutionRecord {

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use quickstep::problem::{pointer_escape, Problem};
 
+use crate::callback;
 use crate::config::Config;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
@@ -87,9 +88,15 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         }
         let machine =
             StateMachine::from_json(definition).map_err(ServiceError::InvalidDefinition)?;
-        let unsupported = unsupported_resources(definition, "", &|r| {
-            crate::nested::runs(r) || self.invoker.supports(r)
-        });
+        let unsupported: Vec<Problem> = task_resources(definition)
+            .into_iter()
+            .filter(|(_, resource)| {
+                // A callback task calls its resource as a request–response task does, then waits.
+                let called = callback::called_resource(resource);
+                !(crate::nested::runs(called) || self.invoker.supports(called))
+            })
+            .map(|(pointer, resource)| Problem::schema(unsupported_message(&resource), pointer))
+            .collect();
         if !unsupported.is_empty() {
             return Err(ServiceError::InvalidDefinition(unsupported));
         }
@@ -144,6 +151,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         Options {
             payload_limit_bytes: self.config.payload_limit_bytes,
             max_execution_seconds: self.config.execution_timeout_seconds,
+            task_tokens_name_execution: true,
             ..Options::default()
         }
     }
@@ -215,6 +223,7 @@ pub(crate) fn record_of(
         status_event_sent: false,
         snapshot,
         pending,
+        callbacks: Vec::new(),
     };
     sync_status(&mut record);
     record
@@ -236,70 +245,65 @@ pub(crate) fn sync_status(record: &mut ExecutionRecord) {
         record.stop_date = record.snapshot.stop_time();
         record.pending.clear();
     }
+    // What the execution no longer waits for: callbacks of tasks that ended (timed out, or the
+    // execution did), timers that were cancelled or restarted.
+    let snapshot = &record.snapshot;
+    record.callbacks.retain(|c| snapshot.awaits(c.task));
+    record.pending.retain(|effect| match effect {
+        Effect::StartTimer { timer, .. } => snapshot.awaits(*timer),
+        _ => true,
+    });
 }
 
 /// Why a Task's resource cannot run here.
 fn unsupported_message(resource: &str) -> String {
-    let pattern = resource
-        .rsplit_once(':')
-        .and_then(|(_, action)| action.split_once('.'))
-        .map(|(_, pattern)| pattern);
-    match pattern {
-        Some(pattern @ ("waitForTaskToken" | "sync" | "sync:2")) => format!(
+    let job = [".sync:2", ".sync"]
+        .into_iter()
+        .find(|pattern| resource.ends_with(pattern));
+    match job {
+        Some(pattern) => format!(
             "The resource {resource} is not supported by this quickstep deployment: its executions \
-             run as Step Functions Express workflows do, which support neither '.waitForTaskToken' \
-             nor '.sync' service integrations (this one is '.{pattern}')"
+             run as Step Functions Express workflows do, which support no '.sync' service \
+             integrations (this one is '{pattern}')"
         ),
-        _ => format!(
+        None => format!(
             "The resource {resource} is not supported by this quickstep deployment: it runs \
              Lambda functions (function ARNs and arn:aws:states:::lambda:invoke), \
              sqs:sendMessage, events:putEvents, dynamodb:getItem, putItem, updateItem and \
-             deleteItem, and states:startExecution (without .sync or .waitForTaskToken)"
+             deleteItem, and states:startExecution, each also as .waitForTaskToken where Step \
+             Functions offers it, and none as .sync"
         ),
     }
 }
 
-/// Every Task whose resource `supports` refuses, with its JSON pointer (nested Parallel branches
-/// and Map processors included).
-fn unsupported_resources(
-    definition: &Value,
-    pointer: &str,
-    supports: &dyn Fn(&str) -> bool,
-) -> Vec<Problem> {
-    let mut problems = Vec::new();
+/// Every Task state's resource with its JSON pointer (`/States/A/Resource`), nested Parallel
+/// branches and Map processors included.
+pub(crate) fn task_resources(definition: &Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    collect_task_resources(definition, "", &mut found);
+    found
+}
+
+fn collect_task_resources(definition: &Value, pointer: &str, found: &mut Vec<(String, String)>) {
     let Some(states) = definition.get("States").and_then(Value::as_object) else {
-        return problems;
+        return;
     };
     for (name, state) in states {
         let here = format!("{pointer}/States/{}", pointer_escape(name));
         if state.get("Type").and_then(Value::as_str) == Some("Task") {
             if let Some(resource) = state.get("Resource").and_then(Value::as_str) {
-                if !supports(resource) {
-                    problems.push(Problem::schema(
-                        unsupported_message(resource),
-                        format!("{here}/Resource"),
-                    ));
-                }
+                found.push((format!("{here}/Resource"), resource.to_owned()));
             }
         }
         for field in ["Iterator", "ItemProcessor"] {
             if let Some(processor) = state.get(field) {
-                problems.extend(unsupported_resources(
-                    processor,
-                    &format!("{here}/{field}"),
-                    supports,
-                ));
+                collect_task_resources(processor, &format!("{here}/{field}"), found);
             }
         }
         if let Some(Value::Array(branches)) = state.get("Branches") {
             for (i, branch) in branches.iter().enumerate() {
-                problems.extend(unsupported_resources(
-                    branch,
-                    &format!("{here}/Branches/{i}"),
-                    supports,
-                ));
+                collect_task_resources(branch, &format!("{here}/Branches/{i}"), found);
             }
         }
     }
-    problems
 }

@@ -5,10 +5,11 @@ use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
 use serde_json::{json, Value};
 
+use crate::callback::WAIT_FOR_TASK_TOKEN;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::ExecutionRecord;
-use crate::service::{record_of, Service};
+use crate::service::{record_of, task_resources, Service};
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// Runs an execution of the current revision of `machine_name` to its end, within this
@@ -24,6 +25,16 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     ) -> Result<Value, ServiceError> {
         self.check_input(&input)?;
         let machine_record = self.get_state_machine(machine_name).await?;
+        let callback = task_resources(&machine_record.definition)
+            .into_iter()
+            .find(|(_, resource)| resource.ends_with(WAIT_FOR_TASK_TOKEN));
+        if let Some((pointer, _)) = callback {
+            return Err(ServiceError::BadRequest(format!(
+                "state machine '{machine_name}' has a Task that waits for a callback ({pointer}): \
+                 a synchronous execution cannot wait for one; start it asynchronously \
+                 (POST /state-machines/{machine_name}/executions)"
+            )));
+        }
         let machine = self.machine(machine_name, machine_record.revision).await?;
         let name = execution_name.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
         let started = self.clock.now();

@@ -10,14 +10,15 @@
 //! early message is then either dropped as stale (it arrived first) or a duplicate of the redo's
 //! own message (one of the two is dropped).
 
-use quickstep::execution::{self, Effect, Event, Millis, TaskRequest};
+use quickstep::execution::{self, Effect, Event, Millis};
 use quickstep_runtime::invoker::{Invocation, TaskOutcome};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
+use crate::callback::called_resource;
 use crate::error::ServiceError;
 use crate::ports::{Created, EventPublisher, PortError, StepQueue, Store};
-use crate::records::{ExecutionRecord, StepMessage};
+use crate::records::{Callback, ExecutionRecord, StepMessage};
 use crate::service::{record_of, sync_status, Service};
 
 /// SQS delays at most 15 minutes; longer waits are chained.
@@ -117,7 +118,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let mut advanced = false;
         for _ in 0..self.config.max_rounds_per_step {
             let now = self.clock.now();
-            let events = self.carry_out(&mut record, now).await;
+            let (events, callbacks_started) = self.carry_out(&mut record, now).await;
+            advanced |= callbacks_started;
             if events.is_empty() {
                 break;
             }
@@ -141,7 +143,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let now = self.clock.now();
         if !advanced {
             // Nothing was due (a long wait chained through several messages): send it on.
-            let delay = next_delay(&record, now).unwrap_or(0);
+            let Some(delay) = next_delay(&record, now) else {
+                return Ok(StepOutcome::Dropped("the execution waits for a callback"));
+            };
             self.queue.send(message, delay).await?;
             return Ok(StepOutcome::Rescheduled {
                 delay_seconds: delay,
@@ -170,22 +174,31 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     }
 
     /// Carries out the due effects: every pending task call (concurrently), every timer whose
-    /// time has come, and resumes. Returns the events they produce; effects not yet due stay.
-    async fn carry_out(&self, record: &mut ExecutionRecord, now: Millis) -> Vec<Event> {
+    /// time has come, and resumes. Returns the events they produce (effects not yet due stay),
+    /// and whether a callback task's resource was called (it now waits for its token).
+    async fn carry_out(&self, record: &mut ExecutionRecord, now: Millis) -> (Vec<Event>, bool) {
         let mut events = Vec::new();
         let mut due_timers: Vec<(Millis, u64)> = Vec::new();
-        let mut calls: JoinSet<(u64, TaskOutcome)> = JoinSet::new();
+        let mut calls: JoinSet<(Call, TaskOutcome)> = JoinSet::new();
+        let mut answered: Vec<(Call, TaskOutcome)> = Vec::new();
         let mut kept = Vec::new();
         let tasks = self.tasks_of(&record.arn);
         for effect in std::mem::take(&mut record.pending) {
             match effect {
-                Effect::Invoke(request) => match tasks.invoke(&request) {
-                    Invocation::Ready(outcome) => events.push(outcome_event(&request, outcome)),
-                    Invocation::Pending(future) => {
-                        let task = request.task;
-                        calls.spawn(async move { (task, future.await) });
+                Effect::Invoke(request) => {
+                    let call = Call {
+                        task: request.task,
+                        token: request.task_token.clone(),
+                    };
+                    let mut called = (*request).clone();
+                    called.resource = called_resource(&request.resource).to_owned();
+                    match tasks.invoke(&called) {
+                        Invocation::Ready(outcome) => answered.push((call, outcome)),
+                        Invocation::Pending(future) => {
+                            calls.spawn(async move { (call, future.await) });
+                        }
                     }
-                },
+                }
                 Effect::StartTimer { timer, at } if at <= now => due_timers.push((at, timer)),
                 Effect::Yield => events.push(Event::Resume),
                 other @ Effect::StartTimer { .. } => kept.push(other),
@@ -193,11 +206,29 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }
         }
         while let Some(joined) = calls.join_next().await {
-            if let Ok((task, outcome)) = joined {
-                events.push(match outcome {
-                    Ok(output) => Event::TaskSucceeded { task, output },
-                    Err(failure) => Event::TaskFailed { task, failure },
-                });
+            if let Ok(answer) = joined {
+                answered.push(answer);
+            }
+        }
+        let mut callbacks_started = false;
+        for (call, outcome) in answered {
+            match (call.token, outcome) {
+                // The resource took the token: the task now waits for it to be answered.
+                (Some(token), Ok(_)) => {
+                    record.callbacks.push(Callback {
+                        task: call.task,
+                        token,
+                    });
+                    callbacks_started = true;
+                }
+                (_, Ok(output)) => events.push(Event::TaskSucceeded {
+                    task: call.task,
+                    output,
+                }),
+                (_, Err(failure)) => events.push(Event::TaskFailed {
+                    task: call.task,
+                    failure,
+                }),
             }
         }
         // Timers in the order they fell due, as the engine would have seen them in time.
@@ -208,16 +239,23 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 .map(|(_, timer)| Event::TimerFired { timer }),
         );
         record.pending = kept;
-        events
+        (events, callbacks_started)
     }
 
-    /// Queues the message that continues `record` from its current version.
-    async fn send_next(&self, record: &ExecutionRecord, now: Millis) -> Result<(), ServiceError> {
+    /// Queues the message that continues `record` from its current version, unless it has
+    /// nothing to do until a callback answers.
+    pub(crate) async fn send_next(
+        &self,
+        record: &ExecutionRecord,
+        now: Millis,
+    ) -> Result<(), ServiceError> {
+        let Some(delay) = next_delay(record, now) else {
+            return Ok(());
+        };
         let message = StepMessage {
             execution_arn: record.arn.clone(),
             version: record.version(),
         };
-        let delay = next_delay(record, now).unwrap_or(0);
         self.queue.send(&message, delay).await?;
         Ok(())
     }
@@ -241,24 +279,17 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 }
 
 /// The effects to keep in the record (everything but the end marker).
-fn pending_of(effects: Vec<Effect>) -> Vec<Effect> {
+pub(crate) fn pending_of(effects: Vec<Effect>) -> Vec<Effect> {
     effects
         .into_iter()
         .filter(|e| !matches!(e, Effect::Finished))
         .collect()
 }
 
-fn outcome_event(request: &TaskRequest, outcome: TaskOutcome) -> Event {
-    match outcome {
-        Ok(output) => Event::TaskSucceeded {
-            task: request.task,
-            output,
-        },
-        Err(failure) => Event::TaskFailed {
-            task: request.task,
-            failure,
-        },
-    }
+/// A task call being carried out: its task, and its token if it waits for one.
+struct Call {
+    task: u64,
+    token: Option<String>,
 }
 
 /// When the next step is due: at once if a task or resume is pending, else at the earliest

@@ -531,7 +531,7 @@ async fn a_task_the_deployment_cannot_run_is_refused_where_it_stands() {
 }
 
 #[tokio::test]
-async fn a_task_waiting_for_a_callback_is_refused_as_express_refuses_it() {
+async fn a_task_waiting_for_a_job_is_refused_as_express_refuses_it() {
     let service = Service::new(
         MemoryStore::default(),
         MemoryQueue::default(),
@@ -541,26 +541,19 @@ async fn a_task_waiting_for_a_callback_is_refused_as_express_refuses_it() {
         Config::default(),
     );
     for (resource, pattern) in [
-        (
-            "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "'.waitForTaskToken'",
-        ),
-        (
-            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-            "'.waitForTaskToken'",
-        ),
         ("arn:aws:states:::ecs:runTask.sync", "'.sync'"),
+        ("arn:aws:states:::glue:startJobRun.sync", "'.sync'"),
+        ("arn:aws:states:::states:startExecution.sync:2", "'.sync:2'"),
     ] {
-        let definition = json!({"StartAt": "Ask", "States": {
-            "Ask": {"Type": "Task", "Resource": resource,
-                    "Parameters": {"Token.$": "$$.Task.Token"}, "End": true}}});
+        let definition = json!({"StartAt": "Run", "States": {
+            "Run": {"Type": "Task", "Resource": resource, "End": true}}});
         let Err(ServiceError::InvalidDefinition(problems)) =
             service.put_state_machine("m", &definition).await
         else {
             panic!("{resource} must be refused");
         };
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].location, "/States/Ask/Resource");
+        assert_eq!(problems[0].location, "/States/Run/Resource");
         let message = &problems[0].message;
         assert!(message.contains(resource), "{message}");
         assert!(message.contains("Express"), "{message}");

@@ -31,6 +31,7 @@ mod snapshot;
 mod states;
 mod stepper;
 mod task;
+pub mod token;
 mod variables;
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,9 @@ pub enum Event {
     TaskFailed { task: u64, failure: Failure },
     /// A timer asked for with [`Effect::StartTimer`] is due.
     TimerFired { timer: u64 },
+    /// `SendTaskHeartbeat` for a task that waits for its token: its `HeartbeatSeconds` start
+    /// again (a new [`Effect::StartTimer`]; the old timer is void).
+    TaskHeartbeat { task: u64 },
     /// Continue after [`Effect::Yield`].
     Resume,
     /// Stop the execution (`ABORTED`), as `StopExecution` does.

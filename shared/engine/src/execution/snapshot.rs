@@ -100,6 +100,10 @@ pub struct Options {
     /// TIMED_OUT (`States.Timeout`) at the earlier of this and the definition's `TimeoutSeconds`.
     #[serde(default)]
     pub max_execution_seconds: Option<u64>,
+    /// Task tokens (`$$.Task.Token`) that name their execution, so that a service answering
+    /// `SendTaskSuccess` with nothing but the token can find it (see [`super::token`]).
+    #[serde(default)]
+    pub task_tokens_name_execution: bool,
 }
 
 impl Default for Options {
@@ -109,6 +113,7 @@ impl Default for Options {
             max_transitions_per_step: 10_000,
             payload_limit_bytes: 256 * 1024,
             max_execution_seconds: None,
+            task_tokens_name_execution: false,
         }
     }
 }
@@ -180,6 +185,13 @@ impl Snapshot {
     pub fn pending_timers(&self) -> usize {
         self.waits.len()
     }
+
+    /// Whether the execution still waits on the task or timer `id` (one it asked for with
+    /// [`super::Effect::Invoke`] or [`super::Effect::StartTimer`]); a task that timed out, a
+    /// restarted heartbeat's old timer and everything of an ended execution are not awaited.
+    pub fn awaits(&self, id: u64) -> bool {
+        self.waits.contains_key(&id)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,6 +242,9 @@ pub(crate) enum Phase {
         task: u64,
         timeout: Option<u64>,
         heartbeat: Option<u64>,
+        /// The task's heartbeat interval, for restarting `heartbeat` on a heartbeat.
+        #[serde(default)]
+        heartbeat_seconds: Option<u64>,
     },
     /// A Wait state's timer; the value is its output.
     AwaitWait {

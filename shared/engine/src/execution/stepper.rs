@@ -82,6 +82,7 @@ impl<'a> Stepper<'a> {
             Event::TaskSucceeded { task, output } => self.task_outcome(task, Ok(output)),
             Event::TaskFailed { task, failure } => self.task_outcome(task, Err(failure)),
             Event::TimerFired { timer } => self.timer_fired(timer),
+            Event::TaskHeartbeat { task } => self.task_heartbeat(task),
             Event::Resume => {}
             Event::Stop { failure } => {
                 self.record("ExecutionAborted", None, || json!({}));
@@ -521,6 +522,7 @@ impl<'a> Stepper<'a> {
                 task,
                 timeout,
                 heartbeat,
+                ..
             } => {
                 self.snap.waits.remove(task);
                 for t in timeout.iter().chain(heartbeat) {

@@ -109,6 +109,7 @@ impl<'a> Stepper<'a> {
             task: id,
             timeout,
             heartbeat,
+            heartbeat_seconds,
         };
         Ok(())
     }
@@ -117,7 +118,38 @@ impl<'a> Stepper<'a> {
     fn new_task_token(&mut self) -> String {
         let a = super::context::next_random(&mut self.snap.rng);
         let b = super::context::next_random(&mut self.snap.rng);
-        format!("{}-{:016x}{:016x}", self.snap.execution.name, a, b)
+        let nonce = format!("{a:016x}{b:016x}");
+        if self.snap.options.task_tokens_name_execution {
+            super::token::encode(&self.snap.execution.execution_arn, &nonce)
+        } else {
+            format!("{}-{nonce}", self.snap.execution.name)
+        }
+    }
+
+    /// `SendTaskHeartbeat` for the task awaited as `task`: its heartbeat timer starts again.
+    /// Nothing happens if the task is no longer awaited or has no `HeartbeatSeconds`.
+    pub(super) fn task_heartbeat(&mut self, task: u64) {
+        let Some(Waiter::Task(tid)) = self.snap.waits.get(&task).cloned() else {
+            return;
+        };
+        let Some(thread) = self.snap.threads.get(&tid) else {
+            return;
+        };
+        let Phase::AwaitTask {
+            heartbeat: Some(old),
+            heartbeat_seconds: Some(seconds),
+            ..
+        } = thread.phase
+        else {
+            return;
+        };
+        self.snap.waits.remove(&old);
+        let new = self.timer(Waiter::HeartbeatTimeout(tid), self.now + to_ms(seconds));
+        if let Some(Phase::AwaitTask { heartbeat, .. }) =
+            self.snap.threads.get_mut(&tid).map(|t| &mut t.phase)
+        {
+            *heartbeat = Some(new);
+        }
     }
 
     /// The task's parameters, timeouts and credentials: from `InputPath`/`Parameters` (JSONPath)

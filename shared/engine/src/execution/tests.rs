@@ -1762,3 +1762,55 @@ fn wait_seconds_path_errors_name_the_path_and_value() {
         assert!(cause.ends_with(message), "{cause}");
     }
 }
+
+#[test]
+fn a_heartbeat_restarts_the_heartbeat_timer_of_a_task_waiting_for_its_token() {
+    let def = json!({"StartAt": "S", "States": {"S": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "HeartbeatSeconds": 2,
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": true}}});
+    let mut d = Driver::new(&def).script("S", [Reply::Hold]);
+    d.start_with(
+        json!({}),
+        Options {
+            task_tokens_name_execution: true,
+            ..Options::default()
+        },
+    );
+    let request = d.invoked[0].1.clone();
+    let token = request.task_token.clone().expect("a token");
+    assert_eq!(request.input["MessageBody"]["token"], json!(token));
+    assert_eq!(
+        super::token::execution_of(&token).as_deref(),
+        Some(d.snap().execution.execution_arn.as_str())
+    );
+    let first_timer = d.timers[0].0;
+    d.now = T0 + 1_500;
+    d.send(Event::TaskHeartbeat { task: request.task });
+    assert!(
+        !d.snap().awaits(first_timer),
+        "the old heartbeat timer is void"
+    );
+    assert!(d.snap().awaits(request.task));
+    let (new_timer, due) = *d.timers.last().expect("a new timer");
+    assert_ne!(new_timer, first_timer);
+    assert_eq!(due, T0 + 3_500);
+    // The old timer firing at T0 + 2 s changes nothing; the new one times the task out.
+    assert_eq!(d.run().name(), "FAILED");
+    assert_eq!(d.failure(), Failure::bare(names::TIMEOUT));
+    assert_eq!(d.now, T0 + 3_500);
+}
+
+#[test]
+fn a_heartbeat_for_a_task_without_heartbeat_seconds_or_not_awaited_changes_nothing() {
+    let def = task_with(json!({}));
+    let mut d = Driver::new(&def).script("S", [Reply::Hold]);
+    d.start(json!({}));
+    let task = d.invoked[0].1.task;
+    let timers = d.timers.len();
+    d.send(Event::TaskHeartbeat { task });
+    d.send(Event::TaskHeartbeat { task: 999 });
+    assert_eq!(d.timers.len(), timers);
+    assert!(d.snap().awaits(task));
+}
