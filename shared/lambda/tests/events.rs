@@ -97,6 +97,26 @@ async fn every_sample_event_gives_the_documented_response() {
     assert_eq!(status, 200);
     assert!(body["stopDate"].is_number());
 
+    // Answers to tasks waiting for a token: first-run has ended, so none waits for its token;
+    // the failure event's token was not made by quickstep.
+    for file in [
+        "api-v2-post-task-success.json",
+        "api-v2-post-task-heartbeat.json",
+    ] {
+        let (status, body) = api(&service, call(file)).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("TaskTimedOut")),
+            "{file}: {body}"
+        );
+    }
+    let (status, body) = api(&service, call("api-v1-post-task-failure.json")).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (400, &json!("InvalidToken")),
+        "{body}"
+    );
+
     // The step batch: the first message is for an execution that already ended (dropped,
     // so not a failure); the second is not a step message and is reported failed.
     let batch: SqsEvent = serde_json::from_str(&text(call("worker-sqs-step-batch.json"))).unwrap();
