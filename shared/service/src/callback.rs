@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, PortError, StepQueue, Store};
-use crate::service::{sync_status, Service};
-use crate::worker::pending_of;
+use crate::service::Service;
+use crate::worker::{pending_of, Committed};
 
 /// The suffix of a Task resource that waits for its token.
 pub const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
@@ -167,21 +167,11 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             let now = self.clock.now();
             let effects = execution::step_in_place(&machine, &mut record.snapshot, event, now);
             record.pending.extend(pending_of(effects));
-            sync_status(&mut record);
-            if !record.is_terminal() {
-                self.send_next(&record, now).await?;
-            }
-            match self.store.put_execution_if_version(&record, expected).await {
-                Ok(()) => {}
+            match self.commit(record, expected, now).await? {
+                Committed::Written { .. } => return Ok(()),
                 // A worker step (a timer, another task) wrote first: apply the answer to its result.
-                Err(PortError::Conflict) => continue,
-                Err(e) => return Err(e.into()),
+                Committed::Conflict => continue,
             }
-            if record.is_terminal() {
-                let version = record.version();
-                self.finish(record, version).await?;
-            }
-            return Ok(());
         }
         Err(ServiceError::Port(PortError::Conflict))
     }

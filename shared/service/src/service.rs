@@ -229,7 +229,8 @@ pub(crate) fn record_of(
     record
 }
 
-/// Copies the snapshot's status into the record's summary fields.
+/// Copies the snapshot's status into the record's summary fields, and drops the callbacks and
+/// timers the snapshot no longer waits for.
 pub(crate) fn sync_status(record: &mut ExecutionRecord) {
     let status = record.snapshot.status.clone();
     record.status = status.name().to_owned();

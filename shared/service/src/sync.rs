@@ -1,5 +1,6 @@
 //! Synchronous executions: run inside the request, at most once, and answer with the result.
 
+use quickstep::definition::{StateKind, StateMachine};
 use quickstep::execution::Millis;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
@@ -25,17 +26,19 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     ) -> Result<Value, ServiceError> {
         self.check_input(&input)?;
         let machine_record = self.get_state_machine(machine_name).await?;
-        let callback = task_resources(&machine_record.definition)
-            .into_iter()
-            .find(|(_, resource)| resource.ends_with(WAIT_FOR_TASK_TOKEN));
-        if let Some((pointer, _)) = callback {
+        let machine = self.machine(machine_name, machine_record.revision).await?;
+        if waits_for_callbacks(&machine) {
+            let pointer = task_resources(&machine_record.definition)
+                .into_iter()
+                .find(|(_, resource)| resource.ends_with(WAIT_FOR_TASK_TOKEN))
+                .map(|(pointer, _)| pointer)
+                .unwrap_or_default();
             return Err(ServiceError::BadRequest(format!(
                 "state machine '{machine_name}' has a Task that waits for a callback ({pointer}): \
                  a synchronous execution cannot wait for one; start it asynchronously \
                  (POST /state-machines/{machine_name}/executions)"
             )));
         }
-        let machine = self.machine(machine_name, machine_record.revision).await?;
         let name = execution_name.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
         let started = self.clock.now();
         let info = self.execution_info(&machine_record, &name, input, started);
@@ -100,4 +103,15 @@ pub fn describe_fields(record: &ExecutionRecord) -> Value {
         body["cause"] = json!(c);
     }
     body
+}
+
+/// Whether any Task of `machine` (nested branches and processors included) waits for its token.
+fn waits_for_callbacks(machine: &StateMachine) -> bool {
+    machine
+        .branches
+        .iter()
+        .flat_map(|branch| &branch.states)
+        .any(|state| {
+            matches!(&state.kind, StateKind::Task(task) if task.resource.ends_with(WAIT_FOR_TASK_TOKEN))
+        })
 }

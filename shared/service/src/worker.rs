@@ -151,26 +151,37 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 delay_seconds: delay,
             });
         }
+        Ok(match self.commit(record, expected, now).await? {
+            Committed::Written { version, status } => StepOutcome::Advanced { version, status },
+            Committed::Conflict => StepOutcome::Dropped("another worker advanced it first"),
+        })
+    }
+
+    /// Ends a step that advanced `record` from version `expected`, in the order the module's
+    /// at-least-once protocol needs: the message that continues it (if it still runs) is sent
+    /// *before* the record is written, the write goes in only if the version is unchanged, and
+    /// an execution that ended publishes its failure event.
+    pub(crate) async fn commit(
+        &self,
+        mut record: ExecutionRecord,
+        expected: u64,
+        now: Millis,
+    ) -> Result<Committed, ServiceError> {
         sync_status(&mut record);
         if !record.is_terminal() {
             self.send_next(&record, now).await?;
         }
         match self.store.put_execution_if_version(&record, expected).await {
             Ok(()) => {}
-            Err(PortError::Conflict) => {
-                return Ok(StepOutcome::Dropped("another worker advanced it first"))
-            }
+            Err(PortError::Conflict) => return Ok(Committed::Conflict),
             Err(e) => return Err(e.into()),
         }
-        let outcome = StepOutcome::Advanced {
-            version: record.version(),
-            status: record.status.clone(),
-        };
+        let version = record.version();
+        let status = record.status.clone();
         if record.is_terminal() {
-            let version = record.version();
             self.finish(record, version).await?;
         }
-        Ok(outcome)
+        Ok(Committed::Written { version, status })
     }
 
     /// Carries out the due effects: every pending task call (concurrently), every timer whose
@@ -185,14 +196,15 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let tasks = self.tasks_of(&record.arn);
         for effect in std::mem::take(&mut record.pending) {
             match effect {
-                Effect::Invoke(request) => {
+                Effect::Invoke(mut request) => {
                     let call = Call {
                         task: request.task,
                         token: request.task_token.clone(),
                     };
-                    let mut called = (*request).clone();
-                    called.resource = called_resource(&request.resource).to_owned();
-                    match tasks.invoke(&called) {
+                    // A callback task calls its resource without the suffix.
+                    let called = called_resource(&request.resource).len();
+                    request.resource.truncate(called);
+                    match tasks.invoke(&request) {
                         Invocation::Ready(outcome) => answered.push((call, outcome)),
                         Invocation::Pending(future) => {
                             calls.spawn(async move { (call, future.await) });
@@ -284,6 +296,14 @@ pub(crate) fn pending_of(effects: Vec<Effect>) -> Vec<Effect> {
         .into_iter()
         .filter(|e| !matches!(e, Effect::Finished))
         .collect()
+}
+
+/// How [`Service::commit`] ended.
+pub(crate) enum Committed {
+    /// The record was written at this version, with this status.
+    Written { version: u64, status: String },
+    /// Another step wrote first: nothing was written.
+    Conflict,
 }
 
 /// A task call being carried out: its task, and its token if it waits for one.

@@ -506,16 +506,21 @@ impl quickstep_runtime::invoker::TaskInvoker for LambdaOnly {
     }
 }
 
-#[tokio::test]
-async fn a_task_the_deployment_cannot_run_is_refused_where_it_stands() {
-    let service = Service::new(
+/// A service whose deployment runs Lambda function ARNs only.
+fn lambda_only_service() -> Service<MemoryStore, MemoryQueue, MemoryPublisher> {
+    Service::new(
         MemoryStore::default(),
         MemoryQueue::default(),
         MemoryPublisher::default(),
         Arc::new(LambdaOnly),
         Clock::virtual_at(T0),
         Config::default(),
-    );
+    )
+}
+
+#[tokio::test]
+async fn a_task_the_deployment_cannot_run_is_refused_where_it_stands() {
+    let service = lambda_only_service();
     let definition = json!({"StartAt": "Call", "States": {
         "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "Next": "M"},
         "M": {"Type": "Map", "ItemProcessor": {"StartAt": "Send", "States": {
@@ -532,14 +537,7 @@ async fn a_task_the_deployment_cannot_run_is_refused_where_it_stands() {
 
 #[tokio::test]
 async fn a_task_waiting_for_a_job_is_refused_as_express_refuses_it() {
-    let service = Service::new(
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        MemoryPublisher::default(),
-        Arc::new(LambdaOnly),
-        Clock::virtual_at(T0),
-        Config::default(),
-    );
+    let service = lambda_only_service();
     for (resource, pattern) in [
         ("arn:aws:states:::ecs:runTask.sync", "'.sync'"),
         ("arn:aws:states:::glue:startJobRun.sync", "'.sync'"),
