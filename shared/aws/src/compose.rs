@@ -18,7 +18,7 @@ use quickstep_service::config::{Config, ConfigError};
 use quickstep_service::service::Service;
 
 use crate::events::EventBridgePublisher;
-use crate::integrations::AwsInvoker;
+use crate::integrations::{AwsInvoker, OwnResources};
 use crate::lambda::LambdaInvoker;
 use crate::queue::SqsQueue;
 use crate::store::DynamoStore;
@@ -43,19 +43,25 @@ pub async fn service_from_vars(vars: &HashMap<String, String>) -> Result<AwsServ
     let bus = required("QUICKSTEP_EVENT_BUS")?;
     let config = Config::from_vars(vars)?;
     let sdk = crate::config().await;
+    // Tasks run with the function's role, which can write these three for the service itself.
+    let tasks = task_invoker(&sdk, false).keeping_off(OwnResources {
+        table: table.clone(),
+        step_queue_url: queue_url.clone(),
+        bus: bus.clone(),
+    });
     Ok(Service::new(
         DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table),
         SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url),
         EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus),
-        Arc::new(task_invoker(&sdk, false)),
+        Arc::new(tasks),
         Clock::Real,
         config,
     ))
 }
 
-/// The Task integrations the deployment runs, over the SDK configuration `sdk`; with
-/// `lambda_by_name`, functions are called by bare name (for local emulators, see
-/// [`LambdaInvoker::calling_by_name`]).
+/// The Task integrations the deployment runs, over the SDK configuration `sdk`, assuming the
+/// roles Tasks name in `Credentials` through STS; with `lambda_by_name`, functions are called by
+/// bare name (for local emulators, see [`LambdaInvoker::calling_by_name`]).
 pub fn task_invoker(sdk: &aws_config::SdkConfig, lambda_by_name: bool) -> AwsInvoker {
     let lambda = LambdaInvoker::new(&aws_sdk_lambda::Client::new(sdk));
     AwsInvoker::new(
@@ -68,6 +74,7 @@ pub fn task_invoker(sdk: &aws_config::SdkConfig, lambda_by_name: bool) -> AwsInv
         aws_sdk_eventbridge::Client::new(sdk),
         aws_sdk_dynamodb::Client::new(sdk),
     )
+    .assuming_roles(&aws_sdk_sts::Client::new(sdk))
 }
 
 /// [`service_from_vars`] over the process environment.

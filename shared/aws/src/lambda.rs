@@ -70,6 +70,20 @@ impl LambdaInvoker {
         self
     }
 
+    /// The same invoker, signing its calls with `credentials` (an assumed role's).
+    pub(crate) fn signing_with(&self, credentials: &aws_sdk_lambda::config::Credentials) -> Self {
+        let config = self
+            .client
+            .config()
+            .to_builder()
+            .credentials_provider(credentials.clone())
+            .build();
+        Self {
+            client: Client::from_conf(config),
+            by_name: self.by_name,
+        }
+    }
+
     /// Whether this invoker runs `resource`.
     pub fn handles(resource: &str) -> bool {
         Shape::of(resource).is_some()

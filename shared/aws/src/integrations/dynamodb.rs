@@ -118,6 +118,16 @@ impl Action {
             _ => None,
         }
     }
+
+    /// The DynamoDB operation (and IAM action) it calls.
+    pub(crate) fn operation(self) -> &'static str {
+        match self {
+            Self::Get => "GetItem",
+            Self::Put => "PutItem",
+            Self::Update => "UpdateItem",
+            Self::Delete => "DeleteItem",
+        }
+    }
 }
 
 /// Runs `action` with `parameters`; parameters that make no valid request fail at once.
