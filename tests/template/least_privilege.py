@@ -11,9 +11,15 @@ For each AWS::Serverless::Function of the template:
   (Globals merged), unless Lambda itself sets it;
 - every AWS action the code can call must be allowed by the function's role, and the role must
   allow nothing more: no action the code never calls (beyond what Lambda needs to run the
-  function: its logs, its SQS event sources), no wildcard action, no "*" or literal resource,
-  and each action only on a resource of its own service, either this stack's or one named by a
-  Task* parameter.
+  function: its logs, its SQS event sources, its SQS failure destination), no wildcard action,
+  no "*" or literal resource, and each action only on a resource of its own service, either
+  this stack's or one named by a Task* parameter;
+- what a Task* parameter grants must not reach this stack's own resources: for every action a
+  Task statement allows and every resource of this stack of that service, the role denies the
+  action on the resource (an `Effect: Deny` statement, which no Allow overrides), unless the
+  role itself allows it there for the service (the store's writes to its table, the step
+  queue, the bus; IAM cannot tell those from a Task's, and the task invoker refuses them in
+  code: shared/aws/src/integrations/own.rs).
 
 AWS actions are found as calls of SDK operations. Every operation of a Rust AWS SDK client is a
 method taking no argument but `&self` (`client.put_item()` returns a fluent builder), and the SDK
@@ -62,17 +68,23 @@ RESOURCE_TYPES = {
     "events": {"AWS::Events::EventBus"},
     "lambda": {"AWS::Lambda::Function", "AWS::Serverless::Function"},
     "logs": {"AWS::Logs::LogGroup"},
+    "sts": {"AWS::IAM::Role"},
 }
 TASK_PARAMETERS = {
     "TaskLambdaFunctionArns": "lambda",
     "TaskDynamoDbTableArns": "dynamodb",
     "TaskSqsQueueArns": "sqs",
     "TaskEventBusArns": "events",
+    # Roles a Task's Credentials.RoleArn may name (sts:AssumeRole).
+    "TaskRoleArns": "sts",
 }
 # What Lambda needs beyond the code: writing the function's logs, and polling its SQS event
 # sources (the actions AWSLambdaSQSQueueExecutionRole grants, on the function's queues only).
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 SQS_EVENT_SOURCE_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+# Lambda sends an asynchronous invocation that failed (EventInvokeConfig's OnFailure destination,
+# or the function's DeadLetterQueue) with the function's role: of an SQS queue, SendMessage.
+DESTINATION_ACTION = "sqs:SendMessage"
 # Actions that AWS allows only on "*" (none are used here: every action above supports
 # resource-level permissions). An entry would say why, and the template would say it too.
 WILDCARD_RESOURCE_ACTIONS: dict[str, str] = {}
@@ -535,6 +547,37 @@ class Grant:
     statement: str
 
 
+def role_documents(template: dict, role: str) -> list[dict]:
+    """The policy documents of `role`: inline, and of the policies attached to it."""
+    resources = template.get("Resources", {})
+    documents = []
+    for policy in as_list(resources[role].get("Properties", {}).get("Policies", [])):
+        documents.append(policy.get("PolicyDocument", {}))
+    for resource in resources.values():
+        if resource.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::RolePolicy", "AWS::IAM::ManagedPolicy"):
+            p = resource.get("Properties", {})
+            attached = as_list(p.get("Roles", [])) + as_list(p.get("RoleName", []))
+            if any(referenced_logical_id(r) == role for r in attached):
+                documents.append(p.get("PolicyDocument", {}))
+    return documents
+
+
+def role_denials(template: dict, role: str) -> set[tuple[str, str]]:
+    """(action, logical id) pairs the role's Deny statements cover. Only a resource given by
+    Ref or GetAtt counts: a Sub (`${Fn.Arn}:*`) names something else than the resource itself."""
+    denied = set()
+    for document in role_documents(template, role):
+        for statement in as_list(document.get("Statement", [])):
+            if statement.get("Effect") != "Deny":
+                continue
+            for action in as_list(statement.get("Action", [])):
+                for resource in as_list(statement.get("Resource", [])):
+                    logical_id = referenced_logical_id(resource)
+                    if logical_id is not None:
+                        denied.add((str(action), logical_id))
+    return denied
+
+
 def role_grants(template: dict, role: str) -> tuple[list[Grant], list[str]]:
     resources = template.get("Resources", {})
     problems: list[str] = []
@@ -584,6 +627,42 @@ def classify(template: dict, action: str, resource, sid: str) -> Grant:
         if len(ids) == 1:
             return Grant(action, ids[0], "own", resources[ids[0]].get("Type"), sid)
     return Grant(action, json.dumps(resource), "unknown", None, sid)
+
+
+def failure_destinations(props: dict) -> set[str]:
+    """The SQS queues (logical ids) Lambda sends the function's failed asynchronous invocations
+    to: EventInvokeConfig's OnFailure destination, or the DeadLetterQueue."""
+    queues = set()
+    on_failure = props.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+    if on_failure.get("Type") == "SQS":
+        queues.add(referenced_logical_id(on_failure.get("Destination")))
+    dead_letters = props.get("DeadLetterQueue", {})
+    if dead_letters.get("Type") == "SQS":
+        queues.add(referenced_logical_id(dead_letters.get("TargetArn")))
+    return {q for q in queues if q}
+
+
+def reachable_own_resources(template: dict, role: str, grants: list[Grant]) -> list[str]:
+    """What a Task* parameter could grant on this stack's own resources, neither denied by the
+    role nor needed by the service itself (which the role then allows on that very resource)."""
+    resources = template.get("Resources", {})
+    own = {(g.action, g.resource) for g in grants if g.kind == "own"}
+    denied = role_denials(template, role)
+    problems = []
+    task_grants = sorted({
+        (g.action, g.resource, g.type) for g in grants
+        if g.kind == "task" and g.action.split(":")[0] == g.type  # (others are complained of)
+    })
+    for action, parameter, prefix in task_grants:
+        for logical_id, resource in resources.items():
+            if resource.get("Type") not in RESOURCE_TYPES.get(prefix, set()):
+                continue
+            if (action, logical_id) in own or (action, logical_id) in denied:
+                continue
+            problems.append(
+                f"role {role} lets {parameter} grant {action} on this stack's {logical_id}: "
+                "deny it (Effect: Deny), so no Task can act with the service's own resources")
+    return problems
 
 
 def environment(template: dict, function: dict) -> dict:
@@ -654,6 +733,7 @@ def check(root: Path, sdk: dict | None = None, template_path: Path | None = None
             for e in props.get("Events", {}).values()
             if e.get("Type") == "SQS"
         }
+        destinations = failure_destinations(props)
         allowed: set[str] = set()
         for g in grants:
             prefix = g.action.split(":")[0]
@@ -684,6 +764,8 @@ def check(root: Path, sdk: dict | None = None, template_path: Path | None = None
                 if g.resource not in event_queues:
                     complaints.append(f"{fid}: role {role} allows {g.action} on {g.resource}, which is not one of its SQS event sources")
                 continue
+            if g.action == DESTINATION_ACTION and g.kind == "own" and g.resource in destinations:
+                continue
             if g.action not in facts.actions:
                 complaints.append(f"{fid}: role {role} allows {g.action}, which its code never calls ({g.statement})")
                 continue
@@ -691,6 +773,13 @@ def check(root: Path, sdk: dict | None = None, template_path: Path | None = None
         for action, place in sorted(facts.actions.items()):
             if action not in allowed:
                 complaints.append(f"{fid}: code calls {action} ({place}) but role {role} does not allow it")
+        own_grants = {(g.action, g.resource) for g in grants if g.kind == "own"}
+        for queue in sorted(destinations):
+            if (DESTINATION_ACTION, queue) not in own_grants:
+                complaints.append(
+                    f"{fid}: Lambda sends its failed invocations to {queue} with role {role}, "
+                    f"which does not allow {DESTINATION_ACTION} on it")
+        complaints.extend(f"{fid}: {c}" for c in reachable_own_resources(template, role, grants))
     # A complaint repeated per grant (one per resource) is said once.
     report.complaints = list(dict.fromkeys(complaints))
     return report

@@ -13,6 +13,12 @@ import least_privilege as lp
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ["ApiFunction", "WorkerFunction", "TriggerFunction"]
+
+
+def keep_off(fid: str, role: str, parameter: str, action: str, resource: str) -> str:
+    """The complaint about a Task* parameter that could grant an action on the stack's own resource."""
+    return (f"{fid}: role {role} lets {parameter} grant {action} on this stack's {resource}: "
+            "deny it (Effect: Deny), so no Task can act with the service's own resources")
 ROLES = {"ApiFunction": "ApiRole", "WorkerFunction": "WorkerRole", "TriggerFunction": "TriggerRole"}
 # Set by the template for code that is being written alongside it (the deployment's cap on an
 # execution's duration); nothing else may be set that no code reads.
@@ -75,10 +81,12 @@ class LeastPrivilege(unittest.TestCase):
             actions = self.report.actions[fid]
             self.assertLessEqual(
                 {"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
-                 "sqs:SendMessage", "events:PutEvents", "lambda:InvokeFunction"},
+                 "sqs:SendMessage", "events:PutEvents", "lambda:InvokeFunction", "sts:AssumeRole"},
                 set(actions), fid)
             # The SDK's Invoke in lambda.rs, not our TaskInvoker::invoke(&self, request).
             self.assertTrue(actions["lambda:InvokeFunction"].startswith("shared/aws/src/lambda.rs:"), actions)
+            # A Task's Credentials.RoleArn.
+            self.assertTrue(actions["sts:AssumeRole"].startswith("shared/aws/src/integrations/roles.rs:"), actions)
             # setup.rs (used by the CLI only) creates resources; no function can reach it.
             self.assertNotIn("dynamodb:CreateTable", actions)
             self.assertNotIn("sqs:CreateQueue", actions)
@@ -100,12 +108,15 @@ class LeastPrivilege(unittest.TestCase):
         self.assertEqual(self.complaints(), [
             # sqs:SendMessage stays allowed on the Task queues, so the code's call is still covered.
             "TriggerFunction: role TriggerRole allows sqs:* (StepQueue): wildcard actions are not allowed",
+            # And the service no longer sends to its step queue by right, so a Task must not either.
+            keep_off("TriggerFunction", "TriggerRole", "TaskSqsQueueArns", "sqs:SendMessage", "StepQueue"),
         ])
 
     def test_a_wildcard_resource(self):
         self.copy.edit("template.yaml", "Resource: !GetAtt EventBus.Arn", 'Resource: "*"', after="  WorkerRole:")
         self.assertEqual(self.complaints(), [
             "WorkerFunction: role WorkerRole allows events:PutEvents on '*' (FailureEvents): name the resources",
+            keep_off("WorkerFunction", "WorkerRole", "TaskEventBusArns", "events:PutEvents", "EventBus"),
         ])
 
     def test_a_resource_outside_the_stack(self):
@@ -119,6 +130,9 @@ class LeastPrivilege(unittest.TestCase):
             # GetItem, PutItem and DeleteItem stay allowed on the Task tables; Query nowhere.
             f"ApiFunction: code calls dynamodb:Query ({self.report.actions['ApiFunction']['dynamodb:Query']}) "
             "but role ApiRole does not allow it",
+        ] + [
+            keep_off("ApiFunction", "ApiRole", "TaskDynamoDbTableArns", f"dynamodb:{action}", "ExecutionsTable")
+            for action in ("DeleteItem", "GetItem", "PutItem")
         ])
 
     def test_an_action_on_another_service_resource(self):
@@ -126,6 +140,7 @@ class LeastPrivilege(unittest.TestCase):
                        after="  ApiRole:")
         self.assertEqual(self.complaints(), [
             "ApiFunction: role ApiRole allows sqs:SendMessage on ExecutionsTable, a AWS::DynamoDB::Table (StepQueue)",
+            keep_off("ApiFunction", "ApiRole", "TaskSqsQueueArns", "sqs:SendMessage", "StepQueue"),
         ])
 
     def test_event_source_actions_only_on_the_functions_queues(self):
@@ -148,6 +163,62 @@ class LeastPrivilege(unittest.TestCase):
         self.assertEqual(self.complaints(), [
             "WorkerFunction: has Policies: SAM would add them to a generated role; give the function its own role",
             "WorkerFunction: its Role is not an AWS::IAM::Role of this template",
+        ])
+
+    # ---- the service's own resources, out of the Tasks' reach
+
+    def test_a_task_parameter_that_could_grant_the_services_own_table(self):
+        self.copy.edit("template.yaml",
+                       "              - Sid: TasksKeepOffTable\n                Effect: Deny\n"
+                       "                Action: dynamodb:UpdateItem\n"
+                       "                Resource: !GetAtt ExecutionsTable.Arn\n", "", after="  ApiRole:")
+        self.assertEqual(self.complaints(), [
+            keep_off("ApiFunction", "ApiRole", "TaskDynamoDbTableArns", "dynamodb:UpdateItem", "ExecutionsTable"),
+        ])
+
+    def test_a_task_parameter_that_could_grant_the_dead_letter_queues(self):
+        self.copy.edit("template.yaml", "Resource: [!GetAtt DeadLetterQueue.Arn, !GetAtt TriggerDeadLetterQueue.Arn]",
+                       "Resource: !GetAtt DeadLetterQueue.Arn", after="  WorkerRole:")
+        self.assertEqual(self.complaints(), [
+            keep_off("WorkerFunction", "WorkerRole", "TaskSqsQueueArns", "sqs:SendMessage", "TriggerDeadLetterQueue"),
+        ])
+
+    def test_a_task_parameter_that_could_grant_the_stacks_functions_and_roles(self):
+        self.copy.edit("template.yaml", "              - !GetAtt WorkerFunction.Arn\n", "",
+                       after="  TasksKeepOffFunctionsAndRoles:")
+        self.copy.edit("template.yaml", "[!GetAtt ApiRole.Arn, !GetAtt WorkerRole.Arn,", "[!GetAtt WorkerRole.Arn,",
+                       after="  TasksKeepOffFunctionsAndRoles:")
+        # A Sub of the ARN (its versions, `${WorkerFunction.Arn}:*`) is not the function itself.
+        self.assertEqual(self.complaints(), [
+            message
+            for fid in FUNCTIONS
+            for message in (
+                keep_off(fid, ROLES[fid], "TaskLambdaFunctionArns", "lambda:InvokeFunction", "WorkerFunction"),
+                keep_off(fid, ROLES[fid], "TaskRoleArns", "sts:AssumeRole", "ApiRole"),
+            )
+        ])
+
+    def test_the_triggers_failure_destination_needs_its_permission(self):
+        self.copy.edit("template.yaml", "              - Sid: FailedStarts\n", "              - Sid: FailedStarts\n"
+                       "                Effect: Deny\n                NotAction: sqs:SendMessage\n"
+                       "                Resource: \"*\"\n              - Sid: WasFailedStarts\n")
+        self.copy.edit("template.yaml", "Resource: !GetAtt TriggerDeadLetterQueue.Arn\n",
+                       "Resource: !GetAtt TriggerLogGroup.Arn\n", after="Sid: WasFailedStarts")
+        self.assertEqual(self.complaints(), [
+            "TriggerFunction: role TriggerRole allows sqs:SendMessage on TriggerLogGroup, a AWS::Logs::LogGroup "
+            "(WasFailedStarts)",
+            "TriggerFunction: Lambda sends its failed invocations to TriggerDeadLetterQueue with role TriggerRole, "
+            "which does not allow sqs:SendMessage on it",
+            keep_off("TriggerFunction", "TriggerRole", "TaskSqsQueueArns", "sqs:SendMessage", "TriggerDeadLetterQueue"),
+        ])
+
+    def test_task_roles_only_from_their_parameter(self):
+        self.copy.edit("template.yaml", "Resource: !Ref TaskRoleArns", "Resource: !Ref TaskLambdaFunctionArns",
+                       after="  ApiRole:")
+        self.assertEqual(self.complaints(), [
+            "ApiFunction: role ApiRole allows sts:AssumeRole on the TaskLambdaFunctionArns parameter (TaskRoles)",
+            f"ApiFunction: code calls sts:AssumeRole ({self.report.actions['ApiFunction']['sts:AssumeRole']}) "
+            "but role ApiRole does not allow it",
         ])
 
     # ---- code that does more

@@ -141,6 +141,64 @@ class Translated(unittest.TestCase):
         self.assertIn(("events.amazonaws.com", {"Ref": "TriggerFunction"}),
                       [(p["Principal"], p["FunctionName"]) for p in permissions])
 
+    def test_the_worker_may_run_in_a_recursive_loop(self):
+        # Every step of an asynchronous execution is an SQS message the worker sends to the
+        # queue that invokes it. Lambda's recursive loop detection (Terminate, the default)
+        # would stop that chain after about 16 invocations: no execution could take more steps.
+        self.assertEqual(self.props("WorkerFunction").get("RecursiveLoop"), "Allow")
+        # The other functions are not in a loop of their own: they keep Lambda's default.
+        for fid in ("ApiFunction", "TriggerFunction"):
+            self.assertNotIn("RecursiveLoop", self.props(fid))
+
+    def test_the_worker_concurrency_is_capped(self):
+        mappings = self.of_type("AWS::Lambda::EventSourceMapping").values()
+        scaling = {json.dumps(m["Properties"]["EventSourceArn"]): m["Properties"].get("ScalingConfig")
+                   for m in mappings}
+        self.assertEqual(scaling, {
+            json.dumps(getatt("StepQueue")): {"MaximumConcurrency": {"Ref": "WorkerMaxConcurrency"}},
+            json.dumps(getatt("DeadLetterQueue")): {"MaximumConcurrency": 2},
+        })
+        cap = self.sam["Parameters"]["WorkerMaxConcurrency"]
+        # AWS allows 2 to 1000 for an SQS event source's maximum concurrency.
+        self.assertEqual((cap["MinValue"], cap["MaxValue"]), (2, 1000))
+        self.assertTrue(2 <= cap["Default"] <= 1000, cap)
+        reserved = self.sam["Parameters"]["WorkerReservedConcurrency"]
+        self.assertEqual(self.props("WorkerFunction")["ReservedConcurrentExecutions"], {
+            "Fn::If": ["HasWorkerReservedConcurrency", {"Ref": "WorkerReservedConcurrency"}, {"Ref": "AWS::NoValue"}]})
+        # None reserved unless asked: reserving takes concurrency from every other function.
+        self.assertEqual(self.sam["Conditions"]["HasWorkerReservedConcurrency"],
+                         {"Fn::Not": [{"Fn::Equals": [{"Ref": "WorkerReservedConcurrency"}, reserved["Default"]]}]})
+        self.assertEqual(reserved["Default"], -1)
+
+    def test_a_failed_start_is_never_lost(self):
+        queue = getatt("TriggerDeadLetterQueue")
+        self.assertEqual(self.resources["TriggerDeadLetterQueue"]["Type"], "AWS::SQS::Queue")
+        self.assertNotIn("FifoQueue", self.props("TriggerDeadLetterQueue"))  # EventBridge needs a standard queue
+        # Delivery that failed (EventBridge -> Lambda): the rule target's retries, then the queue.
+        rules = self.of_type("AWS::Events::Rule")
+        (rule_id, rule), = rules.items()
+        (target,) = rule["Properties"]["Targets"]
+        self.assertEqual(target["DeadLetterConfig"], {"Arn": queue})
+        self.assertEqual(set(target["RetryPolicy"]), {"MaximumRetryAttempts", "MaximumEventAgeInSeconds"})
+        # ... which EventBridge may send to, from that rule only.
+        (policy,) = self.of_type("AWS::SQS::QueuePolicy").values()
+        self.assertEqual(policy["Properties"]["Queues"], [{"Ref": "TriggerDeadLetterQueue"}])
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        self.assertEqual(
+            (statement["Effect"], statement["Principal"], statement["Action"], statement["Resource"]),
+            ("Allow", {"Service": "events.amazonaws.com"}, "sqs:SendMessage", queue))
+        self.assertEqual(statement["Condition"], {"ArnEquals": {"aws:SourceArn": getatt(rule_id)}})
+        # An invocation that failed (the trigger's error): Lambda's retries, then the queue.
+        (config,) = self.of_type("AWS::Lambda::EventInvokeConfig").values()
+        p = config["Properties"]
+        self.assertEqual(p["FunctionName"], {"Ref": "TriggerFunction"})
+        self.assertEqual(p["DestinationConfig"], {"OnFailure": {"Destination": queue}})
+        # Lambda sends it with the function's role (least_privilege.py checks it may).
+        # And someone hears of it.
+        alarm = self.props("TriggerDeadLetterAlarm")
+        self.assertEqual(alarm["Dimensions"], [{"Name": "QueueName", "Value": getatt("TriggerDeadLetterQueue", "QueueName")}])
+        self.assertEqual((alarm["ComparisonOperator"], alarm["Threshold"]), ("GreaterThanOrEqualToThreshold", 1))
+
     def test_every_api_route_reaches_the_api_function(self):
         expected = api_routes()
         self.assertEqual(len(expected), 10, expected)
@@ -176,7 +234,8 @@ class Translated(unittest.TestCase):
 
     def test_outputs(self):
         self.assertLessEqual(
-            {"ApiUrl", "ExecutionsTableName", "StepQueueUrl", "DeadLetterQueueUrl", "EventBusName"},
+            {"ApiUrl", "ExecutionsTableName", "StepQueueUrl", "DeadLetterQueueUrl", "EventBusName",
+             "TriggerDeadLetterQueueUrl"},
             set(self.cfn["Outputs"]))
 
 
