@@ -38,10 +38,27 @@ pub fn to_http_response(response: &api::Response) -> Response<Body> {
     http
 }
 
-/// Handles one HTTP request.
+/// Handles one HTTP request. A 5xx answer names Lambda's request id and nothing else; the
+/// error behind it goes to the function's log, under that id.
 pub async fn handle<S: Store, Q: StepQueue, P: EventPublisher>(
     service: &Service<S, Q, P>,
     request: Request,
 ) -> Response<Body> {
-    to_http_response(&service.handle(&to_api_request(&request)).await)
+    let request_id = request
+        .lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .filter(|id| !id.is_empty());
+    let api_request = to_api_request(&request);
+    let answer = service.respond(&api_request, request_id.as_deref()).await;
+    if let Some(error) = &answer.internal_error {
+        lambda_http::tracing::error!(
+            request_id = request_id.as_deref().unwrap_or("-"),
+            method = %api_request.method,
+            path = %api_request.path,
+            status = answer.response.status,
+            error = %error,
+            "the API request failed"
+        );
+    }
+    to_http_response(&answer.response)
 }

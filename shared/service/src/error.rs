@@ -36,4 +36,10 @@ impl ServiceError {
             Self::Port(PortError::Terminal(_)) => (500, "InternalError"),
         }
     }
+
+    /// Whether this is the service's own failure (a 5xx: a store, queue or bus call that
+    /// failed), whose message is for the logs, not for the client.
+    pub fn is_internal(&self) -> bool {
+        self.status_and_name().0 >= 500
+    }
 }
