@@ -201,19 +201,25 @@ fn apply(func: Func, args: Vec<Evaluated<'_>>, scope: &mut dyn Scope) -> Result<
             if step == 0 {
                 return Err(fail(func, "the step must not be 0"));
             }
+            // In i128: `end - start` and `i64::MIN / -1` overflow i64 at its edges.
+            let (start, end, step) = (i128::from(start), i128::from(end), i128::from(step));
             let count = if (step > 0 && end >= start) || (step < 0 && end <= start) {
                 (end - start) / step + 1
             } else {
                 0
             };
-            if count > MAX_RANGE_ITEMS {
+            if count > i128::from(MAX_RANGE_ITEMS) {
                 return Err(fail(
                     func,
                     format!("the range must not contain more than {MAX_RANGE_ITEMS} items"),
                 ));
             }
+            // Every item lies between start and end, so it is an i64 again.
             Ok(Value::Array(
-                (0..count).map(|i| Value::from(start + i * step)).collect(),
+                (0..count)
+                    .filter_map(|i| i64::try_from(start + i * step).ok())
+                    .map(Value::from)
+                    .collect(),
             ))
         }
         Func::ArrayGetItem => {

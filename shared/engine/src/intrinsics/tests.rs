@@ -279,3 +279,56 @@ fn looks_like_call() {
     assert!(Intrinsic::looks_like_call("  States.Array()"));
     assert!(!Intrinsic::looks_like_call("$.States.x"));
 }
+
+#[test]
+fn integers_at_the_edges_fail_as_intrinsic_failures() {
+    // Found by the intrinsics fuzz target: `i64::MIN / -1` and `end - start` overflowed.
+    let (min, max) = (i64::MIN, i64::MAX);
+    let too_long = [
+        format!("States.ArrayRange({min}, {max}, 1)"),
+        format!("States.ArrayRange({max}, {min}, -1)"),
+        format!("States.ArrayRange(0, {min}, -1)"),
+        format!("States.ArrayRange({max}, -1, -1)"),
+    ];
+    for text in &too_long {
+        match eval(text) {
+            Ok(v) => panic!("{text}: expected failure, got {v}"),
+            Err(f) => assert_eq!(f.error_name(), names::INTRINSIC_FAILURE, "{text}: {f:?}"),
+        }
+    }
+    let fits = [
+        (format!("States.ArrayRange({min}, {min}, -1)"), json!([min])),
+        (format!("States.ArrayRange({max}, {max}, 1)"), json!([max])),
+        (
+            format!("States.ArrayRange({min}, {max}, {max})"),
+            json!([min, -1, max - 1]),
+        ),
+        (
+            format!("States.ArrayRange({max}, {min}, {min})"),
+            json!([max, -1]),
+        ),
+        (
+            format!("States.ArrayRange({min}, 0, {max})"),
+            json!([min, -1]),
+        ),
+        (format!("States.ArrayGetItem($.arr, {max})"), json!(null)),
+        (
+            format!("States.ArrayPartition($.arr, {max})"),
+            json!([[1, 2, 2, 3]]),
+        ),
+        (
+            format!("States.MathAdd({}, {})", i32::MIN, i32::MIN),
+            json!(-4_294_967_296_i64),
+        ),
+        ("States.MathAdd(1e300, 1)".to_owned(), json!(null)),
+    ];
+    for (text, expected) in &fits {
+        match eval(text) {
+            Ok(v) => assert_eq!(&v, expected, "{text}"),
+            Err(f) if expected.is_null() => {
+                assert_eq!(f.error_name(), names::INTRINSIC_FAILURE, "{text}: {f:?}");
+            }
+            Err(f) => panic!("{text}: {f:?}"),
+        }
+    }
+}

@@ -185,6 +185,15 @@ pub(super) fn register(
             })
             .map_err(setup)?;
     }
+    if super::guard::GUARDED.iter().any(|g| mentions(g.name)) {
+        for (name, refuse) in &super::guard::CHECKS {
+            evaluator
+                .register_fn(*name, move |args: &[JValue]| {
+                    super::guard::check(*refuse, args)
+                })
+                .map_err(setup)?;
+        }
+    }
     if mentions("partition") {
         evaluator
             .register_fn("partition", partition_fn)
@@ -205,6 +214,11 @@ pub(super) fn register(
 /// `$now([picture [, timezone]])`: the evaluation's timestamp, formatted by `$fromMillis`.
 fn now_fn(now: i64, args: &[JValue]) -> Result<JValue, EvaluatorError> {
     too_many(args, 2, "now")?;
+    let refused =
+        super::guard::date_picture(arg(args, 0)).or_else(|| super::guard::timezone(arg(args, 1)));
+    if let Some(why) = refused {
+        return Err(invalid("now", why));
+    }
     static FROM_MILLIS: OnceLock<Option<AstNode>> = OnceLock::new();
     let ast = FROM_MILLIS
         .get_or_init(|| jsonata_core::parser::parse("$fromMillis($m, $p, $t)").ok())

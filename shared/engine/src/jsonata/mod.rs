@@ -30,6 +30,10 @@
 //!   by the crate at every evaluation step, deep recursion runs on heap-allocated stack segments
 //!   (never overflowing the caller's thread stack), and sequences are capped at
 //!   [`MAX_SEQUENCE_LENGTH`] items (D2014/D2015);
+//! - arguments that would exhaust memory or crash jsonata-core are refused
+//!   ([`codes::INVALID_ARGUMENT`]): a `$pad` width past [`MAX_STRING_LENGTH`] characters, where
+//!   jsonata-js would run out of memory, `$parseInteger` text outside ASCII, date/time pictures
+//!   with a component outside ASCII or wider than [`MAX_PICTURE_WIDTH`] (see `guard.rs`);
 //! - a result must be JSON: a function, NaN or an infinity is [`codes::NOT_JSON`], a value
 //!   nested deeper than [`MAX_RESULT_DEPTH`] is [`codes::RESULT_TOO_DEEP`].
 //!
@@ -37,6 +41,7 @@
 //! gives; the codes this layer adds start with `Q` and are listed in [`codes`].
 
 mod functions;
+mod guard;
 #[cfg(test)]
 mod tests;
 
@@ -60,7 +65,10 @@ pub mod codes {
     pub const PARSE_INVALID_JSON: &str = "Q1003";
     /// A Step Functions function (`$partition`, `$range`, `$hash`) was given an argument of the
     /// right type but an unusable value (a chunk size below 1, a step of 0, an unknown algorithm,
-    /// a range of more than [`super::MAX_SEQUENCE_LENGTH`] items).
+    /// a range of more than [`super::MAX_SEQUENCE_LENGTH`] items), or a built-in an argument it
+    /// cannot be trusted with (a `$pad` width past [`super::MAX_STRING_LENGTH`], `$parseInteger`
+    /// text outside ASCII, a date/time picture component outside ASCII or wider than
+    /// [`super::MAX_PICTURE_WIDTH`]).
     pub const INVALID_ARGUMENT: &str = "Q1004";
     /// An error the crate raised without a jsonata code (should not happen; kept distinct).
     pub const UNCODED: &str = "Q1099";
@@ -73,6 +81,8 @@ pub mod codes {
 /// The most items a sequence (a range, a map, a filter, ...) may hold: jsonata-js's own limit on
 /// the range operator (`[1..n]`, D2014), applied to every query result (D2015) and to `$range`.
 pub const MAX_SEQUENCE_LENGTH: usize = 10_000_000;
+
+pub use guard::{MAX_PICTURE_WIDTH, MAX_STRING_LENGTH};
 
 /// The deepest nesting a result may have (an array or object counts one level). It is serde_json's
 /// parsing limit, so every result can be stored in a snapshot and read back.
@@ -189,7 +199,7 @@ impl Default for Limits {
 
 impl Expression {
     pub fn parse(text: &str) -> Result<Expression, JsonataError> {
-        let ast = jsonata_core::parser::parse(text).map_err(|e| {
+        let mut ast = jsonata_core::parser::parse(text).map_err(|e| {
             let message = e.to_string();
             match find_code(&message) {
                 Some(_) => JsonataError::from_message(&message),
@@ -198,6 +208,7 @@ impl Expression {
         })?;
         let mut walk = Walk::default();
         walk.node(&ast);
+        guard::rewrite(&mut ast, &walk.mentioned, &walk.bound);
         let variables = walk
             .mentioned
             .iter()

@@ -465,3 +465,138 @@ fn hostile_source_text_is_a_parse_error() {
     // A long flat sum is fine to parse, or refused: either way no crash.
     let _ = result;
 }
+
+#[test]
+fn pad_keeps_its_meaning() {
+    assert_eq!(ok("$pad('ab', 5)"), json!("ab   "));
+    assert_eq!(ok("$pad('ab', -5, '#')"), json!("###ab"));
+    // The string comes from the context (a quoted name in a path would be a field name).
+    assert_eq!(ok("$string('ab').$pad(4, '*')"), json!("ab**"));
+    assert_eq!(ok("'ab' ~> $pad(-3)"), json!(" ab"));
+    assert_eq!(ok("$map(['a'], $pad(?, 3, '-'))"), json!("a--"));
+    assert_eq!(ok("($f := $pad; $f('a', 3, '.'))"), json!("a.."));
+    assert_eq!(ok("($f := $pad; $string('a').$f(-2))"), json!(" a"));
+    assert_eq!(eval("$pad(nothing, 3)"), Ok(None));
+    // An expression's own $pad is left alone.
+    assert_eq!(
+        ok("($pad := function($s, $n){$n}; $pad('', 2147483647))"),
+        json!(2_147_483_647)
+    );
+}
+
+#[test]
+fn pad_refuses_widths_that_would_exhaust_memory() {
+    // Found by the jsonata fuzz target: the built-in asked for gigabytes and aborted.
+    for expr in [
+        "$pad('', 2147483647)",
+        "$pad('', -2147483648)",
+        "$pad('x', 1e300, 'ab')",
+        "$string('x').$pad(2147483647)",
+        "($f := $pad; $f('', 2147483647))",
+        "$map([2147483647], function($w){ $pad('', $w) })",
+    ] {
+        let e = err(expr);
+        assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
+    }
+    let max = MAX_STRING_LENGTH;
+    assert_eq!(ok(&format!("$length($pad('', {max}))")), json!(max));
+    assert_eq!(
+        err(&format!("$pad('', {})", max + 1)).code,
+        codes::INVALID_ARGUMENT
+    );
+}
+
+#[test]
+fn range_at_the_edges_of_the_integers_is_refused_not_overflowed() {
+    for expr in [
+        "$range(-8999999999999999, 8999999999999999, 1)",
+        "$range(8999999999999999, -8999999999999999, -1)",
+        "$range(0, 8999999999999999, 8999999999999998)",
+    ] {
+        match eval(expr) {
+            Ok(_) => {}
+            Err(e) => assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}"),
+        }
+    }
+    assert_eq!(
+        ok("$range(8999999999999998, 8999999999999999, 1)"),
+        json!([8_999_999_999_999_998_i64, 8_999_999_999_999_999_i64])
+    );
+}
+
+#[test]
+fn parse_integer_refuses_text_it_would_panic_on() {
+    // Found by the jsonata fuzz target: jsonata-core panics on both (an underflow converting
+    // digits of another family, a string cut inside a character for an ordinal).
+    for expr in [
+        "$parseInteger('123', '０')",
+        "$parseInteger('-１２３', '#０')",
+        "$parseInteger('１２３', '０;o')",
+        "$parseInteger('1€', '0;o')",
+        "$string('1€').$parseInteger('0;o')",
+        "($f := $parseInteger; $f('1€', '0;o'))",
+    ] {
+        let e = err(expr);
+        assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
+    }
+    assert_eq!(ok("$parseInteger('12,345', '#,##0')"), json!(12_345));
+    assert_eq!(ok("$parseInteger('１２,３４０', '#,##０')"), json!(12_340));
+    assert_eq!(ok("$parseInteger('١٢٣٤٠', '###١')"), json!(12_340));
+    assert_eq!(ok("$parseInteger('twelve', 'w')"), json!(12));
+    assert_eq!(ok("$string('21st').$parseInteger('0;o')"), json!(21));
+    assert_eq!(ok("($f := $parseInteger; $f('xii', 'i'))"), json!(12));
+}
+
+#[test]
+fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
+    // Found by the jsonata fuzz target: a component outside ASCII is sliced inside a character,
+    // and a width modifier is allocated as that many digits.
+    for expr in [
+        "$toMillis('2024', '[É]')",
+        "$fromMillis(0, '[Y0000][M00][D0é]')",
+        "$fromMillis(0, '[Y,2000000000]')",
+        "$fromMillis(0, '[Y,*-2000000000]')",
+        "$now('[H,1000]')",
+        "$toMillis('0', '[Y,1000]')",
+        "($f := $fromMillis; $f(0, '[Y,1000]'))",
+    ] {
+        let e = err(expr);
+        assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
+    }
+    assert_eq!(
+        ok("$fromMillis(0, '[Y0001]-[M01]-[D01] [[[H01]]] é', '+0100')"),
+        json!("1970-01-01 [01] é")
+    );
+    assert_eq!(ok("$fromMillis(0, '[Y,4-4]')"), json!("1970"));
+    assert_eq!(
+        ok("$fromMillis(86400000)"),
+        json!("1970-01-02T00:00:00.000Z")
+    );
+    assert_eq!(
+        ok("$toMillis('1970-01-02', '[Y]-[M]-[D]')"),
+        json!(86_400_000)
+    );
+    assert_eq!(ok("$toMillis('1970-01-02')"), json!(86_400_000));
+    assert_eq!(
+        ok("$string(86400000).$number().$fromMillis('[D]')"),
+        json!("2")
+    );
+    assert_eq!(ok("$now('[Y]')"), json!("2024"));
+}
+
+#[test]
+fn times_and_timezones_that_would_overflow_are_refused() {
+    // Found by the jsonata fuzz target: the time plus the timezone's offset overflowed.
+    for expr in [
+        "$fromMillis(12307575000757500001, '[Y]', '+0530')",
+        "$fromMillis(-9e15)",
+        "$fromMillis(0, '[Y]', '+99999999999999999')",
+        "$now('[Y]', '-123456789012')",
+    ] {
+        let e = err(expr);
+        assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
+    }
+    // At the edge of JavaScript's dates: beyond chrono's, an error, but no overflow.
+    assert!(eval("$fromMillis(8.64e15, '[Y]', '-9999')").is_err());
+    assert_eq!(ok("$fromMillis(0, '[H]', '+0530')"), json!("5"));
+}

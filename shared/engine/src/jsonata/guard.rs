@@ -1,0 +1,352 @@
+//! Built-ins that jsonata-core cannot be trusted with every argument, checked before they run.
+//!
+//! - `$pad(s, width)` builds a string of `|width|` characters in one go, without looking at the
+//!   time limit: `$pad("", 2147483647)` asks for gigabytes and aborts the process (jsonata-js
+//!   throws a RangeError there). A width past [`MAX_STRING_LENGTH`] is refused.
+//! - `$parseInteger(text, picture)` panics with a picture in another digit family (`'０'`) on
+//!   text holding anything but that family's digits and `,` (it subtracts the family's zero
+//!   from every character), and with an ordinal picture (`'0;o'`) on text that ends inside a
+//!   multi-byte character. Such text is refused.
+//! - `$fromMillis`, `$toMillis` and `$now` panic on a date/time picture whose component is
+//!   not ASCII (`'[É]'`), and allocate a width modifier's worth of digits at once
+//!   (`'[Y,2000000000]'`). Such components, and widths past [`MAX_PICTURE_WIDTH`], are refused.
+//!   `$fromMillis` also overflows on a time beyond JavaScript's dates (±8.64e15 ms) or a
+//!   timezone beyond `±9999`: refused too.
+//!
+//! A host override would not see jsonata-js's implicit context argument
+//! (`$string('1€').$parseInteger('0;o')` passes only the picture), so the built-ins are kept
+//! and put behind a lambda instead: after parsing, every call of a guarded built-in, and every
+//! use of it as a value (`$f := $pad`), becomes that lambda, which has the built-in's signature
+//! (so the context fills a missing first argument as before) and calls the built-in with the
+//! risky arguments passed through checking host functions ([`CHECKS`]). Nothing
+//! changes for an expression that binds the name itself. (`$now` is the engine's own host
+//! function already and checks its picture and timezone itself.)
+
+use std::collections::BTreeSet;
+
+use jsonata_core::ast::{AstNode, Stage};
+use jsonata_core::evaluator::EvaluatorError;
+use jsonata_core::value::{with_stack, JValue};
+
+use super::codes;
+
+/// The longest string `$pad` may build, in characters: four times the largest state data AWS
+/// accepts (256 KiB), as the sequence cap is a million items.
+pub const MAX_STRING_LENGTH: usize = 1_000_000;
+
+/// A built-in whose arguments are checked.
+pub(super) struct Guarded {
+    /// The built-in, without `$`.
+    pub name: &'static str,
+    /// The built-in as a lambda with its signature, calling it with checked arguments.
+    lambda: &'static str,
+}
+
+/// The widest component a date/time picture may ask for (`[Y,999]`).
+pub const MAX_PICTURE_WIDTH: usize = 999;
+
+/// The latest (and, negated, earliest) time JavaScript's `Date` holds, in ms since the epoch.
+const MAX_DATE_MILLIS: f64 = 8.64e15;
+
+pub(super) static GUARDED: [Guarded; 4] = [
+    Guarded {
+        name: "pad",
+        lambda: "function($s, $w, $c)<s-ns?:s>{ $pad($s, $__quickstep_pad_width($w), $c) }",
+    },
+    Guarded {
+        name: "parseInteger",
+        lambda: "function($v, $p)<s-s:n>{ $parseInteger($__quickstep_parse_integer($v, $p), \
+                 $p) }",
+    },
+    Guarded {
+        name: "fromMillis",
+        lambda: "function($m, $p, $t)<n-s?s?:s>{ $fromMillis($__quickstep_date_millis($m), \
+                 $__quickstep_date_picture($p), $__quickstep_timezone($t)) }",
+    },
+    Guarded {
+        name: "toMillis",
+        lambda: "function($s, $p)<s-s?:n>{ $toMillis($s, $__quickstep_date_picture($p)) }",
+    },
+];
+
+/// The checking host functions the lambdas call: each passes its first argument through,
+/// unless the function (second) says why it is refused, given all the arguments.
+pub(super) static CHECKS: [(&str, Check); 5] = [
+    ("__quickstep_pad_width", |args| pad_width(arg(args, 0))),
+    ("__quickstep_parse_integer", |args| {
+        parse_integer_text(arg(args, 0), arg(args, 1))
+    }),
+    ("__quickstep_date_millis", |args| date_millis(arg(args, 0))),
+    ("__quickstep_date_picture", |args| {
+        date_picture(arg(args, 0))
+    }),
+    ("__quickstep_timezone", |args| timezone(arg(args, 0))),
+];
+
+/// Why the arguments of a check are refused, if they are.
+pub(super) type Check = fn(&[JValue]) -> Option<String>;
+
+fn arg(args: &[JValue], index: usize) -> &JValue {
+    args.get(index).unwrap_or(&JValue::Undefined)
+}
+
+/// The zero of each decimal digit family jsonata-core reads pictures in (its `DECIMAL_GROUPS`).
+const DIGIT_FAMILY_ZEROS: [u32; 37] = [
+    0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0xFF10,
+];
+
+/// A number `$pad` would take for a width longer than [`MAX_STRING_LENGTH`] (the built-in
+/// truncates it to a 32-bit integer first).
+fn pad_width(value: &JValue) -> Option<String> {
+    let JValue::Number(n) = value else {
+        return None;
+    };
+    #[allow(clippy::cast_possible_truncation)]
+    let width = (*n as i32).unsigned_abs();
+    usize::try_from(width)
+        .map_or(true, |w| w > MAX_STRING_LENGTH)
+        .then(|| {
+            format!(
+                "$pad: the width {n} would build a string longer than {MAX_STRING_LENGTH} \
+                 characters"
+            )
+        })
+}
+
+/// A date/time picture with a component outside ASCII or wider than [`MAX_PICTURE_WIDTH`].
+pub(super) fn date_picture(value: &JValue) -> Option<String> {
+    let JValue::String(picture) = value else {
+        return None;
+    };
+    let mut chars = picture.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '[' {
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            // `[[` is a literal bracket.
+            chars.next();
+            continue;
+        }
+        // The number being read after the marker's ',' (its width modifier), if any.
+        let mut width: Option<usize> = None;
+        for c in chars.by_ref() {
+            match c {
+                ']' => break,
+                c if !c.is_ascii() => {
+                    return Some(format!(
+                        "the date/time picture component '{c}' is not supported"
+                    ))
+                }
+                ',' => width = Some(0),
+                c if c.is_ascii_digit() => {
+                    if let Some(n) = width.as_mut() {
+                        *n = n
+                            .saturating_mul(10)
+                            .saturating_add(usize::from(c as u8 - b'0'));
+                        if *n > MAX_PICTURE_WIDTH {
+                            return Some(format!(
+                                "a date/time picture width over {MAX_PICTURE_WIDTH} is not \
+                                 supported"
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(n) = width.as_mut() {
+                        *n = 0;
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A time `$fromMillis` cannot shift by a timezone without overflowing.
+fn date_millis(value: &JValue) -> Option<String> {
+    match value {
+        JValue::Number(n) if n.abs() > MAX_DATE_MILLIS => Some(format!(
+            "the time {n} is outside JavaScript's dates (±{MAX_DATE_MILLIS} ms)"
+        )),
+        _ => None,
+    }
+}
+
+/// A timezone (`±HHMM`) whose leading number has more than four digits.
+pub(super) fn timezone(value: &JValue) -> Option<String> {
+    let JValue::String(text) = value else {
+        return None;
+    };
+    let unsigned = text.trim().trim_start_matches(['+', '-']);
+    let digits = unsigned.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 4).then(|| format!("the timezone '{text}' is not ±HHMM"))
+}
+
+/// Text `$parseInteger` would panic on with this picture (see the module documentation).
+fn parse_integer_text(text: &JValue, picture: &JValue) -> Option<String> {
+    let (JValue::String(text), JValue::String(picture)) = (text, picture) else {
+        return None;
+    };
+    if picture.contains(';') && text.len() >= 2 && !text.is_char_boundary(text.len() - 2) {
+        return Some(format!(
+            "$parseInteger: the text '{text}' ends inside a character, which an ordinal picture \
+             cannot read"
+        ));
+    }
+    let zero = picture.chars().find_map(|c| {
+        let c = u32::from(c);
+        DIGIT_FAMILY_ZEROS
+            .iter()
+            .find(|zero| (**zero..=*zero + 9).contains(&c))
+            .filter(|zero| **zero != 0x30)
+    })?;
+    let foreign = text
+        .chars()
+        .find(|c| *c != ',' && !(*zero..=*zero + 9).contains(&u32::from(*c)))?;
+    Some(format!(
+        "$parseInteger: '{foreign}' is not a digit of the picture's digit family"
+    ))
+}
+
+/// Runs a check of [`CHECKS`]: its first argument, or [`codes::INVALID_ARGUMENT`].
+pub(super) fn check(refuse: Check, args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    match refuse(args) {
+        None => Ok(arg(args, 0).clone()),
+        Some(why) => Err(EvaluatorError::EvaluationError(format!(
+            "{}: {why}",
+            codes::INVALID_ARGUMENT
+        ))),
+    }
+}
+
+/// Rewrites the calls and references of the guarded built-ins in `ast` as the module
+/// documentation says, but for names the expression binds itself (`bound`).
+pub(super) fn rewrite(ast: &mut AstNode, mentioned: &BTreeSet<String>, bound: &BTreeSet<String>) {
+    let guarded: Vec<(&'static Guarded, Option<AstNode>)> = GUARDED
+        .iter()
+        .filter(|g| mentioned.contains(g.name) && !bound.contains(g.name))
+        .map(|g| (g, jsonata_core::parser::parse(g.lambda).ok()))
+        .collect();
+    if !guarded.is_empty() {
+        Rewrite { guarded }.node(ast);
+    }
+}
+
+struct Rewrite {
+    /// Each guarded built-in the expression uses, with its lambda parsed.
+    guarded: Vec<(&'static Guarded, Option<AstNode>)>,
+}
+
+impl Rewrite {
+    fn node(&mut self, node: &mut AstNode) {
+        with_stack(|| self.node_inner(node));
+    }
+
+    fn nodes<'a>(&mut self, nodes: impl IntoIterator<Item = &'a mut AstNode>) {
+        for n in nodes {
+            self.node(n);
+        }
+    }
+
+    fn node_inner(&mut self, node: &mut AstNode) {
+        match node {
+            AstNode::Variable(name) => {
+                if let Some((_, Some(lambda))) = self.guarded.iter().find(|(g, _)| g.name == name) {
+                    *node = lambda.clone();
+                }
+            }
+            AstNode::Function { name, args, .. } => {
+                self.nodes(args.iter_mut());
+                if let Some((_, Some(lambda))) = self.guarded.iter().find(|(g, _)| g.name == name) {
+                    // `?` arguments stay: a partial application of the lambda is one of the
+                    // built-in.
+                    *node = AstNode::Call {
+                        procedure: Box::new(lambda.clone()),
+                        args: std::mem::take(args),
+                    };
+                }
+            }
+            AstNode::Binary { lhs, rhs, .. } => {
+                self.node(lhs);
+                self.node(rhs);
+            }
+            AstNode::Lambda { body, .. } => self.node(body),
+            AstNode::Path { steps } => {
+                for step in steps {
+                    self.node(&mut step.node);
+                    for stage in &mut step.stages {
+                        if let Stage::Filter(n) = stage {
+                            self.node(n);
+                        }
+                    }
+                }
+            }
+            AstNode::Unary { operand, .. } => self.node(operand),
+            AstNode::Call { procedure, args } => {
+                self.node(procedure);
+                self.nodes(args.iter_mut());
+            }
+            AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => {
+                self.nodes(items.iter_mut());
+            }
+            AstNode::Object(pairs) => {
+                for (k, v) in pairs {
+                    self.node(k);
+                    self.node(v);
+                }
+            }
+            AstNode::ObjectTransform { input, pattern } => {
+                self.node(input);
+                for (k, v) in pattern {
+                    self.node(k);
+                    self.node(v);
+                }
+            }
+            AstNode::Conditional {
+                condition,
+                then_branch,
+                else_branch,
+            } => {
+                self.node(condition);
+                self.node(then_branch);
+                if let Some(e) = else_branch {
+                    self.node(e);
+                }
+            }
+            AstNode::FunctionApplication(inner) => self.node(inner),
+            AstNode::Sort { input, terms } => {
+                self.node(input);
+                for (t, _) in terms {
+                    self.node(t);
+                }
+            }
+            AstNode::Transform {
+                location,
+                update,
+                delete,
+            } => {
+                self.node(location);
+                self.node(update);
+                if let Some(d) = delete {
+                    self.node(d);
+                }
+            }
+            AstNode::String(_)
+            | AstNode::Name(_)
+            | AstNode::Number(_)
+            | AstNode::Boolean(_)
+            | AstNode::Null
+            | AstNode::Undefined
+            | AstNode::Placeholder
+            | AstNode::Regex { .. }
+            | AstNode::ParentVariable(_)
+            | AstNode::Wildcard
+            | AstNode::Descendant
+            | AstNode::Parent(_) => {}
+        }
+    }
+}
