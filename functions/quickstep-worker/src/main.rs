@@ -13,8 +13,14 @@ async fn main() -> Result<(), Error> {
     let dead_letters = std::env::var("QUICKSTEP_DEAD_LETTER_QUEUE_ARN").ok();
     let (service, dead_letters) = (&service, dead_letters.as_deref());
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        // Lambda's deadline for this invocation (ms since the epoch): the worker hands over
+        // before it rather than being cut off mid-step.
+        let deadline = i64::try_from(event.context.deadline)
+            .ok()
+            .filter(|d| *d > 0);
         Ok::<SqsBatchResponse, Error>(
-            quickstep_lambda::sqs::handle_batch(service, event.payload, dead_letters).await,
+            quickstep_lambda::sqs::handle_batch(service, event.payload, dead_letters, deadline)
+                .await,
         )
     }))
     .await

@@ -54,6 +54,8 @@ fn record(name: &str, input: Value) -> ExecutionRecord {
         snapshot,
         pending: Vec::new(),
         callbacks: Vec::new(),
+        dispatch: std::collections::BTreeMap::new(),
+        claim: 0,
     }
 }
 
@@ -287,6 +289,8 @@ async fn queue_delays_messages_and_clamps_delays() {
     let message = StepMessage {
         execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e".into(),
         version: 3,
+        early: 0,
+        claim: 0,
     };
     let receive = || async {
         sqs.receive_message()

@@ -383,16 +383,18 @@ impl Harness {
                 let event = sqs_event(&messages, &self.step_queue_arn);
                 let dlq = Some(self.resources.dlq_arn.as_str());
                 let failed = match delivery {
-                    Delivery::Once => failures(&[handle_batch(&self.service, event, dlq).await]),
+                    Delivery::Once => {
+                        failures(&[handle_batch(&self.service, event, dlq, None).await])
+                    }
                     Delivery::Twice => {
-                        let first = handle_batch(&self.service, event.clone(), dlq).await;
-                        let second = handle_batch(&self.service, event, dlq).await;
+                        let first = handle_batch(&self.service, event.clone(), dlq, None).await;
+                        let second = handle_batch(&self.service, event, dlq, None).await;
                         failures(&[first, second])
                     }
                     Delivery::Race => {
                         let (a, b) = tokio::join!(
-                            handle_batch(&self.service, event.clone(), dlq),
-                            handle_batch(&self.service, event, dlq)
+                            handle_batch(&self.service, event.clone(), dlq, None),
+                            handle_batch(&self.service, event, dlq, None)
                         );
                         failures(&[a, b])
                     }
@@ -409,7 +411,7 @@ impl Harness {
             if !dead.is_empty() {
                 let event = sqs_event(&dead, &self.resources.dlq_arn);
                 let response =
-                    handle_batch(&self.service, event, Some(&self.resources.dlq_arn)).await;
+                    handle_batch(&self.service, event, Some(&self.resources.dlq_arn), None).await;
                 let failed = failures(&[response]);
                 for message in &dead {
                     if !failed.contains(message.message_id().unwrap()) {

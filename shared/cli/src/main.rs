@@ -44,6 +44,8 @@ enum Command {
     Setup(commands::setup::Args),
     /// Play Lambda's SQS event source mapping locally: step queue → worker function.
     Pump(commands::pump::Args),
+    /// Run the deterministic simulation of the asynchronous path under faults; check invariants.
+    Simulate(commands::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::JsonataSuite(args) => commands::jsonata_suite::main(&args),
         Command::Setup(args) => commands::setup::main(&args),
         Command::Pump(args) => commands::pump::main(&args),
+        Command::Simulate(args) => commands::simulate::main(&args),
     };
     match result {
         Ok(code) => code,

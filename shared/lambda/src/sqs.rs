@@ -1,7 +1,9 @@
 //! SQS batches: the worker's step messages, and the dead-letter queue's.
 //!
-//! Each message is handled on its own: its failure, or a panic while handling it, is logged and
-//! reported as that message's batch item failure, and the rest of the batch goes on. A panic
+//! The messages of a batch are handled concurrently, each on its own, within the invocation's
+//! deadline (the worker stops starting work shortly before it and hands over: see
+//! `quickstep_service::worker`): one message's failure, or a panic while handling it, is logged
+//! and reported as that message's batch item failure, and the rest of the batch goes on. A panic
 //! that escaped would fail the whole invocation, and SQS would deliver all ten messages again,
 //! nine of them for nothing, until they all reached the dead-letter queue.
 
@@ -12,7 +14,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use futures::future::join_all;
 use lambda_runtime::tracing;
+use quickstep::execution::Millis;
 use quickstep_service::ports::{EventPublisher, StepQueue, Store};
 use quickstep_service::records::StepMessage;
 use quickstep_service::service::Service;
@@ -24,6 +28,7 @@ use quickstep_service::service::Service;
 pub async fn handle_steps<S: Store, Q: StepQueue, P: EventPublisher>(
     service: &Service<S, Q, P>,
     event: SqsEvent,
+    deadline: Option<Millis>,
 ) -> SqsBatchResponse {
     each_message(event, |id, message| async move {
         let Some(m) = message else {
@@ -33,7 +38,7 @@ pub async fn handle_steps<S: Store, Q: StepQueue, P: EventPublisher>(
             );
             return false;
         };
-        match service.step(&m).await {
+        match service.step_until(&m, deadline).await {
             Ok(_) => true,
             Err(e) => {
                 tracing::error!(
@@ -88,20 +93,25 @@ where
     F: FnMut(String, Option<StepMessage>) -> Fut,
     Fut: Future<Output = bool>,
 {
-    let mut response = SqsBatchResponse::default();
-    for record in event.records {
+    let handling = event.records.into_iter().map(|record| {
         let id = record.message_id.unwrap_or_default();
         let handling = handle(id.clone(), parse(record.body.as_deref()));
-        let ok = CatchUnwind(Box::pin(handling))
-            .await
-            .unwrap_or_else(|panic| {
-                tracing::error!(
-                    message_id = %id,
-                    panic = panic_text(panic.as_ref()),
-                    "handling the message panicked: SQS will deliver it again"
-                );
-                false
-            });
+        async move {
+            let ok = CatchUnwind(Box::pin(handling))
+                .await
+                .unwrap_or_else(|panic| {
+                    tracing::error!(
+                        message_id = %id,
+                        panic = panic_text(panic.as_ref()),
+                        "handling the message panicked: SQS will deliver it again"
+                    );
+                    false
+                });
+            (id, ok)
+        }
+    });
+    let mut response = SqsBatchResponse::default();
+    for (id, ok) in join_all(handling).await {
         if !ok {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
@@ -113,7 +123,7 @@ where
 
 /// A future whose panic is caught, like `std::panic::catch_unwind` for a closure: the message
 /// that panicked fails alone. (Run in place rather than spawned on a task of its own, so the
-/// batch keeps its order and the ports need not be `'static`.)
+/// ports need not be `'static`.)
 struct CatchUnwind<F>(Pin<Box<F>>);
 
 impl<F: Future> Future for CatchUnwind<F> {
@@ -144,6 +154,7 @@ pub async fn handle_batch<S: Store, Q: StepQueue, P: EventPublisher>(
     service: &Service<S, Q, P>,
     event: SqsEvent,
     dead_letter_queue_arn: Option<&str>,
+    deadline: Option<Millis>,
 ) -> SqsBatchResponse {
     let from_dlq = dead_letter_queue_arn.is_some_and(|dlq| {
         event
@@ -155,7 +166,7 @@ pub async fn handle_batch<S: Store, Q: StepQueue, P: EventPublisher>(
     if from_dlq {
         handle_dead_letters(service, event).await
     } else {
-        handle_steps(service, event).await
+        handle_steps(service, event, deadline).await
     }
 }
 
@@ -228,7 +239,7 @@ mod tests {
             .collect();
         assert_eq!(ids, [bad, good]);
 
-        let response = handle_steps(&service, event).await;
+        let response = handle_steps(&service, event, None).await;
         let failed: Vec<&str> = response
             .batch_item_failures
             .iter()

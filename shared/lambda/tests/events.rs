@@ -120,7 +120,7 @@ async fn every_sample_event_gives_the_documented_response() {
     // The step batch: the first message is for an execution that already ended (dropped,
     // so not a failure); the second is not a step message and is reported failed.
     let batch: SqsEvent = serde_json::from_str(&text(call("worker-sqs-step-batch.json"))).unwrap();
-    let response = sqs::handle_steps(&service, batch).await;
+    let response = sqs::handle_steps(&service, batch, None).await;
     let failed: Vec<&str> = response
         .batch_item_failures
         .iter()

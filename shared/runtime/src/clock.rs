@@ -46,3 +46,29 @@ impl Clock {
 pub fn wall_clock() -> Millis {
     chrono::Utc::now().timestamp_millis()
 }
+
+/// Waiting until a time on a [`Clock`]: a driver racing its task calls against its timers and
+/// its deadline. Real time sleeps on tokio's timer; a simulation supplies its own, on its own
+/// clock.
+pub trait Sleeper: Send + Sync {
+    fn sleep_until(
+        &self,
+        clock: &Clock,
+        at: Millis,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+}
+
+/// Sleeps on tokio's timer for the time between the clock's now and `at`.
+#[derive(Debug, Default)]
+pub struct TokioSleeper;
+
+impl Sleeper for TokioSleeper {
+    fn sleep_until(
+        &self,
+        clock: &Clock,
+        at: Millis,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        let wait = u64::try_from(at - clock.now()).unwrap_or(0);
+        Box::pin(tokio::time::sleep(std::time::Duration::from_millis(wait)))
+    }
+}

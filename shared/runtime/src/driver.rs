@@ -85,6 +85,9 @@ impl LocalDriver {
             let next = self.next_event(&mut loop_state);
             let event = match deadline {
                 None => next.await,
+                // Checked before every event, not only while waiting: a run whose events are
+                // always ready (a loop of Pass and Choice states, instant tasks) must see it too.
+                Some(d) if crate::clock::wall_clock() >= d => break,
                 Some(d) => {
                     let budget = u64::try_from(d - crate::clock::wall_clock()).unwrap_or(0);
                     match tokio::time::timeout(std::time::Duration::from_millis(budget), next).await

@@ -14,23 +14,20 @@
 //! whose task no longer waits (answered, timed out, caught, or the execution ended) is
 //! `TaskTimedOut`; an output that is not JSON is `InvalidOutput`.
 
-use quickstep::execution::{self, token, Event};
+use quickstep::execution::{token, Event};
 use quickstep::failure::Failure;
 use serde_json::Value;
 
+use crate::commit::{apply, Action, Applied, Committed};
 use crate::error::ServiceError;
-use crate::ports::{EventPublisher, PortError, StepQueue, Store};
+use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::service::Service;
-use crate::worker::{pending_of, Committed};
 
 /// The suffix of a Task resource that waits for its token.
 pub const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
 
-/// How many times an answer is applied again after losing a race with a worker step.
-const ATTEMPTS: usize = 5;
-
 /// Step Functions' limits on `SendTask*` fields.
-const MAX_TOKEN_CHARS: usize = 1024;
+const MAX_TOKEN_CHARS: usize = 2048;
 const MAX_ERROR_CHARS: usize = 256;
 const MAX_CAUSE_CHARS: usize = 32_768;
 
@@ -133,46 +130,42 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                       its execution is no longer kept"
                 .into(),
         };
+        let timed_out = || ServiceError::Callback {
+            name: "TaskTimedOut",
+            message: "Task Timed Out: 'Provided task does not exist anymore'".into(),
+        };
         let arn = token::execution_of(token).ok_or_else(invalid)?;
-        for _ in 0..ATTEMPTS {
-            let Some(mut record) = self.store.get_execution(&arn).await? else {
-                return Err(invalid());
-            };
-            let Some(task) = record
-                .callbacks
-                .iter()
-                .find(|c| c.token == token)
-                .map(|c| c.task)
-            else {
-                return Err(ServiceError::Callback {
-                    name: "TaskTimedOut",
-                    message: "Task Timed Out: 'Provided task does not exist anymore'".into(),
-                });
-            };
-            let expected = record.version();
-            let machine = self
-                .machine(&record.state_machine_name, record.revision)
-                .await?;
-            let event = match &answer {
-                TaskAnswer::Success(output) => Event::TaskSucceeded {
-                    task,
-                    output: output.clone(),
-                },
-                TaskAnswer::Failure(failure) => Event::TaskFailed {
-                    task,
-                    failure: failure.clone(),
-                },
-                TaskAnswer::Heartbeat => Event::TaskHeartbeat { task },
-            };
-            let now = self.clock.now();
-            let effects = execution::step_in_place(&machine, &mut record.snapshot, event, now);
-            record.pending.extend(pending_of(effects));
-            match self.commit(record, expected, now).await? {
-                Committed::Written { .. } => return Ok(()),
-                // A worker step (a timer, another task) wrote first: apply the answer to its result.
-                Committed::Conflict => continue,
-            }
+        let Some(mut record) = self.store.get_execution(&arn).await? else {
+            return Err(invalid());
+        };
+        let event = match answer {
+            TaskAnswer::Success(output) => Event::TaskSucceeded { task: 0, output },
+            TaskAnswer::Failure(failure) => Event::TaskFailed { task: 0, failure },
+            TaskAnswer::Heartbeat => Event::TaskHeartbeat { task: 0 },
+        };
+        let action = Action::Answer {
+            token: token.to_owned(),
+            event,
+        };
+        let machine = self
+            .machine(&record.state_machine_name, record.revision)
+            .await?;
+        let expected = record.version();
+        let now = self.clock.now();
+        if apply(
+            &machine,
+            &mut record,
+            &action,
+            now,
+            self.config.max_task_dispatches,
+        ) == Applied::No
+        {
+            return Err(timed_out());
         }
-        Err(ServiceError::Port(PortError::Conflict))
+        match self.commit(&machine, record, expected, &[action]).await? {
+            Committed::Written { .. } => Ok(()),
+            // Another writer settled the task first (a timeout, the same answer sent twice).
+            Committed::Superseded | Committed::Ended => Err(timed_out()),
+        }
     }
 }

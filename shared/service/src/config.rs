@@ -15,6 +15,20 @@ pub struct Config {
     /// The deployment's cap on how long an execution may run, in seconds (the earlier of this
     /// and a definition's `TimeoutSeconds` applies); `None`: only the definition's.
     pub execution_timeout_seconds: Option<u64>,
+    /// How long before its invocation's deadline a worker stops starting work and hands over
+    /// to the next step message, in ms (the time to write the record and send the message).
+    pub step_margin_ms: i64,
+    /// How many worker invocations may run out of time on one task call before it fails with
+    /// `States.Timeout`.
+    pub max_task_dispatches: u32,
+    /// How many times a step message that came before its record's write is sent again (with
+    /// delays of 1, 2, 4, ... seconds) before it is taken as never to be written.
+    pub max_early_resends: u32,
+    /// How long before its invocation's deadline a synchronous execution is ended TIMED_OUT,
+    /// in ms, so that the caller gets the answer rather than Lambda's timeout.
+    pub sync_margin_ms: i64,
+    /// How many checked state machine revisions a process keeps.
+    pub max_cached_machines: usize,
 }
 
 impl Default for Config {
@@ -25,6 +39,11 @@ impl Default for Config {
             payload_limit_bytes: 256 * 1024,
             max_rounds_per_step: 25,
             execution_timeout_seconds: None,
+            step_margin_ms: 10_000,
+            max_task_dispatches: 3,
+            max_early_resends: 8,
+            sync_margin_ms: 1_500,
+            max_cached_machines: 256,
         }
     }
 }
@@ -55,11 +74,14 @@ impl Config {
             }
         };
         Ok(Self {
-            region: vars.get("AWS_REGION").cloned().unwrap_or(defaults.region),
+            region: vars
+                .get("AWS_REGION")
+                .cloned()
+                .unwrap_or_else(|| defaults.region.clone()),
             account: vars
                 .get("QUICKSTEP_ACCOUNT_ID")
                 .cloned()
-                .unwrap_or(defaults.account),
+                .unwrap_or_else(|| defaults.account.clone()),
             payload_limit_bytes: number(
                 "QUICKSTEP_PAYLOAD_LIMIT_BYTES",
                 defaults.payload_limit_bytes,
@@ -82,6 +104,12 @@ impl Config {
                         })?,
                 ),
             },
+            step_margin_ms: i64::try_from(number(
+                "QUICKSTEP_STEP_MARGIN_MS",
+                usize::try_from(defaults.step_margin_ms).unwrap_or(0),
+            )?)
+            .unwrap_or(i64::MAX),
+            ..defaults
         })
     }
 

@@ -1,14 +1,15 @@
 //! Looking at and ending executions: describe, history, stop, and the dead-letter queue's
 //! handling of a step that kept failing.
 
-use quickstep::execution::{self, Event};
-use quickstep::failure::Failure;
+use quickstep::execution::Event;
+use quickstep::failure::{names, Failure};
 use serde_json::{json, Value};
 
+use crate::commit::{apply, Action};
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::{ExecutionRecord, StepMessage};
-use crate::service::{sync_status, Service};
+use crate::service::Service;
 use crate::sync::describe_fields;
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
@@ -37,53 +38,71 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<Value, ServiceError> {
-        let mut record = self.execution(arn).await?;
-        if !record.is_terminal() {
-            let machine = self
-                .machine(&record.state_machine_name, record.revision)
-                .await?;
-            let expected = record.version();
-            execution::step_in_place(
-                &machine,
-                &mut record.snapshot,
+        let record = self.execution(arn).await?;
+        let record = self
+            .end(
+                record,
                 Event::Stop {
                     failure: Failure { error, cause },
                 },
-                self.clock.now(),
-            );
-            sync_status(&mut record);
-            self.store
-                .put_execution_if_version(&record, expected)
-                .await?;
-            let version = record.version();
-            self.finish(record.clone(), version).await?;
-        }
+            )
+            .await?;
         #[allow(clippy::cast_precision_loss)]
         let stop = record.stop_date.unwrap_or_else(|| self.clock.now()) as f64 / 1000.0;
         Ok(json!({"stopDate": stop}))
     }
 
-    /// A step message that kept failing reached the dead-letter queue: the execution can no
-    /// longer advance, so it ends FAILED with `States.Runtime` rather than staying RUNNING.
+    /// A step message that kept failing reached the dead-letter queue: if the execution still
+    /// needed it (it is the current version's, or owns calls not yet made), the execution can
+    /// no longer advance, so it ends FAILED with `States.Runtime` rather than staying RUNNING.
+    /// A message the execution had moved past is dropped.
     pub async fn dead_letter(&self, message: &StepMessage) -> Result<(), ServiceError> {
-        let Some(mut record) = self.store.get_execution(&message.execution_arn).await? else {
+        let Some(record) = self.store.get_execution(&message.execution_arn).await? else {
             return Ok(());
         };
-        if record.is_terminal() || record.version() != message.version {
+        let owns_calls = record.dispatch.values().any(|d| d.owner == message.claim);
+        let current = record.version() == message.version && record.claim == message.claim;
+        if record.is_terminal() || !(current || owns_calls) {
             return Ok(());
         }
-        let expected = record.version();
-        record.status = "FAILED".into();
-        record.error = Some("States.Runtime".into());
-        record.cause = Some(
-            "quickstep could not carry out a step of this execution: its step message failed repeatedly and was moved to the dead-letter queue."
-                .into(),
-        );
-        record.stop_date = Some(self.clock.now());
-        record.pending.clear();
-        self.store
-            .put_execution_if_version(&record, expected)
+        self.end(
+            record,
+            Event::Fail {
+                failure: Failure::new(
+                    names::RUNTIME,
+                    "quickstep could not carry out a step of this execution: its step message \
+                     failed repeatedly and was moved to the dead-letter queue.",
+                ),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a running execution with `event` (the engine writes the end, so the history, the
+    /// snapshot and the record agree); returns the record as it stands after.
+    async fn end(
+        &self,
+        mut record: ExecutionRecord,
+        event: Event,
+    ) -> Result<ExecutionRecord, ServiceError> {
+        if record.is_terminal() {
+            return Ok(record);
+        }
+        let machine = self
+            .machine(&record.state_machine_name, record.revision)
             .await?;
-        self.finish(record, expected).await
+        let expected = record.version();
+        let action = Action::End(event);
+        apply(
+            &machine,
+            &mut record,
+            &action,
+            self.clock.now(),
+            self.config.max_task_dispatches,
+        );
+        let arn = record.arn.clone();
+        self.commit(&machine, record, expected, &[action]).await?;
+        self.execution(&arn).await
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod callback;
+pub mod commit;
 pub mod config;
 pub mod control;
 pub mod error;

@@ -127,7 +127,7 @@ impl ChildRequest {
         };
         let name = match parameters.get("Name") {
             None | Some(Value::Null) => None,
-            Some(Value::String(name)) if valid_name(name) => Some(name.clone()),
+            Some(Value::String(name)) if valid_execution_name(name) => Some(name.clone()),
             Some(other) => {
                 return Err(sfn_error(
                     "InvalidName",
@@ -157,7 +157,7 @@ impl ChildRequest {
 
 /// An execution name as StartExecution accepts it: 1 to 80 characters, none of them
 /// whitespace, a control character, or one of `< > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /`.
-fn valid_name(name: &str) -> bool {
+pub fn valid_execution_name(name: &str) -> bool {
     (1..=80).contains(&name.chars().count())
         && !name
             .chars()
@@ -270,6 +270,9 @@ mod tests {
         assert_ne!(a, child_name("arn:p2", &request(3, 0)));
         assert_ne!(a, child_name("arn:p1", &request(4, 0)));
         assert_ne!(a, child_name("arn:p1", &request(3, 1)));
-        assert!(valid_name(&a) && uuid::Uuid::parse_str(&a).is_ok(), "{a}");
+        assert!(
+            valid_execution_name(&a) && uuid::Uuid::parse_str(&a).is_ok(),
+            "{a}"
+        );
     }
 }

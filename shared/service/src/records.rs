@@ -4,6 +4,7 @@
 use quickstep::execution::{Effect, Millis, Snapshot};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// One immutable revision of a state machine's definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,24 @@ pub struct ExecutionRecord {
     /// Tasks whose resource was called and that wait for their token (`.waitForTaskToken`).
     #[serde(default)]
     pub callbacks: Vec<Callback>,
+    /// Which step message carries out each pending task call, by task id (see
+    /// [`crate::worker`]): only that message's steps call it, so an answer or a heartbeat that
+    /// rewrites the record never has a call that is already running made again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dispatch: BTreeMap<u64, Dispatch>,
+    /// The claim of the commit that wrote this version: its message (and no other of the same
+    /// version, such as one a writer that lost a race sent) fires timers and resumes.
+    #[serde(default)]
+    pub claim: u64,
+}
+
+/// Who carries out a pending task call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispatch {
+    /// The claim of the step message that calls it ([`StepMessage::claim`]; 0: none yet).
+    pub owner: u64,
+    /// How many steps called it and ran out of time before it answered.
+    pub abandoned: u32,
 }
 
 /// A task that waits for `SendTaskSuccess` or `SendTaskFailure` with its token.
@@ -67,6 +86,37 @@ impl ExecutionRecord {
 pub struct StepMessage {
     pub execution_arn: String,
     pub version: u64,
+    /// How often the message was sent again because it arrived before the write of its version
+    /// could be read (SQS may deliver a message before the write that follows its send).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub early: u32,
+    /// The claim of the commit that sent it: the pending calls whose [`Dispatch::owner`] is
+    /// this are the message's to make. Unique per commit attempt, since two writers racing
+    /// from the same version write the same version number.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub claim: u64,
+}
+
+impl StepMessage {
+    /// The message that continues `execution_arn` from `version`.
+    pub fn new(execution_arn: &str, version: u64) -> Self {
+        Self {
+            execution_arn: execution_arn.to_owned(),
+            version,
+            early: 0,
+            claim: 0,
+        }
+    }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The detail of an `Execution Status Change` event, with the fields AWS's Step Functions

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use quickstep::definition::StateMachine;
 use quickstep::execution::{Effect, ExecutionInfo, Millis, Options, Snapshot, Status};
-use quickstep_runtime::clock::Clock;
+use quickstep_runtime::clock::{Clock, Sleeper, TokioSleeper};
+use quickstep_runtime::ids::{IdGenerator, RandomIds};
 use quickstep_runtime::invoker::TaskInvoker;
 use serde_json::Value;
 
@@ -28,6 +29,10 @@ pub struct Service<S, Q, P> {
     /// `states:startExecution` (see [`crate::nested`]).
     pub invoker: Arc<dyn TaskInvoker>,
     pub clock: Arc<Clock>,
+    /// Execution names and seeds.
+    pub ids: Arc<dyn IdGenerator>,
+    /// Waits for a time on the clock (the worker, while calls run).
+    pub sleeper: Arc<dyn Sleeper>,
     pub config: Config,
     /// Checked definitions by (name, revision): a revision never changes, so this never goes stale.
     machines: Arc<Mutex<Machines>>,
@@ -44,6 +49,8 @@ impl<S, Q, P> Clone for Service<S, Q, P> {
             publisher: Arc::clone(&self.publisher),
             invoker: Arc::clone(&self.invoker),
             clock: Arc::clone(&self.clock),
+            ids: Arc::clone(&self.ids),
+            sleeper: Arc::clone(&self.sleeper),
             config: self.config.clone(),
             machines: Arc::clone(&self.machines),
         }
@@ -65,8 +72,44 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             publisher: Arc::new(publisher),
             invoker,
             clock: Arc::new(clock),
+            ids: Arc::new(RandomIds),
+            sleeper: Arc::new(TokioSleeper),
             config,
             machines: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The same service reading time from `clock`, shared with whoever moves it (a simulation).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The same service naming executions and seeding them with `ids`.
+    #[must_use]
+    pub fn with_ids(mut self, ids: Arc<dyn IdGenerator>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// The same service waiting with `sleeper`.
+    #[must_use]
+    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
+        self.sleeper = sleeper;
+        self
+    }
+
+    /// The name of a new execution: the one asked for, checked as StartExecution checks it, or
+    /// a new one.
+    pub(crate) fn execution_name(&self, asked: Option<&str>) -> Result<String, ServiceError> {
+        match asked {
+            None => Ok(self.ids.execution_name()),
+            Some(name) if crate::nested::valid_execution_name(name) => Ok(name.to_owned()),
+            Some(name) => Err(ServiceError::BadRequest(format!(
+                "'{name}' is not a valid execution name: use 1 to 80 characters, none of them \
+                 whitespace, a control character, or one of < > {{ }} [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /"
+            ))),
         }
     }
 
@@ -105,8 +148,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .store
             .put_state_machine(name, &arn, definition, self.clock.now())
             .await?;
-        self.cache()
-            .insert((name.to_owned(), record.revision), Arc::new(machine));
+        self.remember(name, record.revision, Arc::new(machine));
         Ok(record)
     }
 
@@ -136,9 +178,18 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let machine = Arc::new(
             StateMachine::from_json(&record.definition).map_err(ServiceError::InvalidDefinition)?,
         );
-        self.cache()
-            .insert((name.to_owned(), revision), Arc::clone(&machine));
+        self.remember(name, revision, Arc::clone(&machine));
         Ok(machine)
+    }
+
+    /// Keeps a checked machine, within [`Config::max_cached_machines`] (a full cache starts
+    /// over: revisions are cheap to check again, and this keeps memory bounded).
+    fn remember(&self, name: &str, revision: u64, machine: Arc<StateMachine>) {
+        let mut cache = self.cache();
+        if cache.len() >= self.config.max_cached_machines {
+            cache.clear();
+        }
+        cache.insert((name.to_owned(), revision), machine);
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, Machines> {
@@ -224,6 +275,8 @@ pub(crate) fn record_of(
         snapshot,
         pending,
         callbacks: Vec::new(),
+        dispatch: std::collections::BTreeMap::new(),
+        claim: 0,
     };
     sync_status(&mut record);
     record
@@ -246,13 +299,25 @@ pub(crate) fn sync_status(record: &mut ExecutionRecord) {
         record.stop_date = record.snapshot.stop_time();
         record.pending.clear();
     }
-    // What the execution no longer waits for: callbacks of tasks that ended (timed out, or the
-    // execution did), timers that were cancelled or restarted.
-    let snapshot = &record.snapshot;
-    record.callbacks.retain(|c| snapshot.awaits(c.task));
-    record.pending.retain(|effect| match effect {
+    // What the execution no longer waits for: callbacks and calls of tasks that ended (timed
+    // out, or the execution did), timers that were cancelled or restarted.
+    let ExecutionRecord {
+        snapshot,
+        callbacks,
+        pending,
+        dispatch,
+        ..
+    } = record;
+    callbacks.retain(|c| snapshot.awaits(c.task));
+    pending.retain(|effect| match effect {
         Effect::StartTimer { timer, .. } => snapshot.awaits(*timer),
+        Effect::Invoke(request) => snapshot.awaits(request.task),
         _ => true,
+    });
+    dispatch.retain(|task, _| {
+        pending
+            .iter()
+            .any(|effect| matches!(effect, Effect::Invoke(r) if r.task == *task))
     });
 }
 

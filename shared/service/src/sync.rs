@@ -1,7 +1,10 @@
 //! Synchronous executions: run inside the request, at most once, and answer with the result.
 
 use quickstep::definition::{StateKind, StateMachine};
-use quickstep::execution::Millis;
+use std::sync::Arc;
+
+use quickstep::execution::{self, Event, Millis};
+use quickstep::failure::{names, Failure};
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
 use serde_json::{json, Value};
@@ -39,26 +42,32 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                  (POST /state-machines/{machine_name}/executions)"
             )));
         }
-        let name = execution_name.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        let name = self.execution_name(execution_name)?;
         let started = self.clock.now();
         let info = self.execution_info(&machine_record, &name, input, started);
-        let seed = uuid::Uuid::new_v4().as_u64_pair().0;
+        let seed = self.ids.seed();
         let tasks = self.tasks_of(&info.execution_arn);
-        let driver = LocalDriver::new(machine, tasks, Clock::Real).with_options(self.options());
-        let run = driver.run_until(info, seed, deadline).await;
-        let mut record = record_of(&machine_record, run.snapshot, Vec::new());
-        if record.status == "RUNNING" {
-            // Out of time: end it as AWS ends an execution past its timeout, not cut off.
-            record.status = "TIMED_OUT".into();
-            record.error = Some("States.Timeout".into());
-            record.cause = Some(
-                "The execution did not finish before the deadline of the invocation running it."
-                    .into(),
+        // End it while there is still time to answer, not at Lambda's own kill time.
+        let deadline = deadline.map(|d| d.saturating_sub(self.config.sync_margin_ms));
+        let driver =
+            LocalDriver::new(Arc::clone(&machine), tasks, Clock::Real).with_options(self.options());
+        let mut run = driver.run_until(info, seed, deadline).await;
+        if !run.snapshot.status.is_terminal() {
+            // Out of time: the engine ends it as AWS ends an execution past its timeout.
+            execution::step_in_place(
+                &machine,
+                &mut run.snapshot,
+                Event::TimeOut {
+                    failure: Failure::new(
+                        names::TIMEOUT,
+                        "The execution did not finish before the deadline of the invocation \
+                         running it.",
+                    ),
+                },
+                self.clock.now(),
             );
         }
-        if record.stop_date.is_none() {
-            record.stop_date = Some(self.clock.now());
-        }
+        let mut record = record_of(&machine_record, run.snapshot, Vec::new());
         self.publish_if_failed(&record).await?;
         record.status_event_sent = true;
         Ok(sync_response(&record, started, self.clock.now()))

@@ -1,35 +1,53 @@
 //! Asynchronous executions: starting one, and the worker's step.
 //!
-//! An execution's record holds its snapshot and the effects the engine asked for that are not
-//! carried out yet. A step message names the record's version; the worker carries out the due
-//! effects (task calls, timers that are due), feeds their outcomes to the engine for a bounded
-//! number of rounds, then **sends the next message before it writes the record**, writing only
-//! if the version is unchanged. So a duplicate or stale message is dropped (its version is gone),
-//! two racing workers cannot both win, and a crash between the two writes strands nothing: if
-//! the record was not written, the original message is redelivered and redoes the step; the
-//! early message is then either dropped as stale (it arrived first) or a duplicate of the redo's
-//! own message (one of the two is dropped).
+//! An execution's record holds its snapshot, the effects the engine asked for that are not
+//! carried out yet, and which step message carries out each pending task call. A step message
+//! names a version of the record and the claim of the commit that sent it. The worker, for a
+//! message of version `m`:
+//! - finds the record **behind** `m` (or missing): the message arrived before the write that
+//!   follows its send (SQS may deliver it first). It is sent again a little later, with a
+//!   growing delay, until the write is there or, after [`Config::max_early_resends`] tries,
+//!   it is certain that it never will be (its writer crashed or lost a race; whoever writes
+//!   that version later sends a message of its own);
+//! - finds the record **at** `m`: it carries out what is due, the calls its claim owns,
+//!   timers whose time has come, a yield;
+//! - finds the record **past** `m`: only the calls its claim owns are still its to make (an
+//!   answer or a heartbeat wrote in between); with none, the message is stale and dropped.
+//!
+//! The worker makes its calls concurrently and applies each outcome as it comes, so timers
+//! (a Task's `TimeoutSeconds` and `HeartbeatSeconds`) fire while slow calls run. It stops
+//! starting work [`Config::step_margin_ms`] before its invocation's deadline, leaves the calls
+//! still running to the next step (each call at most [`Config::max_task_dispatches`] times,
+//! then it fails with `States.Timeout`), and commits by the protocol of [`crate::commit`].
 
-use quickstep::execution::{self, Effect, Event, Millis};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::future::{join_all, select, Either};
+use futures::stream::{FuturesUnordered, StreamExt};
+use quickstep::definition::StateMachine;
+use quickstep::execution::{self, Effect, Event, Millis, TaskRequest};
 use quickstep_runtime::invoker::{Invocation, TaskOutcome};
 use serde_json::Value;
-use tokio::task::JoinSet;
 
 use crate::callback::called_resource;
+use crate::commit::{apply, next_delay, pending_of, Action, Applied, Committed};
 use crate::error::ServiceError;
-use crate::ports::{Created, EventPublisher, PortError, StepQueue, Store};
-use crate::records::{Callback, ExecutionRecord, StepMessage};
-use crate::service::{record_of, sync_status, Service};
+use crate::ports::{Created, EventPublisher, StepQueue, Store};
+use crate::records::{ExecutionRecord, StepMessage};
+use crate::service::{record_of, Service};
 
-/// SQS delays at most 15 minutes; longer waits are chained.
-pub const MAX_DELAY_SECONDS: u32 = 900;
+pub use crate::commit::MAX_DELAY_SECONDS;
 
 /// What the worker did with a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepOutcome {
     /// The execution moved on (and the next message was sent, if it is still running).
     Advanced { version: u64, status: String },
-    /// A timer is not due yet: the message was sent again with the remaining delay.
+    /// Nothing was due yet, or the message came before its record: it was sent again with
+    /// this delay.
     Rescheduled { delay_seconds: u32 },
     /// The message was a duplicate, stale, for an ended or unknown execution, or lost a race.
     Dropped(&'static str),
@@ -44,6 +62,9 @@ pub struct Started {
     pub new: bool,
 }
 
+/// A call in flight: the pending call it carries out, and its outcome.
+type Flight = Pin<Box<dyn Future<Output = (Box<TaskRequest>, TaskOutcome)> + Send>>;
+
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// Starts an asynchronous execution of the current revision of `machine_name`: the engine
     /// runs to its first task or timer, the record is stored and the first step is queued. The
@@ -55,8 +76,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         input: Value,
     ) -> Result<Started, ServiceError> {
         self.check_input(&input)?;
+        let name = self.execution_name(execution_name)?;
         let machine_record = self.get_state_machine(machine_name).await?;
-        let name = execution_name.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
         let arn = self.config.execution_arn(machine_name, &name);
         if let Some(existing) = self.store.get_execution(&arn).await? {
             return Ok(Started {
@@ -68,11 +89,16 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let machine = self.machine(machine_name, machine_record.revision).await?;
         let now = self.clock.now();
         let info = self.execution_info(&machine_record, &name, input, now);
-        let seed = uuid::Uuid::new_v4().as_u64_pair().0;
+        let seed = self.ids.seed();
         let (snapshot, effects) = execution::start(&machine, info, self.options(), seed, now);
-        let record = record_of(&machine_record, snapshot, pending_of(effects));
-        if !record.is_terminal() {
-            self.send_next(&record, now).await?;
+        let mut record = record_of(&machine_record, snapshot, pending_of(effects));
+        let claim = self.claim(&mut record);
+        if let Some(delay) = next_delay(&record, now, claim) {
+            let message = StepMessage {
+                claim,
+                ..StepMessage::new(&record.arn, record.version())
+            };
+            self.queue.send(&message, delay).await?;
         }
         match self.store.create_execution(&record).await? {
             Created::Existing(existing) => Ok(Started {
@@ -82,8 +108,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }),
             Created::New => {
                 if record.is_terminal() {
-                    let version = record.version();
-                    self.finish(record, version).await?;
+                    self.finish(record).await?;
                 }
                 Ok(Started {
                     execution_arn: arn,
@@ -94,241 +119,269 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         }
     }
 
-    /// Handles one step message (the worker Lambda's unit of work).
+    /// Handles one step message with no deadline (tests and tools).
     pub async fn step(&self, message: &StepMessage) -> Result<StepOutcome, ServiceError> {
+        self.step_until(message, None).await
+    }
+
+    /// Handles a batch of step messages concurrently within one invocation that ends at
+    /// `deadline` (ms since the epoch), each with the outcome of its own.
+    pub async fn step_batch(
+        &self,
+        messages: &[StepMessage],
+        deadline: Option<Millis>,
+    ) -> Vec<Result<StepOutcome, ServiceError>> {
+        join_all(messages.iter().map(|m| self.step_until(m, deadline))).await
+    }
+
+    /// Handles one step message (the worker Lambda's unit of work) within an invocation that
+    /// ends at `deadline` (see the [module docs](self)).
+    pub async fn step_until(
+        &self,
+        message: &StepMessage,
+        deadline: Option<Millis>,
+    ) -> Result<StepOutcome, ServiceError> {
         let Some(mut record) = self.store.get_execution(&message.execution_arn).await? else {
-            return Ok(StepOutcome::Dropped("unknown execution"));
+            return self.early(message).await;
         };
         if record.is_terminal() {
-            // A terminal record whose failure event was not yet published (a crash between the
-            // write and the publish) gets it now.
+            // An ended record whose failure event was not yet published (its writer crashed
+            // between the write and the publish) gets it now: this is its outbox message.
             if !record.status_event_sent {
-                let version = record.version();
-                self.finish(record, version).await?;
+                self.finish(record).await?;
             }
             return Ok(StepOutcome::Dropped("the execution has ended"));
         }
-        if record.version() != message.version {
+        if record.version() < message.version {
+            return self.early(message).await;
+        }
+        // Only the message that continues the stored version fires its timers; any other
+        // (one its version passed, or one a writer that lost a race sent) makes only the calls
+        // it owns, so no two steps ever make the same new call.
+        let stale = record.version() > message.version || record.claim != message.claim;
+        if stale && !owns_calls(&record, message.claim) {
             return Ok(StepOutcome::Dropped("stale or duplicate message"));
         }
-        let expected = record.version();
         let machine = self
             .machine(&record.state_machine_name, record.revision)
             .await?;
-        let mut advanced = false;
-        for _ in 0..self.config.max_rounds_per_step {
-            let now = self.clock.now();
-            let (events, callbacks_started) = self.carry_out(&mut record, now).await;
-            advanced |= callbacks_started;
-            if events.is_empty() {
-                break;
+        let expected = record.version();
+        let budget_end = deadline.map(|d| d.saturating_sub(self.config.step_margin_ms));
+        let actions = self
+            .run_step(&machine, &mut record, message.claim, stale, budget_end)
+            .await;
+        if actions.is_empty() {
+            if stale {
+                return Ok(StepOutcome::Dropped("stale or duplicate message"));
             }
-            advanced = true;
-            for event in events {
-                let effects = execution::step_in_place(
-                    &machine,
-                    &mut record.snapshot,
-                    event,
-                    self.clock.now(),
-                );
-                record.pending.extend(pending_of(effects));
-                if record.snapshot.status.is_terminal() {
-                    break;
-                }
-            }
-            if record.snapshot.status.is_terminal() {
-                break;
-            }
-        }
-        let now = self.clock.now();
-        if !advanced {
             // Nothing was due (a long wait chained through several messages): send it on.
-            let Some(delay) = next_delay(&record, now) else {
+            let Some(delay) = next_delay(&record, self.clock.now(), message.claim) else {
                 return Ok(StepOutcome::Dropped("the execution waits for a callback"));
             };
-            self.queue.send(message, delay).await?;
+            let again = StepMessage {
+                early: 0,
+                ..message.clone()
+            };
+            self.queue.send(&again, delay).await?;
             return Ok(StepOutcome::Rescheduled {
                 delay_seconds: delay,
             });
         }
-        Ok(match self.commit(record, expected, now).await? {
-            Committed::Written { version, status } => StepOutcome::Advanced { version, status },
-            Committed::Conflict => StepOutcome::Dropped("another worker advanced it first"),
+        Ok(
+            match self.commit(&machine, record, expected, &actions).await? {
+                Committed::Written { version, status } => StepOutcome::Advanced { version, status },
+                Committed::Superseded => {
+                    StepOutcome::Dropped("another writer settled the step's work first")
+                }
+                Committed::Ended => StepOutcome::Dropped("the execution has ended"),
+            },
+        )
+    }
+
+    /// A message that came before its record's write: sent again later, or dropped once the
+    /// write can no longer come.
+    async fn early(&self, message: &StepMessage) -> Result<StepOutcome, ServiceError> {
+        if message.early >= self.config.max_early_resends {
+            return Ok(StepOutcome::Dropped(
+                "the message's version was never written (its writer did not finish)",
+            ));
+        }
+        let delay = (1_u32 << message.early.min(9)).min(MAX_DELAY_SECONDS);
+        let mut again = message.clone();
+        again.early += 1;
+        self.queue.send(&again, delay).await?;
+        Ok(StepOutcome::Rescheduled {
+            delay_seconds: delay,
         })
     }
 
-    /// Ends a step that advanced `record` from version `expected`, in the order the module's
-    /// at-least-once protocol needs: the message that continues it (if it still runs) is sent
-    /// *before* the record is written, the write goes in only if the version is unchanged, and
-    /// an execution that ended publishes its failure event.
-    pub(crate) async fn commit(
+    /// Carries out what the message of claim `owner` may do to `record` until nothing more is due, the
+    /// execution ends, or the budget runs out; returns the actions applied, in order.
+    async fn run_step(
         &self,
-        mut record: ExecutionRecord,
-        expected: u64,
-        now: Millis,
-    ) -> Result<Committed, ServiceError> {
-        sync_status(&mut record);
-        if !record.is_terminal() {
-            self.send_next(&record, now).await?;
-        }
-        match self.store.put_execution_if_version(&record, expected).await {
-            Ok(()) => {}
-            Err(PortError::Conflict) => return Ok(Committed::Conflict),
-            Err(e) => return Err(e.into()),
-        }
-        let version = record.version();
-        let status = record.status.clone();
-        if record.is_terminal() {
-            self.finish(record, version).await?;
-        }
-        Ok(Committed::Written { version, status })
-    }
-
-    /// Carries out the due effects: every pending task call (concurrently), every timer whose
-    /// time has come, and resumes. Returns the events they produce (effects not yet due stay),
-    /// and whether a callback task's resource was called (it now waits for its token).
-    async fn carry_out(&self, record: &mut ExecutionRecord, now: Millis) -> (Vec<Event>, bool) {
-        let mut events = Vec::new();
-        let mut due_timers: Vec<(Millis, u64)> = Vec::new();
-        let mut calls: JoinSet<(Call, TaskOutcome)> = JoinSet::new();
-        let mut answered: Vec<(Call, TaskOutcome)> = Vec::new();
-        let mut kept = Vec::new();
+        machine: &Arc<StateMachine>,
+        record: &mut ExecutionRecord,
+        owner: u64,
+        stale: bool,
+        budget_end: Option<Millis>,
+    ) -> Vec<Action> {
         let tasks = self.tasks_of(&record.arn);
-        for effect in std::mem::take(&mut record.pending) {
-            match effect {
-                Effect::Invoke(mut request) => {
-                    let call = Call {
-                        task: request.task,
-                        token: request.task_token.clone(),
-                    };
+        let mut actions = Vec::new();
+        let mut flight: FuturesUnordered<Flight> = FuturesUnordered::new();
+        let mut flying: BTreeMap<u64, Box<TaskRequest>> = BTreeMap::new();
+        let mut ready: Vec<(Box<TaskRequest>, TaskOutcome)> = Vec::new();
+        let mut rounds = 0;
+        while !record.snapshot.status.is_terminal() {
+            let now = self.clock.now();
+            if budget_end.is_none_or(|end| now < end) {
+                for request in calls_to_make(record, owner) {
+                    if flying.contains_key(&request.task) {
+                        continue;
+                    }
+                    flying.insert(request.task, request.clone());
                     // A callback task calls its resource without the suffix.
-                    let called = called_resource(&request.resource).len();
-                    request.resource.truncate(called);
-                    match tasks.invoke(&request) {
-                        Invocation::Ready(outcome) => answered.push((call, outcome)),
+                    let mut call = (*request).clone();
+                    call.resource = called_resource(&request.resource).to_owned();
+                    match tasks.invoke(&call) {
+                        Invocation::Ready(outcome) => ready.push((request, outcome)),
                         Invocation::Pending(future) => {
-                            calls.spawn(async move { (call, future.await) });
+                            flight.push(Box::pin(async move { (request, future.await) }));
                         }
                     }
                 }
-                Effect::StartTimer { timer, at } if at <= now => due_timers.push((at, timer)),
-                Effect::Yield => events.push(Event::Resume),
-                other @ Effect::StartTimer { .. } => kept.push(other),
-                Effect::Finished => {}
             }
-        }
-        while let Some(joined) = calls.join_next().await {
-            if let Ok(answer) = joined {
-                answered.push(answer);
+            let mut due: Vec<Action> = ready
+                .drain(..)
+                .map(|(request, outcome)| {
+                    flying.remove(&request.task);
+                    outcome_action(request, outcome)
+                })
+                .collect();
+            if !stale {
+                due.extend(due_now(record, now));
             }
-        }
-        let mut callbacks_started = false;
-        for (call, outcome) in answered {
-            match (call.token, outcome) {
-                // The resource took the token: the task now waits for it to be answered.
-                (Some(token), Ok(_)) => {
-                    record.callbacks.push(Callback {
-                        task: call.task,
-                        token,
-                    });
-                    callbacks_started = true;
+            if !due.is_empty() {
+                for action in due {
+                    let max = self.config.max_task_dispatches;
+                    if apply(machine, record, &action, self.clock.now(), max) == Applied::Yes {
+                        actions.push(action);
+                    }
                 }
-                (_, Ok(output)) => events.push(Event::TaskSucceeded {
-                    task: call.task,
-                    output,
-                }),
-                (_, Err(failure)) => events.push(Event::TaskFailed {
-                    task: call.task,
-                    failure,
-                }),
+                rounds += 1;
+                if rounds >= self.config.max_rounds_per_step {
+                    break;
+                }
+                continue;
+            }
+            if flight.is_empty() {
+                break;
+            }
+            let wake = [earliest_timer(record).filter(|_| !stale), budget_end]
+                .into_iter()
+                .flatten()
+                .min();
+            match wake {
+                None => ready.extend(flight.next().await),
+                Some(at) => {
+                    let sleep = self.sleeper.sleep_until(&self.clock, at);
+                    match select(flight.next(), sleep).await {
+                        Either::Left((answered, _)) => ready.extend(answered),
+                        Either::Right(((), _)) => {
+                            if budget_end.is_some_and(|end| self.clock.now() >= end) {
+                                break;
+                            }
+                        }
+                    }
+                }
             }
         }
-        // Timers in the order they fell due, as the engine would have seen them in time.
-        due_timers.sort_unstable();
-        events.extend(
-            due_timers
-                .into_iter()
-                .map(|(_, timer)| Event::TimerFired { timer }),
-        );
-        record.pending = kept;
-        (events, callbacks_started)
-    }
-
-    /// Queues the message that continues `record` from its current version, unless it has
-    /// nothing to do until a callback answers.
-    pub(crate) async fn send_next(
-        &self,
-        record: &ExecutionRecord,
-        now: Millis,
-    ) -> Result<(), ServiceError> {
-        let Some(delay) = next_delay(record, now) else {
-            return Ok(());
-        };
-        let message = StepMessage {
-            execution_arn: record.arn.clone(),
-            version: record.version(),
-        };
-        self.queue.send(&message, delay).await?;
-        Ok(())
-    }
-
-    /// After an execution ended: publish its failure event once, and remember that it was.
-    pub(crate) async fn finish(
-        &self,
-        mut record: ExecutionRecord,
-        version: u64,
-    ) -> Result<(), ServiceError> {
-        if record.status_event_sent {
-            return Ok(());
+        // Calls still running when the step ends are made again by the next one.
+        for request in flying.into_values() {
+            let action = Action::Abandoned { request };
+            let max = self.config.max_task_dispatches;
+            if apply(machine, record, &action, self.clock.now(), max) == Applied::Yes {
+                actions.push(action);
+            }
         }
-        self.publish_if_failed(&record).await?;
-        record.status_event_sent = true;
-        match self.store.put_execution_if_version(&record, version).await {
-            Ok(()) | Err(PortError::Conflict) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        actions
     }
 }
 
-/// The effects to keep in the record (everything but the end marker).
-pub(crate) fn pending_of(effects: Vec<Effect>) -> Vec<Effect> {
-    effects
-        .into_iter()
-        .filter(|e| !matches!(e, Effect::Finished))
+/// Whether `record` has pending calls that the message of claim `owner` is to make.
+fn owns_calls(record: &ExecutionRecord, owner: u64) -> bool {
+    record.pending.iter().any(|effect| {
+        matches!(effect, Effect::Invoke(r)
+            if record.dispatch.get(&r.task).is_some_and(|d| d.owner == owner))
+    })
+}
+
+/// The pending calls the message of claim `owner` makes: those it owns, and new ones (no owner yet) that
+/// carry no task token. A new callback call waits for the next message, so that its token is
+/// stored before anyone can answer with it. Boxed as the record keeps them, since each goes on
+/// into a call and an action.
+#[allow(clippy::vec_box)]
+fn calls_to_make(record: &ExecutionRecord, owner: u64) -> Vec<Box<TaskRequest>> {
+    record
+        .pending
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Invoke(r) => {
+                let ours = match record.dispatch.get(&r.task) {
+                    Some(d) => d.owner == owner,
+                    None => r.task_token.is_none(),
+                };
+                ours.then(|| r.clone())
+            }
+            _ => None,
+        })
         .collect()
 }
 
-/// How [`Service::commit`] ended.
-pub(crate) enum Committed {
-    /// The record was written at this version, with this status.
-    Written { version: u64, status: String },
-    /// Another step wrote first: nothing was written.
-    Conflict,
-}
-
-/// A task call being carried out: its task, and its token if it waits for one.
-struct Call {
-    task: u64,
-    token: Option<String>,
-}
-
-/// When the next step is due: at once if a task or resume is pending, else at the earliest
-/// timer (at most [`MAX_DELAY_SECONDS`] ahead; longer waits are chained). `None` if nothing
-/// is pending.
-fn next_delay(record: &ExecutionRecord, now: Millis) -> Option<u32> {
-    let mut earliest: Option<Millis> = None;
-    for effect in &record.pending {
-        match effect {
-            Effect::Invoke(_) | Effect::Yield => return Some(0),
-            Effect::StartTimer { at, .. } => earliest = Some(earliest.map_or(*at, |e| e.min(*at))),
-            Effect::Finished => {}
-        }
+/// Timers whose time has come, in the order they fell due, and a yield to resume from.
+fn due_now(record: &ExecutionRecord, now: Millis) -> Vec<Action> {
+    let mut timers: Vec<(Millis, u64)> = record
+        .pending
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::StartTimer { timer, at } if *at <= now => Some((*at, *timer)),
+            _ => None,
+        })
+        .collect();
+    timers.sort_unstable();
+    let mut due: Vec<Action> = timers
+        .into_iter()
+        .map(|(at, timer)| Action::Timer { timer, at })
+        .collect();
+    if record.pending.iter().any(|e| matches!(e, Effect::Yield)) {
+        due.push(Action::Resume);
     }
-    let at = earliest?;
-    let seconds = (at - now).max(0).div_euclid(1000) + i64::from((at - now).rem_euclid(1000) > 0);
-    Some(
-        u32::try_from(seconds)
-            .unwrap_or(MAX_DELAY_SECONDS)
-            .min(MAX_DELAY_SECONDS),
-    )
+    due
+}
+
+fn earliest_timer(record: &ExecutionRecord) -> Option<Millis> {
+    record
+        .pending
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::StartTimer { at, .. } => Some(*at),
+            _ => None,
+        })
+        .min()
+}
+
+/// The action a call's outcome is: a callback task whose resource took the token now waits
+/// for it; any other call answered.
+fn outcome_action(request: Box<TaskRequest>, outcome: TaskOutcome) -> Action {
+    let task = request.task;
+    match (request.task_token.clone(), outcome) {
+        (Some(token), Ok(_)) => Action::Callback { request, token },
+        (_, Ok(output)) => Action::Outcome {
+            request,
+            event: Event::TaskSucceeded { task, output },
+        },
+        (_, Err(failure)) => Action::Outcome {
+            request,
+            event: Event::TaskFailed { task, failure },
+        },
+    }
 }

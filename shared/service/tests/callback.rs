@@ -239,7 +239,7 @@ async fn a_task_timeout_ends_the_wait() {
     let done = record(&service, &arn).await;
     assert_eq!(done.status, "FAILED");
     assert_eq!(done.error.as_deref(), Some("States.Timeout"));
-    assert_eq!(service.clock.now(), T0 + 5_000);
+    assert_eq!(done.stop_date, Some(T0 + 5_000));
     let late = json!({"taskToken": token_of(&recorder), "output": "{}"});
     assert_eq!(
         post(&service, "/tasks/success", &late).await.body["error"],

@@ -282,11 +282,11 @@ async fn stop_and_dead_letter_end_executions_with_an_event_each() {
         .start_async("orders", Some("dlq"), json!({"items": []}))
         .await
         .unwrap();
-    let version = record(&service, &b.execution_arn).await.version();
+    let stored = record(&service, &b.execution_arn).await;
     service
         .dead_letter(&StepMessage {
-            execution_arn: b.execution_arn.clone(),
-            version,
+            claim: stored.claim,
+            ..StepMessage::new(&b.execution_arn, stored.version())
         })
         .await
         .unwrap();

@@ -8,4 +8,5 @@ pub mod jsonata_suite;
 pub mod pump;
 pub mod run;
 pub mod setup;
+pub mod simulate;
 pub mod validate;

@@ -59,6 +59,13 @@ pub enum Event {
     Resume,
     /// Stop the execution (`ABORTED`), as `StopExecution` does.
     Stop { failure: Failure },
+    /// End the execution `FAILED` from outside the workflow: its driver can no longer carry it
+    /// on (a step that kept failing, a record over the store's limit). Recorded as
+    /// `ExecutionFailed`, so the history, the snapshot and the status always agree.
+    Fail { failure: Failure },
+    /// End the execution `TIMED_OUT` from outside the workflow: its driver ran out of time (a
+    /// synchronous execution at its invocation's deadline). Recorded as `ExecutionTimedOut`.
+    TimeOut { failure: Failure },
 }
 
 /// A task for the driver to run.

@@ -88,6 +88,22 @@ impl<'a> Stepper<'a> {
                 self.record("ExecutionAborted", None, || json!({}));
                 self.terminate(Status::Aborted { failure });
             }
+            Event::Fail { failure } => {
+                self.record(
+                    "ExecutionFailed",
+                    None,
+                    || json!({"executionFailedEventDetails": failure_details(&failure)}),
+                );
+                self.terminate(Status::Failed { failure });
+            }
+            Event::TimeOut { failure } => {
+                self.record(
+                    "ExecutionTimedOut",
+                    None,
+                    || json!({"executionTimedOutEventDetails": failure_details(&failure)}),
+                );
+                self.terminate(Status::TimedOut { failure });
+            }
         }
         self.run();
         self.finish()

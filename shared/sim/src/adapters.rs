@@ -1,0 +1,251 @@
+//! The service's ports over the simulated world: each call is an operation that completes
+//! after a drawn latency, may meet a fault, and may be where its invocation dies.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use quickstep::execution::{Millis, TaskRequest};
+use quickstep_runtime::clock::{Clock, Sleeper};
+use quickstep_runtime::ids::IdGenerator;
+use quickstep_runtime::invoker::{Invocation, TaskInvoker};
+use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
+use quickstep_service::records::{ExecutionRecord, StateMachineRecord, StatusChange, StepMessage};
+use serde_json::Value;
+
+use crate::bus::ENTRY_LIMIT_BYTES;
+use crate::executor::operation;
+use crate::faults::Fault;
+use crate::world::{Shared, World};
+
+/// DynamoDB's largest item.
+const ITEM_LIMIT_BYTES: usize = 400 * 1024;
+
+pub struct SimStore(pub Shared);
+pub struct SimQueue(pub Shared);
+pub struct SimPublisher(pub Shared);
+pub struct SimInvoker(pub Shared);
+pub struct SimSleeper(pub Shared);
+pub struct SimIds(pub Shared);
+
+/// A throttled request, now and then.
+fn throttled(w: &mut World) -> bool {
+    let throttled = w.rng.chance(w.settings.throttle_rate);
+    if throttled {
+        w.faults.count(Fault::StoreThrottled);
+    }
+    throttled
+}
+
+fn throttle_error() -> PortError {
+    PortError::Retryable("ProvisionedThroughputExceededException (simulated)".into())
+}
+
+impl Store for SimStore {
+    async fn put_state_machine(
+        &self,
+        name: &str,
+        arn: &str,
+        definition: &Value,
+        now: i64,
+    ) -> Result<StateMachineRecord, PortError> {
+        let (name, arn, definition) = (name.to_owned(), arn.to_owned(), definition.clone());
+        let latency = self.0.lock().latency(2, 20);
+        operation(&self.0, latency, true, move |w| {
+            let revisions = w.dynamo.machines.entry(name.clone()).or_default();
+            let record = StateMachineRecord {
+                name,
+                arn,
+                revision: revisions.len() as u64 + 1,
+                definition,
+                created: now,
+            };
+            revisions.push(record.clone());
+            Ok(record)
+        })
+        .await
+    }
+
+    async fn get_state_machine(&self, name: &str) -> Result<Option<StateMachineRecord>, PortError> {
+        let name = name.to_owned();
+        let latency = self.0.lock().latency(1, 15);
+        operation(&self.0, latency, true, move |w| {
+            if throttled(w) {
+                return Err(throttle_error());
+            }
+            Ok(w.dynamo.machines.get(&name).and_then(|r| r.last().cloned()))
+        })
+        .await
+    }
+
+    async fn get_revision(
+        &self,
+        name: &str,
+        revision: u64,
+    ) -> Result<Option<StateMachineRecord>, PortError> {
+        let name = name.to_owned();
+        let latency = self.0.lock().latency(1, 15);
+        operation(&self.0, latency, true, move |w| {
+            if throttled(w) {
+                return Err(throttle_error());
+            }
+            Ok(w.dynamo
+                .machines
+                .get(&name)
+                .and_then(|r| r.iter().find(|m| m.revision == revision).cloned()))
+        })
+        .await
+    }
+
+    async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
+        let json = encode(record)?;
+        let arn = record.arn.clone();
+        let latency = self.0.lock().latency(2, 30);
+        operation(&self.0, latency, true, move |w| {
+            if throttled(w) {
+                return Err(throttle_error());
+            }
+            if let Some(existing) = w.dynamo.execution(&arn) {
+                return Ok(Created::Existing(Box::new(existing)));
+            }
+            w.dynamo.executions.insert(arn, json);
+            lost_answer(w, Created::New)
+        })
+        .await
+    }
+
+    async fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, PortError> {
+        let arn = arn.to_owned();
+        let latency = self.0.lock().latency(1, 15);
+        operation(&self.0, latency, true, move |w| {
+            if throttled(w) {
+                return Err(throttle_error());
+            }
+            Ok(w.dynamo.execution(&arn))
+        })
+        .await
+    }
+
+    async fn put_execution_if_version(
+        &self,
+        record: &ExecutionRecord,
+        expected_version: u64,
+    ) -> Result<(), PortError> {
+        let json = encode(record)?;
+        let arn = record.arn.clone();
+        let latency = self.0.lock().latency(2, 30);
+        operation(&self.0, latency, true, move |w| {
+            if throttled(w) {
+                return Err(throttle_error());
+            }
+            let stored = w.dynamo.version_of(&arn);
+            w.note(|| {
+                format!(
+                    "put {} if v{expected_version} (stored {stored:?})",
+                    &arn[arn.len().saturating_sub(12)..]
+                )
+            });
+            if stored != Some(expected_version) {
+                return Err(PortError::Conflict);
+            }
+            w.dynamo.executions.insert(arn, json);
+            lost_answer(w, ())
+        })
+        .await
+    }
+}
+
+/// The record as the DynamoDB adapter stores it, refused over the item limit as DynamoDB
+/// refuses it.
+fn encode(record: &ExecutionRecord) -> Result<String, PortError> {
+    let json = serde_json::to_string(record).map_err(|e| PortError::Terminal(e.to_string()))?;
+    if json.len() > ITEM_LIMIT_BYTES {
+        return Err(PortError::Terminal(format!(
+            "States.DataLimitExceeded: the record is {} bytes, more than an item holds",
+            json.len()
+        )));
+    }
+    Ok(json)
+}
+
+/// A write that took effect, whose answer is now and then lost on the way back.
+fn lost_answer<T>(w: &mut World, answer: T) -> Result<T, PortError> {
+    if w.rng.chance(w.settings.lost_answer_rate) {
+        w.faults.count(Fault::StoreLostAnswer);
+        return Err(PortError::Retryable(
+            "the request timed out (simulated)".into(),
+        ));
+    }
+    Ok(answer)
+}
+
+impl StepQueue for SimQueue {
+    async fn send(&self, message: &StepMessage, delay_seconds: u32) -> Result<(), PortError> {
+        let message = message.clone();
+        let latency = self.0.lock().latency(2, 20);
+        operation(&self.0, latency, true, move |w| {
+            if w.rng.chance(w.settings.send_fail_rate) {
+                w.faults.count(Fault::SendFailed);
+                return Err(PortError::Retryable(
+                    "SQS SendMessage failed (simulated)".into(),
+                ));
+            }
+            w.sqs_send(message, delay_seconds.min(900));
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl EventPublisher for SimPublisher {
+    async fn publish(&self, event: &StatusChange) -> Result<(), PortError> {
+        let event = event.clone();
+        let size = serde_json::to_string(&event).map_or(usize::MAX, |s| s.len());
+        let latency = self.0.lock().latency(5, 40);
+        operation(&self.0, latency, true, move |w| {
+            if size > ENTRY_LIMIT_BYTES {
+                w.violations.push(format!(
+                    "the status event of {} is {size} bytes, over EventBridge's entry limit",
+                    event.execution_arn
+                ));
+                return Err(PortError::Terminal("the entry is too large".into()));
+            }
+            if w.rng.chance(w.settings.publish_fail_rate) {
+                w.faults.count(Fault::PublishFailed);
+                return Err(PortError::Retryable("PutEvents failed (simulated)".into()));
+            }
+            let now = w.now;
+            w.bus.events.push((now, event));
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl TaskInvoker for SimInvoker {
+    fn invoke(&self, request: &TaskRequest) -> Invocation {
+        let world = self.0.clone();
+        let request = request.clone();
+        Invocation::Pending(Box::pin(async move {
+            let (duration, outcome) = world.lock().task_call(&request);
+            operation(&world, duration, true, move |_| outcome).await
+        }))
+    }
+}
+
+impl Sleeper for SimSleeper {
+    fn sleep_until(&self, clock: &Clock, at: Millis) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let wait = at - clock.now();
+        Box::pin(operation(&self.0, wait, false, |_| ()))
+    }
+}
+
+impl IdGenerator for SimIds {
+    fn execution_name(&self) -> String {
+        let n = self.0.lock().rng.next_u64();
+        format!("sim-{n:016x}")
+    }
+
+    fn seed(&self) -> u64 {
+        self.0.lock().rng.next_u64()
+    }
+}

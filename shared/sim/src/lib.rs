@@ -1,0 +1,387 @@
+//! A deterministic simulation of quickstep's asynchronous path, the judge of its at-least-once
+//! protocol (in the spirit of FoundationDB's simulator and TigerBeetle's VOPR).
+//!
+//! The real [`Service`] code runs over simulated adapters of its ports and a simulated clock, on
+//! a single-threaded executor (see [`executor`]) that polls it only when the world says an
+//! operation completed. One seed decides everything: latencies, which invocation runs when,
+//! reordering and duplicate delivery of SQS messages, deliveries before the write that follows
+//! their send, conditional-write conflicts, throttling, writes whose answer is lost, crashes at
+//! any await point, Lambda's deadline, EventBridge failures, callers' answers (also before the
+//! token is stored), heartbeats, stops, nested executions. After each schedule the invariants
+//! in [`invariants`] are checked; a failing seed replays exactly.
+//!
+//! ```
+//! let summary = quickstep_sim::explore(&quickstep_sim::Settings::default(), 3, 7, None);
+//! assert_eq!(summary.schedules, 3);
+//! assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+//! ```
+
+mod adapters;
+mod bus;
+mod calls;
+mod dynamo;
+pub mod executor;
+mod faults;
+pub mod invariants;
+mod lambda;
+mod rng;
+mod sqs;
+mod workflows;
+mod world;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use quickstep::definition::StateMachine;
+use quickstep_runtime::clock::Clock;
+use quickstep_service::config::Config;
+use quickstep_service::error::ServiceError;
+use quickstep_service::records::StateMachineRecord;
+use quickstep_service::service::Service;
+
+pub use calls::{Answered, Call};
+pub use faults::{Fault, Faults};
+
+use adapters::{SimIds, SimInvoker, SimPublisher, SimQueue, SimSleeper, SimStore};
+use rng::Rng;
+use world::{Shared, World};
+
+/// The simulated deployment and how often each fault happens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Executions started per schedule (at least one).
+    pub executions: usize,
+    pub crash_rate: f64,
+    pub slow_rate: f64,
+    pub throttle_rate: f64,
+    pub lost_answer_rate: f64,
+    pub send_fail_rate: f64,
+    pub publish_fail_rate: f64,
+    pub duplicate_rate: f64,
+    pub long_task_rate: f64,
+    pub stop_rate: f64,
+    pub worker_timeout_ms: i64,
+    pub visibility_timeout_ms: i64,
+    pub max_receive_count: u32,
+    pub batch_size: usize,
+    pub max_concurrency: usize,
+    pub execution_timeout_seconds: u64,
+    pub max_task_dispatches: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            executions: 3,
+            crash_rate: 0.01,
+            slow_rate: 0.02,
+            throttle_rate: 0.01,
+            lost_answer_rate: 0.01,
+            send_fail_rate: 0.005,
+            publish_fail_rate: 0.05,
+            duplicate_rate: 0.02,
+            long_task_rate: 0.02,
+            stop_rate: 0.1,
+            worker_timeout_ms: 60_000,
+            visibility_timeout_ms: 360_000,
+            max_receive_count: 5,
+            batch_size: 10,
+            max_concurrency: 4,
+            execution_timeout_seconds: 1_800,
+            max_task_dispatches: 3,
+        }
+    }
+}
+
+impl Settings {
+    /// No faults at all: only latency, reordering, and callers' timing. Every task attempt
+    /// is then called exactly once.
+    #[must_use]
+    pub fn calm() -> Self {
+        Self {
+            crash_rate: 0.0,
+            slow_rate: 0.0,
+            throttle_rate: 0.0,
+            lost_answer_rate: 0.0,
+            send_fail_rate: 0.0,
+            publish_fail_rate: 0.0,
+            duplicate_rate: 0.0,
+            long_task_rate: 0.0,
+            ..Self::default()
+        }
+    }
+
+    pub fn is_calm(&self) -> bool {
+        self.crash_rate == 0.0
+            && self.throttle_rate == 0.0
+            && self.lost_answer_rate == 0.0
+            && self.send_fail_rate == 0.0
+            && self.duplicate_rate == 0.0
+            && self.long_task_rate == 0.0
+    }
+}
+
+/// What one schedule did.
+#[derive(Debug, Clone, Default)]
+pub struct Schedule {
+    pub seed: u64,
+    /// Run without faults ([`Settings::calm`]).
+    pub calm: bool,
+    pub executions: usize,
+    pub faults: Faults,
+    pub violations: Vec<String>,
+}
+
+/// What a run of many schedules did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub schedules: u64,
+    pub executions: u64,
+    pub faults: Faults,
+    /// Failing schedules: their seeds and what broke.
+    pub failures: Vec<Schedule>,
+}
+
+pub(crate) const T0: i64 = 1_700_000_000_000;
+
+/// Runs the schedule of `seed`.
+pub fn run(seed: u64, settings: &Settings) -> Schedule {
+    run_traced(seed, settings, false).0
+}
+
+/// Runs the schedule of `seed`, with its trace if `trace`.
+pub fn run_traced(seed: u64, settings: &Settings, trace: bool) -> (Schedule, Vec<String>) {
+    let clock = Arc::new(Clock::virtual_at(T0));
+    let world = Shared::new(World::new(seed, settings.clone(), Arc::clone(&clock)));
+    let config = Config {
+        execution_timeout_seconds: Some(settings.execution_timeout_seconds),
+        max_task_dispatches: settings.max_task_dispatches,
+        ..Config::default()
+    };
+    let service = Service::new(
+        SimStore(world.clone()),
+        SimQueue(world.clone()),
+        SimPublisher(world.clone()),
+        Arc::new(SimInvoker(world.clone())),
+        Clock::virtual_at(T0),
+        config.clone(),
+    )
+    .with_clock(clock)
+    .with_ids(Arc::new(SimIds(world.clone())))
+    .with_sleeper(Arc::new(SimSleeper(world.clone())));
+    world.lock().caller = Some(caller(service));
+    if trace {
+        world.lock().trace = Some(Vec::new());
+    }
+
+    let mut violations = Vec::new();
+    let accepted = Arc::new(std::sync::Mutex::new(Vec::new()));
+    {
+        let mut w = world.lock();
+        let child_arn = config.state_machine_arn(workflows::CHILD);
+        let mut plan = Rng::new(seed ^ 0x5eed);
+        let count = 1 + plan.below(settings.executions.max(1));
+        for (i, (name, definition)) in [(workflows::CHILD.to_owned(), workflows::child())]
+            .into_iter()
+            .chain((0..count).map(|i| {
+                (
+                    format!("sim-{i}"),
+                    workflows::machine(&mut plan, &child_arn),
+                )
+            }))
+            .enumerate()
+        {
+            if let Err(problems) = StateMachine::from_json(&definition) {
+                violations.push(format!(
+                    "generated machine {i} is invalid: {problems:?}: {definition}"
+                ));
+                continue;
+            }
+            let arn = config.state_machine_arn(&name);
+            w.dynamo.machines.insert(
+                name.clone(),
+                vec![StateMachineRecord {
+                    name,
+                    arn,
+                    revision: 1,
+                    definition,
+                    created: T0,
+                }],
+            );
+        }
+        for i in 0..count {
+            let at = T0 + plan.between(0, 5_000);
+            let input = workflows::input(&mut plan);
+            let machine = format!("sim-{i}");
+            let name = format!("run-{i}");
+            let arn = config.execution_arn(&machine, &name);
+            let accepted = Arc::clone(&accepted);
+            w.at(at, move |w| {
+                start_execution(w, machine, name, input, arn, accepted, 0)
+            });
+            if plan.chance(settings.stop_rate) {
+                let at = at + plan.between(0, 120_000);
+                let arn = config.execution_arn(&format!("sim-{i}"), &format!("run-{i}"));
+                w.at(at, move |w| stop_execution(w, arn, 0));
+            }
+        }
+    }
+    let horizon =
+        T0 + i64::try_from(settings.execution_timeout_seconds).unwrap_or(0) * 1000 + 24 * 3_600_000;
+    executor::run(&world, horizon);
+    let w = world.lock();
+    let accepted = accepted
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    violations.extend(invariants::check(&w, &accepted, T0));
+    let schedule = Schedule {
+        seed,
+        calm: settings.is_calm(),
+        executions: w.dynamo.executions.len(),
+        faults: w.faults.clone(),
+        violations,
+    };
+    (schedule, w.trace.clone().unwrap_or_default())
+}
+
+fn start_execution(
+    w: &mut World,
+    machine: String,
+    name: String,
+    input: serde_json::Value,
+    arn: String,
+    accepted: Arc<std::sync::Mutex<Vec<String>>>,
+    attempt: u32,
+) {
+    let call = Call::Start {
+        machine: machine.clone(),
+        name: name.clone(),
+        input: input.clone(),
+    };
+    w.start(call, move |w, answered| {
+        if matches!(answered.as_deref(), Ok([Ok(())])) {
+            accepted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(arn);
+        } else if attempt < 5 {
+            // The client tries again with the same name: at most one execution starts.
+            let at = w.now + 100;
+            w.at(at, move |w| {
+                start_execution(w, machine, name, input, arn, accepted, attempt + 1);
+            });
+        }
+    });
+}
+
+fn stop_execution(w: &mut World, arn: String, attempt: u32) {
+    w.faults.count(Fault::Stop);
+    w.start(Call::Stop { arn: arn.clone() }, move |w, answered| {
+        let failed = !matches!(answered.as_deref(), Ok([Ok(())] | [Err(_)]));
+        let unavailable = matches!(answered.as_deref(), Ok([Err(e)]) if e != "NotFound");
+        if (failed || unavailable) && attempt < 3 {
+            let at = w.now + 200;
+            w.at(at, move |w| stop_execution(w, arn, attempt + 1));
+        }
+    });
+}
+
+type SimService = Service<SimStore, SimQueue, SimPublisher>;
+
+/// Turns the world's calls into the service's futures.
+fn caller(service: SimService) -> calls::Caller {
+    Arc::new(move |call| {
+        let service = service.clone();
+        Box::pin(async move {
+            let answered: Answered = match call {
+                Call::Start {
+                    machine,
+                    name,
+                    input,
+                } => {
+                    vec![service
+                        .start_async(&machine, Some(&name), input)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| name_of(&e))]
+                }
+                Call::Answer { token, answer } => {
+                    vec![service
+                        .answer_task(&token, answer)
+                        .await
+                        .map_err(|e| name_of(&e))]
+                }
+                Call::Stop { arn } => {
+                    vec![service
+                        .stop(&arn, None, None)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| name_of(&e))]
+                }
+                Call::Steps { messages, deadline } => service
+                    .step_batch(&messages, Some(deadline))
+                    .await
+                    .into_iter()
+                    .map(|r| r.map(|_| ()).map_err(|e| name_of(&e)))
+                    .collect(),
+                Call::DeadLetter { message } => {
+                    vec![service.dead_letter(&message).await.map_err(|e| name_of(&e))]
+                }
+            };
+            Box::new(answered) as executor::Output
+        })
+    })
+}
+
+fn name_of(e: &ServiceError) -> String {
+    match e {
+        ServiceError::Callback { name, .. } => (*name).to_owned(),
+        ServiceError::NotFound(_) => "NotFound".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Runs `schedules` schedules from `seed` on (or as many as fit in `seconds`), every tenth
+/// one calm; a panic in the service is a failure like any broken invariant.
+pub fn explore(settings: &Settings, schedules: u64, seed: u64, seconds: Option<u64>) -> Summary {
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    let mut seeds = Rng::new(seed);
+    for n in 0..schedules {
+        if seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s)) {
+            break;
+        }
+        let schedule_seed = seeds.next_u64();
+        let settings = if n % 10 == 9 {
+            Settings {
+                executions: settings.executions,
+                ..Settings::calm()
+            }
+        } else {
+            settings.clone()
+        };
+        let schedule =
+            std::panic::catch_unwind(|| run(schedule_seed, &settings)).unwrap_or_else(|panic| {
+                Schedule {
+                    seed: schedule_seed,
+                    violations: vec![format!(
+                        "the service panicked: {}",
+                        panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                            .unwrap_or_default()
+                    )],
+                    ..Schedule::default()
+                }
+            });
+        summary.schedules += 1;
+        summary.executions += schedule.executions as u64;
+        summary.faults.add(&schedule.faults);
+        if !schedule.violations.is_empty() {
+            summary.failures.push(schedule);
+        }
+    }
+    summary
+}

@@ -1,0 +1,57 @@
+//! The simulation as a test: schedules replay exactly, and a batch of schedules, with and
+//! without faults, keeps every invariant.
+
+use quickstep_sim::{explore, run, Settings};
+
+#[test]
+fn a_seed_replays_exactly() {
+    for seed in [1, 2, 3, 42] {
+        let a = run(seed, &Settings::default());
+        let b = run(seed, &Settings::default());
+        assert_eq!(a.executions, b.executions, "seed {seed}");
+        assert_eq!(a.faults.0, b.faults.0, "seed {seed}");
+        assert_eq!(a.violations, b.violations, "seed {seed}");
+    }
+}
+
+#[test]
+fn schedules_with_faults_keep_every_invariant() {
+    let summary = explore(&Settings::default(), 300, 11, None);
+    assert_eq!(summary.schedules, 300);
+    assert!(summary.executions >= 300, "{}", summary.executions);
+    assert!(
+        summary.failures.is_empty(),
+        "{:#?}",
+        &summary.failures[..summary.failures.len().min(3)]
+    );
+    // The faults the schedules are there to inject were injected.
+    for fault in [
+        "CrashBeforeEffect",
+        "CrashAfterEffect",
+        "StoreLostAnswer",
+        "EarlyDelivery",
+        "DuplicateDelivery",
+        "EarlyAnswer",
+        "Stop",
+    ] {
+        assert!(
+            summary
+                .faults
+                .0
+                .iter()
+                .any(|(f, n)| format!("{f:?}") == fault && *n > 0),
+            "no {fault} in {:?}",
+            summary.faults.0
+        );
+    }
+}
+
+#[test]
+fn calm_schedules_call_each_task_attempt_once() {
+    let summary = explore(&Settings::calm(), 200, 5, None);
+    assert!(
+        summary.failures.is_empty(),
+        "{:#?}",
+        &summary.failures[..summary.failures.len().min(3)]
+    );
+}
