@@ -42,6 +42,11 @@ pub async fn service_from_vars(vars: &HashMap<String, String>) -> Result<AwsServ
     let queue_url = required("QUICKSTEP_STEP_QUEUE_URL")?;
     let bus = required("QUICKSTEP_EVENT_BUS")?;
     let config = Config::from_vars(vars)?;
+    // The deployment's secret that makes task tokens unguessable: every function that makes or
+    // answers tokens has the same (the template generates it in Secrets Manager).
+    if let Some(key) = vars.get("QUICKSTEP_TOKEN_KEY").filter(|k| !k.is_empty()) {
+        quickstep::execution::token::set_key(key.as_bytes());
+    }
     let sdk = crate::config().await;
     // Tasks run with the function's role, which can write these three for the service itself.
     let tasks = task_invoker(&sdk, false).keeping_off(OwnResources {

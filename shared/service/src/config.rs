@@ -29,6 +29,9 @@ pub struct Config {
     pub sync_margin_ms: i64,
     /// How many checked state machine revisions a process keeps.
     pub max_cached_machines: usize,
+    /// The most history events an execution may have before it fails with `States.Runtime`
+    /// (Step Functions' quota: 25,000).
+    pub max_history_events: u64,
 }
 
 impl Default for Config {
@@ -44,6 +47,7 @@ impl Default for Config {
             max_early_resends: 8,
             sync_margin_ms: 1_500,
             max_cached_machines: 256,
+            max_history_events: 25_000,
         }
     }
 }
@@ -109,6 +113,10 @@ impl Config {
                 usize::try_from(defaults.step_margin_ms).unwrap_or(0),
             )?)
             .unwrap_or(i64::MAX),
+            max_history_events: number(
+                "QUICKSTEP_MAX_HISTORY_EVENTS",
+                usize::try_from(defaults.max_history_events).unwrap_or(usize::MAX),
+            )? as u64,
             ..defaults
         })
     }

@@ -120,7 +120,9 @@ fn is_zero_u64(n: &u64) -> bool {
 }
 
 /// The detail of an `Execution Status Change` event, with the fields AWS's Step Functions
-/// status-change event has.
+/// status-change event has. Like AWS's, it leaves out the input (`inputDetails.included:
+/// false`, `input: null`) when the escaped input and output together pass 248 KiB, and the
+/// output when it alone does, so that the event always fits EventBridge's 256 KB entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusChange {
@@ -130,29 +132,147 @@ pub struct StatusChange {
     pub status: String,
     pub start_date: Millis,
     pub stop_date: Option<Millis>,
-    pub input: String,
+    pub input: Option<String>,
+    pub input_details: DataDetails,
     pub output: Option<String>,
+    pub output_details: DataDetails,
     pub error: Option<String>,
     pub cause: Option<String>,
 }
 
+/// Whether the input or output is in the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataDetails {
+    pub included: bool,
+}
+
+/// Step Functions' threshold for data in a status-change event.
+pub const EVENT_DATA_LIMIT_BYTES: usize = 248 * 1024;
+/// The longest cause kept in a status-change event (a Fail state's `Cause` holds as much).
+pub const EVENT_CAUSE_LIMIT_CHARS: usize = 32_768;
+
 impl StatusChange {
     pub fn of(record: &ExecutionRecord) -> Self {
-        Self {
+        let input = record.input.to_string();
+        let output = record.output.as_ref().map(Value::to_string);
+        let escaped = |text: &str| serde_json::to_string(text).map_or(usize::MAX, |e| e.len());
+        let output_size = output.as_deref().map_or(0, escaped);
+        let output_included = output_size <= EVENT_DATA_LIMIT_BYTES;
+        let kept_output = if output_included { output_size } else { 0 };
+        let input_included = escaped(&input).saturating_add(kept_output) <= EVENT_DATA_LIMIT_BYTES;
+        let cause = record
+            .cause
+            .as_ref()
+            .map(|c| c.chars().take(EVENT_CAUSE_LIMIT_CHARS).collect::<String>());
+        let mut event = Self {
             execution_arn: record.arn.clone(),
             state_machine_arn: record.state_machine_arn.clone(),
             name: record.name.clone(),
             status: record.status.clone(),
             start_date: record.start_date,
             stop_date: record.stop_date,
-            input: record.input.to_string(),
-            output: record.output.as_ref().map(Value::to_string),
+            input: input_included.then_some(input),
+            input_details: DataDetails {
+                included: input_included,
+            },
+            output: output.filter(|_| output_included),
+            output_details: DataDetails {
+                included: output_included,
+            },
             error: record.error.clone(),
-            cause: record.cause.clone(),
+            cause,
+        };
+        // Data under the threshold and a long cause can still pass the entry limit together:
+        // the data goes first.
+        if event.size() > EVENT_ENTRY_BUDGET_BYTES {
+            event.input = None;
+            event.input_details.included = false;
         }
+        if event.size() > EVENT_ENTRY_BUDGET_BYTES {
+            event.output = None;
+            event.output_details.included = false;
+        }
+        event
+    }
+
+    /// The detail's size as JSON.
+    pub fn size(&self) -> usize {
+        serde_json::to_string(self).map_or(usize::MAX, |s| s.len())
     }
 }
+
+/// EventBridge's entry limit (256 KB) less room for the source, detail type and resources.
+pub const EVENT_ENTRY_BUDGET_BYTES: usize = 256 * 1024 - 4 * 1024;
 
 /// The event source and detail type of failure events.
 pub const EVENT_SOURCE: &str = "quickstep";
 pub const EVENT_DETAIL_TYPE: &str = "Execution Status Change";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quickstep::definition::StateMachine;
+    use quickstep::execution::{start, ExecutionInfo, Options};
+    use serde_json::json;
+
+    fn failed(input: Value, cause: &str) -> ExecutionRecord {
+        let machine = StateMachine::from_json(&json!({
+            "StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "c"}}
+        }))
+        .unwrap();
+        let info = ExecutionInfo::local("M", "e", input.clone(), 0);
+        let (snapshot, _) = start(&machine, info, Options::default(), 1, 0);
+        ExecutionRecord {
+            arn: "arn:e".into(),
+            name: "e".into(),
+            state_machine_name: "M".into(),
+            state_machine_arn: "arn:m".into(),
+            revision: 1,
+            status: "FAILED".into(),
+            input,
+            output: None,
+            error: Some("E".into()),
+            cause: Some(cause.into()),
+            start_date: 0,
+            stop_date: Some(1),
+            status_event_sent: false,
+            snapshot,
+            pending: Vec::new(),
+            callbacks: Vec::new(),
+            dispatch: BTreeMap::new(),
+            claim: 0,
+        }
+    }
+
+    #[test]
+    fn a_small_event_carries_its_input() {
+        let event = StatusChange::of(&failed(json!({"a": 1}), "why"));
+        assert_eq!(event.input.as_deref(), Some(r#"{"a":1}"#));
+        assert!(event.input_details.included);
+        assert_eq!(event.cause.as_deref(), Some("why"));
+        let detail = serde_json::to_value(&event).unwrap();
+        assert_eq!(detail["inputDetails"], json!({"included": true}));
+    }
+
+    #[test]
+    fn data_over_the_threshold_is_left_out_as_aws_leaves_it_out() {
+        // Quotes escape to two bytes: 130 KiB of them is 260 KiB escaped.
+        let input = json!({"q": "\"".repeat(130 * 1024)});
+        let event = StatusChange::of(&failed(input, "why"));
+        assert_eq!(event.input, None);
+        assert!(!event.input_details.included);
+        assert!(event.size() <= EVENT_ENTRY_BUDGET_BYTES);
+    }
+
+    #[test]
+    fn a_long_cause_is_cut_and_the_event_still_fits() {
+        let input = json!({"blob": "x".repeat(240 * 1024)});
+        let event = StatusChange::of(&failed(input, &"c".repeat(100_000)));
+        assert_eq!(
+            event.cause.as_ref().map(|c| c.chars().count()),
+            Some(EVENT_CAUSE_LIMIT_CHARS)
+        );
+        assert!(event.size() <= EVENT_ENTRY_BUDGET_BYTES, "{}", event.size());
+        assert!(!event.input_details.included);
+    }
+}

@@ -203,6 +203,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             payload_limit_bytes: self.config.payload_limit_bytes,
             max_execution_seconds: self.config.execution_timeout_seconds,
             task_tokens_name_execution: true,
+            max_history_events: Some(self.config.max_history_events),
             ..Options::default()
         }
     }

@@ -84,7 +84,12 @@ pub fn main(args: Args) -> Result<ExitCode, String> {
         real_tasks,
         virtual_clock: args.clock == ClockKind::Virtual,
         express: args.express,
-        options: Options::default(),
+        // A workflow that loops forever ends (States.Runtime) at Step Functions' history quota
+        // instead of running until memory runs out.
+        options: Options {
+            max_history_events: Some(25_000),
+            ..Options::default()
+        },
         seed: ids.seed(),
     };
     let report = runtime

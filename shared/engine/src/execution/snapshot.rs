@@ -104,6 +104,11 @@ pub struct Options {
     /// `SendTaskSuccess` with nothing but the token can find it (see [`super::token`]).
     #[serde(default)]
     pub task_tokens_name_execution: bool,
+    /// The most history events an execution may have (Step Functions: 25,000): past it the
+    /// execution fails with `States.Runtime`, so a workflow that loops forever ends instead of
+    /// growing without bound. Counted whether or not history is recorded.
+    #[serde(default)]
+    pub max_history_events: Option<u64>,
 }
 
 impl Default for Options {
@@ -114,6 +119,7 @@ impl Default for Options {
             payload_limit_bytes: 256 * 1024,
             max_execution_seconds: None,
             task_tokens_name_execution: false,
+            max_history_events: None,
         }
     }
 }

@@ -117,6 +117,9 @@ impl<'a> Stepper<'a> {
     fn run(&mut self) {
         // `yielded` is checked before popping: the thread that yielded went back to the front.
         while !self.yielded && !self.snap.status.is_terminal() {
+            if self.history_full() {
+                break;
+            }
             let Some(tid) = self.snap.ready.pop_front() else {
                 break;
             };
@@ -128,6 +131,27 @@ impl<'a> Stepper<'a> {
         if self.yielded {
             self.effects.push(Effect::Yield);
         }
+    }
+
+    /// Ends the execution if its history reached the limit; says whether it did.
+    fn history_full(&mut self) -> bool {
+        let Some(max) = self.snap.options.max_history_events else {
+            return false;
+        };
+        if self.snap.event_id + 1 < max {
+            return false;
+        }
+        let failure = Failure::new(
+            names::RUNTIME,
+            format!("The execution reached the maximum number of history events ({max})."),
+        );
+        self.record(
+            "ExecutionFailed",
+            None,
+            || json!({"executionFailedEventDetails": failure_details(&failure)}),
+        );
+        self.terminate(Status::Failed { failure });
+        true
     }
 
     /// Allocates an id for a task or timer.
@@ -186,7 +210,9 @@ impl<'a> Stepper<'a> {
         loop {
             let flow = match std::mem::replace(&mut thread.phase, Phase::Execute) {
                 Phase::Enter => {
-                    if self.transitions >= self.snap.options.max_transitions_per_step {
+                    if self.history_full() {
+                        Flow::Done
+                    } else if self.transitions >= self.snap.options.max_transitions_per_step {
                         thread.phase = Phase::Enter;
                         self.snap.ready.push_front(tid);
                         self.yielded = true;

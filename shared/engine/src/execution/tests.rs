@@ -1814,3 +1814,41 @@ fn a_heartbeat_for_a_task_without_heartbeat_seconds_or_not_awaited_changes_nothi
     assert_eq!(d.timers.len(), timers);
     assert!(d.snap().awaits(task));
 }
+
+#[test]
+fn an_endless_loop_fails_at_the_history_limit() {
+    let machine = StateMachine::from_json(&json!({
+        "StartAt": "Again",
+        "States": {
+            "Again": {"Type": "Choice", "Choices": [
+                {"Variable": "$.stop", "IsPresent": true, "Next": "Done"}], "Default": "Again"},
+            "Done": {"Type": "Succeed"}
+        }
+    }))
+    .unwrap();
+    let options = Options {
+        max_history_events: Some(1_000),
+        ..Options::default()
+    };
+    let info = ExecutionInfo::local("loop", "e", json!({}), 0);
+    let (mut snapshot, mut effects) = start(&machine, info, options, 1, 0);
+    // Each step yields after its transition budget; resume until it ends.
+    let mut steps = 0;
+    while !snapshot.status.is_terminal() && steps < 1_000 {
+        assert!(effects.contains(&Effect::Yield));
+        effects = step_in_place(&machine, &mut snapshot, Event::Resume, 0);
+        steps += 1;
+    }
+    match &snapshot.status {
+        Status::Failed { failure } => {
+            assert_eq!(failure.error.as_deref(), Some("States.Runtime"));
+            assert_eq!(
+                failure.cause.as_deref(),
+                Some("The execution reached the maximum number of history events (1000).")
+            );
+        }
+        other => panic!("expected FAILED, got {other:?}"),
+    }
+    let last = snapshot.history.last().unwrap();
+    assert_eq!((last.kind.as_str(), last.id), ("ExecutionFailed", 1_000));
+}
