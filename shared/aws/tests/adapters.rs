@@ -56,6 +56,7 @@ fn record(name: &str, input: Value) -> ExecutionRecord {
         callbacks: Vec::new(),
         dispatch: std::collections::BTreeMap::new(),
         claim: 0,
+        depth: 0,
     }
 }
 

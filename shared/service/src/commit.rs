@@ -118,7 +118,7 @@ fn task_at(record: &ExecutionRecord, at: usize) -> u64 {
     }
 }
 
-/// `event` for task `task`.
+/// A task's `event` (an outcome, an answer) for task `task`.
 fn for_task(event: &Event, task: u64) -> Event {
     match event {
         Event::TaskSucceeded { output, .. } => Event::TaskSucceeded {
@@ -129,6 +129,7 @@ fn for_task(event: &Event, task: u64) -> Event {
             task,
             failure: failure.clone(),
         },
+        Event::TaskHeartbeat { .. } => Event::TaskHeartbeat { task },
         other => other.clone(),
     }
 }
@@ -235,7 +236,7 @@ pub(crate) fn apply(
                 );
                 record.dispatch.remove(&task);
             }
-            feed(machine, record, with_task(event, task), now);
+            feed(machine, record, for_task(event, task), now);
         }
         Action::End(event) => feed(machine, record, event.clone(), now),
     }
@@ -259,21 +260,6 @@ pub(crate) fn waiting_task(record: &ExecutionRecord, token: &str) -> Option<u64>
     stored
         .or_else(calling)
         .filter(|task| record.snapshot.awaits(*task))
-}
-
-/// The answer's event, for `task`.
-fn with_task(event: &Event, task: u64) -> Event {
-    match event {
-        Event::TaskSucceeded { output, .. } => Event::TaskSucceeded {
-            task,
-            output: output.clone(),
-        },
-        Event::TaskFailed { failure, .. } => Event::TaskFailed {
-            task,
-            failure: failure.clone(),
-        },
-        _ => Event::TaskHeartbeat { task },
-    }
 }
 
 /// When the message continuing `record` under `claim` is due, in seconds: at once if a call it owns or a
@@ -335,14 +321,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             if record.version() == expected {
                 record.snapshot.version += 1;
             }
-            let claim = self.claim(&mut record);
-            if let Some(delay) = next_delay(&record, now, claim) {
-                let message = StepMessage {
-                    claim,
-                    ..StepMessage::new(&record.arn, record.version())
-                };
-                self.queue.send(&message, delay).await?;
-            }
+            self.send_continuation(&mut record, now).await?;
             match self.store.put_execution_if_version(&record, expected).await {
                 Ok(()) => {
                     let version = record.version();
@@ -384,9 +363,27 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         Err(ServiceError::Port(PortError::Conflict))
     }
 
+    /// Claims `record`'s unowned calls for a new message and sends it, if the record has
+    /// anything for it to do: the first half of every commit (the write follows).
+    pub(crate) async fn send_continuation(
+        &self,
+        record: &mut ExecutionRecord,
+        now: Millis,
+    ) -> Result<(), ServiceError> {
+        let claim = self.claim(record);
+        if let Some(delay) = next_delay(record, now, claim) {
+            let message = StepMessage {
+                claim,
+                ..StepMessage::new(&record.arn, record.version())
+            };
+            self.queue.send(&message, delay).await?;
+        }
+        Ok(())
+    }
+
     /// Gives the calls no message owns yet (new ones, abandoned ones) to the message the commit
     /// sends, under a new claim; returns the claim.
-    pub(crate) fn claim(&self, record: &mut ExecutionRecord) -> u64 {
+    fn claim(&self, record: &mut ExecutionRecord) -> u64 {
         let claim = self.ids.seed().max(1);
         record.claim = claim;
         let ExecutionRecord {

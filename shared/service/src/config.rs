@@ -32,6 +32,9 @@ pub struct Config {
     /// The most history events an execution may have before it fails with `States.Runtime`
     /// (Step Functions' quota: 25,000).
     pub max_history_events: u64,
+    /// How deep `startExecution` tasks may nest (a child of a child ...) before the start fails
+    /// with `StepFunctions.ExecutionLimitExceededException`.
+    pub max_nesting_depth: u32,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             sync_margin_ms: 1_500,
             max_cached_machines: 256,
             max_history_events: 25_000,
+            max_nesting_depth: 10,
         }
     }
 }
@@ -117,6 +121,11 @@ impl Config {
                 "QUICKSTEP_MAX_HISTORY_EVENTS",
                 usize::try_from(defaults.max_history_events).unwrap_or(usize::MAX),
             )? as u64,
+            max_nesting_depth: u32::try_from(number(
+                "QUICKSTEP_MAX_NESTING_DEPTH",
+                defaults.max_nesting_depth as usize,
+            )?)
+            .unwrap_or(u32::MAX),
             ..defaults
         })
     }

@@ -38,23 +38,36 @@ pub(crate) struct Tasks<S, Q, P> {
     service: Service<S, Q, P>,
     /// The execution whose tasks these are (it names unnamed children).
     parent_arn: String,
+    /// How deep the parent is in a chain of starts.
+    depth: u32,
 }
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// The task invoker for the execution `parent_arn`.
-    pub(crate) fn tasks_of(&self, parent_arn: &str) -> Arc<dyn TaskInvoker> {
+    pub(crate) fn tasks_of(&self, parent_arn: &str, depth: u32) -> Arc<dyn TaskInvoker> {
         Arc::new(Tasks {
             service: self.clone(),
             parent_arn: parent_arn.to_owned(),
+            depth,
         })
     }
 
     /// Starts the child execution `parameters` (StartExecution's request) asks for.
-    async fn start_child(&self, parameters: &Value, default_name: &str) -> TaskOutcome {
+    async fn start_child(&self, parameters: &Value, default_name: &str, depth: u32) -> TaskOutcome {
         let request = ChildRequest::of(parameters, &self.config.state_machine_arn(""))?;
+        if depth > self.config.max_nesting_depth {
+            return Err(sfn_error(
+                "ExecutionLimitExceeded",
+                &format!(
+                    "Execution Limit Exceeded: executions may nest at most {} deep \
+                     (a workflow that starts itself ends here)",
+                    self.config.max_nesting_depth
+                ),
+            ));
+        }
         let name = request.name.unwrap_or_else(|| default_name.to_owned());
         match self
-            .start_async(&request.machine, Some(&name), request.input)
+            .start_async_at(&request.machine, Some(&name), request.input, depth)
             .await
         {
             Ok(started) => Ok(json!({
@@ -83,8 +96,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> TaskInvoker for Tasks<S, Q, P> {
         let service = self.service.clone();
         let parameters = request.input.clone();
         let default_name = child_name(&self.parent_arn, request);
+        let depth = self.depth.saturating_add(1);
         Invocation::Pending(Box::pin(async move {
-            service.start_child(&parameters, &default_name).await
+            service.start_child(&parameters, &default_name, depth).await
         }))
     }
 

@@ -52,6 +52,10 @@ pub struct ExecutionRecord {
     /// version, such as one a writer that lost a race sent) fires timers and resumes.
     #[serde(default)]
     pub claim: u64,
+    /// How deep in a chain of `startExecution` tasks this execution was started (0: by a
+    /// client), so that a workflow that starts itself ends instead of fanning out forever.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub depth: u32,
 }
 
 /// Who carries out a pending task call.
@@ -241,6 +245,7 @@ mod tests {
             callbacks: Vec::new(),
             dispatch: BTreeMap::new(),
             claim: 0,
+            depth: 0,
         }
     }
 

@@ -278,6 +278,7 @@ pub(crate) fn record_of(
         callbacks: Vec::new(),
         dispatch: std::collections::BTreeMap::new(),
         claim: 0,
+        depth: 0,
     };
     sync_status(&mut record);
     record

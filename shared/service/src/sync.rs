@@ -46,9 +46,12 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let started = self.clock.now();
         let info = self.execution_info(&machine_record, &name, input, started);
         let seed = self.ids.seed();
-        let tasks = self.tasks_of(&info.execution_arn);
-        // End it while there is still time to answer, not at Lambda's own kill time.
-        let deadline = deadline.map(|d| d.saturating_sub(self.config.sync_margin_ms));
+        let tasks = self.tasks_of(&info.execution_arn, 0);
+        // End it while there is still time to answer, not at Lambda's own kill time. A
+        // deadline already past is none Lambda gave (a local emulator's): it is ignored.
+        let deadline = deadline
+            .filter(|d| *d > started)
+            .map(|d| d.saturating_sub(self.config.sync_margin_ms));
         let driver =
             LocalDriver::new(Arc::clone(&machine), tasks, Clock::Real).with_options(self.options());
         let mut run = driver.run_until(info, seed, deadline).await;

@@ -75,6 +75,18 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         execution_name: Option<&str>,
         input: Value,
     ) -> Result<Started, ServiceError> {
+        self.start_async_at(machine_name, execution_name, input, 0)
+            .await
+    }
+
+    /// [`Self::start_async`] of an execution `depth` deep in a chain of `startExecution` tasks.
+    pub(crate) async fn start_async_at(
+        &self,
+        machine_name: &str,
+        execution_name: Option<&str>,
+        input: Value,
+        depth: u32,
+    ) -> Result<Started, ServiceError> {
         self.check_input(&input)?;
         let name = self.execution_name(execution_name)?;
         let machine_record = self.get_state_machine(machine_name).await?;
@@ -92,14 +104,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let seed = self.ids.seed();
         let (snapshot, effects) = execution::start(&machine, info, self.options(), seed, now);
         let mut record = record_of(&machine_record, snapshot, pending_of(effects));
-        let claim = self.claim(&mut record);
-        if let Some(delay) = next_delay(&record, now, claim) {
-            let message = StepMessage {
-                claim,
-                ..StepMessage::new(&record.arn, record.version())
-            };
-            self.queue.send(&message, delay).await?;
-        }
+        record.depth = depth;
+        self.send_continuation(&mut record, now).await?;
         match self.store.create_execution(&record).await? {
             Created::Existing(existing) => Ok(Started {
                 execution_arn: existing.arn,
@@ -166,7 +172,15 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .machine(&record.state_machine_name, record.revision)
             .await?;
         let expected = record.version();
-        let budget_end = deadline.map(|d| d.saturating_sub(self.config.step_margin_ms));
+        // The margin, or half the time left if that is less (a short timeout still makes
+        // progress rather than handing over at once, again and again).
+        // A deadline already past is no deadline Lambda gave (Lambda never starts an
+        // invocation after it; a local emulator may send a bogus one): it is ignored.
+        let now = self.clock.now();
+        let budget_end = deadline.filter(|d| *d > now).map(|d| {
+            let margin = self.config.step_margin_ms.min((d - now).max(0) / 2);
+            d.saturating_sub(margin)
+        });
         let actions = self
             .run_step(&machine, &mut record, message.claim, stale, budget_end)
             .await;
@@ -225,7 +239,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         stale: bool,
         budget_end: Option<Millis>,
     ) -> Vec<Action> {
-        let tasks = self.tasks_of(&record.arn);
+        let tasks = self.tasks_of(&record.arn, record.depth);
         let mut actions = Vec::new();
         let mut flight: FuturesUnordered<Flight> = FuturesUnordered::new();
         let mut flying: BTreeMap<u64, Box<TaskRequest>> = BTreeMap::new();

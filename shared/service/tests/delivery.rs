@@ -196,3 +196,29 @@ async fn a_synchronous_loop_ends_timed_out_before_the_deadline() {
     // It ended with the margin to spare, not at Lambda's own kill time.
     assert!(quickstep_runtime::clock::wall_clock() < deadline);
 }
+
+#[tokio::test]
+async fn a_worker_with_little_time_left_still_makes_progress() {
+    let service = service(json!({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "End": true}}}))
+    .await;
+    let started = service
+        .start_async("m", Some("e"), json!({}))
+        .await
+        .unwrap();
+    let first = service.queue.pop().unwrap().message;
+    // Three seconds left: less than the hand-over margin, yet the call is made.
+    let outcome = service
+        .step_until(&first, Some(service.clock.now() + 3_000))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, StepOutcome::Advanced { status, .. } if status == "SUCCEEDED"),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        record(&service, &started.execution_arn).await.output,
+        Some(json!({"ok": true}))
+    );
+}

@@ -218,3 +218,34 @@ async fn waiting_for_a_child_to_end_is_refused_when_the_definition_is_stored() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_workflow_that_starts_itself_ends_at_the_nesting_cap() {
+    let service = service().await;
+    let me = "arn:aws:states:us-east-1:123456789012:stateMachine:forever";
+    service
+        .put_state_machine("forever", &parent(&json!({"StateMachineArn": me})))
+        .await
+        .unwrap();
+    service
+        .start_async("forever", Some("first"), json!({}))
+        .await
+        .unwrap();
+    pump(&service, 1).await;
+    let chain = executions_of(&service, "forever");
+    // The first and its descendants down to the cap; the deepest one's start failed.
+    let cap = Config::default().max_nesting_depth as usize;
+    assert_eq!(chain.len(), cap + 1);
+    let failed: Vec<&ExecutionRecord> = chain.iter().filter(|r| r.status == "FAILED").collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "{:?}",
+        chain.iter().map(|r| &r.status).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        failed[0].error.as_deref(),
+        Some("StepFunctions.ExecutionLimitExceededException")
+    );
+    assert_eq!(failed[0].depth as usize, cap);
+}

@@ -55,3 +55,27 @@ fn calm_schedules_call_each_task_attempt_once() {
         &summary.failures[..summary.failures.len().min(3)]
     );
 }
+
+/// Schedules the simulation once failed, kept as regressions: each replays exactly and failed
+/// before its fix. In calm schedules (no faults) a task call was made twice: a stale message,
+/// or one sent by a writer that lost a race to a writer of the same version number, fired the
+/// timer the current message fired too, and both made the call it led to (fixed by giving
+/// each commit's message a claim of its own, and letting only the current one fire timers).
+#[test]
+fn schedules_that_once_failed_replay_clean() {
+    for seed in [
+        8_182_651_955_193_082_849,
+        12_529_032_126_509_902_830,
+        2_367_597_618_864_722_876,
+        11_643_735_739_634_230_359,
+        18_310_221_729_890_550_840,
+        6_820_241_535_420_088_462,
+    ] {
+        let schedule = run(seed, &Settings::calm());
+        assert!(
+            schedule.violations.is_empty(),
+            "seed {seed}: {:?}",
+            schedule.violations
+        );
+    }
+}
