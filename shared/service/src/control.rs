@@ -55,11 +55,17 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// A step message that kept failing reached the dead-letter queue: if the execution still
     /// needed it (it is the current version's, or owns calls not yet made), the execution can
     /// no longer advance, so it ends FAILED with `States.Runtime` rather than staying RUNNING.
-    /// A message the execution had moved past is dropped.
+    /// A message the execution had moved past is dropped; an ended execution whose failure
+    /// event is still unpublished (its outbox message kept failing) publishes it.
     pub async fn dead_letter(&self, message: &StepMessage) -> Result<(), ServiceError> {
         let Some(record) = self.store.get_execution(&message.execution_arn).await? else {
             return Ok(());
         };
+        if record.is_terminal() {
+            // An ended execution's outbox message that kept failing: its failure event is
+            // published here, the last place that can.
+            return self.finish(record).await;
+        }
         let owns_calls = record.dispatch.values().any(|d| d.owner == message.claim);
         let current = record.version() == message.version && record.claim == message.claim;
         if record.is_terminal() || !(current || owns_calls) {

@@ -111,6 +111,22 @@ impl Settings {
         }
     }
 
+    /// Far more faults, a short worker timeout and an early dead-letter queue, so that
+    /// deadline kills, redrives and dead letters happen often.
+    #[must_use]
+    pub fn stormy(&self) -> Self {
+        Self {
+            crash_rate: 0.08,
+            slow_rate: 0.15,
+            throttle_rate: 0.05,
+            lost_answer_rate: 0.05,
+            worker_timeout_ms: 4_000,
+            visibility_timeout_ms: 30_000,
+            max_receive_count: 2,
+            ..self.clone()
+        }
+    }
+
     pub fn is_calm(&self) -> bool {
         self.crash_rate == 0.0
             && self.throttle_rate == 0.0
@@ -127,6 +143,8 @@ pub struct Schedule {
     pub seed: u64,
     /// Run without faults ([`Settings::calm`]).
     pub calm: bool,
+    /// Run with [`Settings::stormy`].
+    pub stormy: bool,
     pub executions: usize,
     pub faults: Faults,
     pub violations: Vec<String>,
@@ -238,6 +256,7 @@ pub fn run_traced(seed: u64, settings: &Settings, trace: bool) -> (Schedule, Vec
     let schedule = Schedule {
         seed,
         calm: settings.is_calm(),
+        stormy: settings.max_receive_count == 2,
         executions: w.dynamo.executions.len(),
         faults: w.faults.clone(),
         violations,
@@ -342,8 +361,8 @@ fn name_of(e: &ServiceError) -> String {
     }
 }
 
-/// Runs `schedules` schedules from `seed` on (or as many as fit in `seconds`), every tenth
-/// one calm; a panic in the service is a failure like any broken invariant.
+/// Runs `schedules` schedules from `seed` on (or as many as fit in `seconds`), one in ten calm
+/// and one in ten stormy; a panic in the service is a failure like any broken invariant.
 pub fn explore(settings: &Settings, schedules: u64, seed: u64, seconds: Option<u64>) -> Summary {
     let started = Instant::now();
     let mut summary = Summary::default();
@@ -353,13 +372,13 @@ pub fn explore(settings: &Settings, schedules: u64, seed: u64, seconds: Option<u
             break;
         }
         let schedule_seed = seeds.next_u64();
-        let settings = if n % 10 == 9 {
-            Settings {
+        let settings = match n % 10 {
+            9 => Settings {
                 executions: settings.executions,
                 ..Settings::calm()
-            }
-        } else {
-            settings.clone()
+            },
+            4 => settings.stormy(),
+            _ => settings.clone(),
         };
         let schedule =
             std::panic::catch_unwind(|| run(schedule_seed, &settings)).unwrap_or_else(|panic| {

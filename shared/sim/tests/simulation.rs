@@ -79,3 +79,23 @@ fn schedules_that_once_failed_replay_clean() {
         );
     }
 }
+
+/// Stormy schedules that once failed: an ended execution's outbox message was dead-lettered
+/// (redrive after two receives), and the dead-letter handler dropped it, so the failure event
+/// of an execution whose first publish had failed was never sent (fixed: the dead-letter
+/// handler publishes it).
+#[test]
+fn stormy_schedules_that_once_failed_replay_clean() {
+    for seed in [
+        12_080_860_698_082_979_646,
+        11_685_607_995_451_912_953,
+        533_915_195_409_331_729,
+    ] {
+        let schedule = run(seed, &Settings::default().stormy());
+        assert!(
+            schedule.violations.is_empty(),
+            "seed {seed}: {:?}",
+            schedule.violations
+        );
+    }
+}

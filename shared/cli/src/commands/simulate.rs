@@ -26,6 +26,9 @@ pub struct Args {
     /// Run without faults: only latency, reordering and callers' timing.
     #[arg(long)]
     calm: bool,
+    /// Run with many more faults, a short worker timeout and an early dead-letter queue.
+    #[arg(long, conflicts_with = "calm")]
+    stormy: bool,
     /// With --replay: print what happened, line by line.
     #[arg(long)]
     trace: bool,
@@ -34,6 +37,8 @@ pub struct Args {
 pub fn main(args: &Args) -> Result<ExitCode, String> {
     let settings = if args.calm {
         Settings::calm()
+    } else if args.stormy {
+        Settings::default().stormy()
     } else {
         Settings::default()
     };
@@ -66,7 +71,13 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
     }
     let violations: usize = summary.failures.iter().map(|f| f.violations.len()).sum();
     for failure in &summary.failures {
-        let calm = if failure.calm { " --calm" } else { "" };
+        let calm = if failure.calm {
+            " --calm"
+        } else if failure.stormy {
+            " --stormy"
+        } else {
+            ""
+        };
         println!(
             "failing schedule: replay with `quickstep simulate --replay {}{calm}`",
             failure.seed
