@@ -14,13 +14,16 @@
 //! - finds the record **past** `m`: only the calls its claim owns are still its to make (an
 //!   answer or a heartbeat wrote in between); with none, the message is stale and dropped.
 //!
+//! A call born of a timer or a resume is made only after a commit claimed it (by the next
+//! message): two current messages may fire the same timer, and only one commit wins it.
+//!
 //! The worker makes its calls concurrently and applies each outcome as it comes, so timers
 //! (a Task's `TimeoutSeconds` and `HeartbeatSeconds`) fire while slow calls run. It stops
 //! starting work [`Config::step_margin_ms`] before its invocation's deadline, leaves the calls
 //! still running to the next step (each call at most [`Config::max_task_dispatches`] times,
 //! then it fails with `States.Timeout`), and commits by the protocol of [`crate::commit`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -244,12 +247,15 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let mut flight: FuturesUnordered<Flight> = FuturesUnordered::new();
         let mut flying: BTreeMap<u64, Box<TaskRequest>> = BTreeMap::new();
         let mut ready: Vec<(Box<TaskRequest>, TaskOutcome)> = Vec::new();
+        // Calls born of a timer or a resume: another current message may fire the same timer
+        // while this step runs, so such a call is made only once a commit has claimed it.
+        let mut deferred: BTreeSet<u64> = BTreeSet::new();
         let mut rounds = 0;
         while !record.snapshot.status.is_terminal() {
             let now = self.clock.now();
             if budget_end.is_none_or(|end| now < end) {
                 for request in calls_to_make(record, owner) {
-                    if flying.contains_key(&request.task) {
+                    if flying.contains_key(&request.task) || deferred.contains(&request.task) {
                         continue;
                     }
                     flying.insert(request.task, request.clone());
@@ -276,9 +282,14 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }
             if !due.is_empty() {
                 for action in due {
+                    let shared = matches!(action, Action::Timer { .. } | Action::Resume);
+                    let before = pending_calls(record);
                     let max = self.config.max_task_dispatches;
                     if apply(machine, record, &action, self.clock.now(), max) == Applied::Yes {
                         actions.push(action);
+                    }
+                    if shared {
+                        deferred.extend(pending_calls(record).difference(&before));
                     }
                 }
                 rounds += 1;
@@ -319,6 +330,18 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         }
         actions
     }
+}
+
+/// The ids of `record`'s pending calls.
+fn pending_calls(record: &ExecutionRecord) -> BTreeSet<u64> {
+    record
+        .pending
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Invoke(r) => Some(r.task),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether `record` has pending calls that the message of claim `owner` is to make.
