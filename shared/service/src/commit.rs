@@ -92,11 +92,16 @@ pub(crate) fn pending_of(effects: Vec<Effect>) -> Vec<Effect> {
 /// same call under another id (a writer that won a race made ids of its own, so the call this
 /// writer made is now numbered differently; its outcome is that call's all the same).
 fn pending_call(record: &ExecutionRecord, request: &TaskRequest) -> Option<usize> {
-    let same = |pending: &TaskRequest| {
-        TaskRequest {
-            task: request.task,
-            ..pending.clone()
-        } == *request
+    // Every field but the id, compared in place (a call's input may be 256 KiB).
+    let same = |p: &TaskRequest| {
+        p.state_name == request.state_name
+            && p.resource == request.resource
+            && p.retry_count == request.retry_count
+            && p.timeout_seconds == request.timeout_seconds
+            && p.heartbeat_seconds == request.heartbeat_seconds
+            && p.task_token == request.task_token
+            && p.credentials == request.credentials
+            && p.input == request.input
     };
     record
         .pending

@@ -254,10 +254,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         while !record.snapshot.status.is_terminal() {
             let now = self.clock.now();
             if budget_end.is_none_or(|end| now < end) {
-                for request in calls_to_make(record, owner) {
-                    if flying.contains_key(&request.task) || deferred.contains(&request.task) {
-                        continue;
-                    }
+                let busy = |task: &u64| flying.contains_key(task) || deferred.contains(task);
+                for request in calls_to_make(record, owner, busy) {
                     flying.insert(request.task, request.clone());
                     // A callback task calls its resource without the suffix.
                     let mut call = (*request).clone();
@@ -352,17 +350,22 @@ fn owns_calls(record: &ExecutionRecord, owner: u64) -> bool {
     })
 }
 
-/// The pending calls the message of claim `owner` makes: those it owns, and new ones (no owner yet) that
-/// carry no task token. A new callback call waits for the next message, so that its token is
+/// The pending calls the message of claim `owner` makes, but for those `busy` (running, or
+/// left for the next message): those it owns, and new ones (no owner yet) that carry no task
+/// token. A new callback call waits for the next message, so that its token is
 /// stored before anyone can answer with it. Boxed as the record keeps them, since each goes on
 /// into a call and an action.
 #[allow(clippy::vec_box)]
-fn calls_to_make(record: &ExecutionRecord, owner: u64) -> Vec<Box<TaskRequest>> {
+fn calls_to_make(
+    record: &ExecutionRecord,
+    owner: u64,
+    busy: impl Fn(&u64) -> bool,
+) -> Vec<Box<TaskRequest>> {
     record
         .pending
         .iter()
         .filter_map(|effect| match effect {
-            Effect::Invoke(r) => {
+            Effect::Invoke(r) if !busy(&r.task) => {
                 let ours = match record.dispatch.get(&r.task) {
                     Some(d) => d.owner == owner,
                     None => r.task_token.is_none(),
