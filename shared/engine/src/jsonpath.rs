@@ -89,8 +89,11 @@ impl Path {
                 kind: Kind::Reference(segments),
             }),
             Err(reference_problem) => {
-                let query = translate_to_rfc9535(rest);
-                let parsed = serde_json_path::JsonPath::parse(&format!("${query}"))
+                let query = format!("${}", translate_to_rfc9535(rest));
+                if ends_inside_unicode_escape(&query) {
+                    return Err(PathError::new(text, reference_problem));
+                }
+                let parsed = serde_json_path::JsonPath::parse(&query)
                     .map_err(|_| PathError::new(text, reference_problem))?;
                 Ok(Self {
                     text: text.to_owned(),
@@ -370,6 +373,17 @@ fn quoted_name(inner: &str) -> Option<String> {
     Some(out)
 }
 
+/// Whether `query` ends inside a `\u` escape (`\u`, `\uD`, or either after a high
+/// surrogate): serde_json_path 0.7.2 panics on such a text (its `\u` parser is a streaming one,
+/// and the end of the text reads as "incomplete", which it declares unreachable). No such text
+/// is a valid path, since its string literal is not closed, so it is refused before.
+fn ends_inside_unicode_escape(query: &str) -> bool {
+    let Some(escape) = query.rfind("\\u") else {
+        return false;
+    };
+    matches!(&query[escape + 2..], "" | "D")
+}
+
 /// Rewrites Jayway spellings that RFC 9535 does not accept: dotted names with characters outside
 /// RFC 9535's member-name-shorthand (such as `-`) become bracketed names.
 fn translate_to_rfc9535(rest: &str) -> String {
@@ -420,6 +434,23 @@ mod tests {
 
     fn sel(path: &str, doc: &Value) -> Option<Value> {
         Path::parse(path).unwrap().select(doc).map(Cow::into_owned)
+    }
+
+    /// Found by the fuzzers: these made serde_json_path panic; they are invalid paths.
+    #[test]
+    fn a_text_ending_inside_a_unicode_escape_is_refused() {
+        for text in [
+            "$.a['b\\u",
+            "$.a[\"b\\uD",
+            "$[?(@.a == 'x\\uD800\\u",
+            "$[?(@.a == 'x\\uD800\\uD",
+            "$.Itdm\u{fffd}$t_fi['Tst\\tput_field\u{fffd}\":\"const$\\u",
+        ] {
+            let error = Path::parse(text).expect_err(text);
+            assert_eq!(error.path, text, "{error:?}");
+        }
+        // A complete escape still parses.
+        assert!(Path::parse("$[?(@.a == 'x\\u0041')]").is_ok());
     }
 
     #[test]
