@@ -38,6 +38,13 @@ pub(crate) fn is_retryable<E: ProvideErrorMetadata>(err: &SdkError<E, HttpRespon
     }
 }
 
+/// Whether the request surely did not take effect: the service answered, refusing it (a 4xx:
+/// a failed condition, throttling, a bad request). A timeout, a lost connection, an unreadable
+/// answer or a 5xx may each hide a write that succeeded.
+pub(crate) fn surely_refused<E>(err: &SdkError<E, HttpResponse>) -> bool {
+    matches!(err, SdkError::ServiceError(context) if context.raw().status().is_client_error())
+}
+
 /// Maps an SDK error to retryable or terminal; `what` says which call failed. Conditional-check
 /// failures are the caller's to recognise first (they are [`PortError::Conflict`]).
 pub(crate) fn port_error<E>(what: &str, err: &SdkError<E, HttpResponse>) -> PortError

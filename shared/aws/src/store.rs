@@ -23,19 +23,21 @@
 //!   two writers racing for the same version never overwrite each other's parts. Parts are
 //!   written before the execution item, so the item never points at missing parts; the parts
 //!   a write replaces (or a lost race's) are deleted afterwards, and TTL removes any a crash
-//!   left behind. A reader that finds the parts of the item it read already gone reads again.
-//!   Records needing more than [`MAX_PARTS`] parts are refused with a terminal error naming
-//!   `States.DataLimitExceeded`.
+//!   or an unanswered write left behind (a write whose answer was lost may have stored its
+//!   item, so its parts are kept). A reader that finds the parts of the item it read already
+//!   gone reads again. Records needing more than [`MAX_PARTS`] parts are refused with a
+//!   terminal error naming `States.DataLimitExceeded`.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use quickstep_service::ports::{Created, PortError, Store};
 use quickstep_service::records::{ExecutionRecord, StateMachineRecord};
 
-use crate::errors::port_error;
+use crate::errors::{port_error, surely_refused};
 
 /// The largest record stored inline, in bytes of JSON; longer ones go in parts this long.
 pub const PART_BYTES: usize = 350_000;
@@ -200,6 +202,20 @@ impl DynamoStore {
         }
     }
 
+    /// After a failed write of the item that points at `parts`: deletes them only if DynamoDB
+    /// surely refused the write. A write whose answer was lost (a timeout, a 5xx) may have
+    /// stored the item, and deleting its parts would leave a record no one can read; if it did
+    /// not, the parts are orphans that TTL removes.
+    async fn delete_parts_if_refused<E>(
+        &self,
+        error: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+        parts: &[Item],
+    ) {
+        if surely_refused(error) {
+            self.delete_written_parts(parts).await;
+        }
+    }
+
     /// The JSON of the parts `parts_key` of `pk`, or `None` if some are missing (a later
     /// write replaced them).
     async fn read_parts(
@@ -346,7 +362,7 @@ impl Store for DynamoStore {
                 }
             }
             Err(e) => {
-                self.delete_written_parts(&parts).await;
+                self.delete_parts_if_refused(&e, &parts).await;
                 Err(port_error("DynamoDB PutItem (new execution)", &e))
             }
         }
@@ -427,7 +443,7 @@ impl Store for DynamoStore {
                 Err(PortError::Conflict)
             }
             Err(e) => {
-                self.delete_written_parts(&parts).await;
+                self.delete_parts_if_refused(&e, &parts).await;
                 Err(port_error("DynamoDB PutItem (execution)", &e))
             }
         }

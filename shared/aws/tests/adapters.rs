@@ -572,3 +572,125 @@ async fn invoker_reports_unreachable_endpoints_as_client_errors() {
         .unwrap_err();
     assert_eq!(failure.error.as_deref(), Some("Lambda.SdkClientException"));
 }
+
+/// Ends DynamoDB requests part-way, as a crash or a lost connection would: the request
+/// numbered `cut` (from 0) is not sent at all, or, with `lose_answer`, takes effect and its
+/// answer is lost on the way back.
+#[derive(Debug)]
+struct Cut {
+    cut: usize,
+    lose_answer: bool,
+    sent: std::sync::atomic::AtomicUsize,
+    answered: std::sync::atomic::AtomicUsize,
+}
+
+impl aws_sdk_dynamodb::config::Intercept for Cut {
+    fn name(&self) -> &'static str {
+        "Cut"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n == self.cut && !self.lose_answer {
+            return Err("the invocation ended before this request (simulated)".into());
+        }
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        _: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let n = self
+            .answered
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n == self.cut && self.lose_answer {
+            return Err("the answer was lost (simulated)".into());
+        }
+        Ok(())
+    }
+}
+
+/// A write of a record in parts (its parts, its item, the old parts' deletion) cut at every
+/// request in turn, before the request or after it took effect: a reader always finds the old
+/// record or the new one, whole, and the next writer carries on from it.
+#[tokio::test]
+async fn store_survives_writes_in_parts_cut_at_any_request() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "quickstep");
+    let old = record("cut", json!({"text": "é".repeat(300_000)}));
+    let mut new = old.clone();
+    new.snapshot.version = old.version() + 1;
+    new.output = Some(json!("ü".repeat(250_000)));
+    let pieces = |r: &ExecutionRecord| serde_json::to_string(r).unwrap().len().div_ceil(350_000);
+    let (old_parts, new_parts) = (pieces(&old), pieces(&new));
+    assert!(
+        old_parts >= 2 && new_parts > old_parts,
+        "{old_parts} {new_parts}"
+    );
+    // The write's requests: the new parts, the item, the old parts' deletion.
+    let requests = new_parts + 1 + old_parts;
+    for lose_answer in [false, true] {
+        for cut in 0..requests {
+            let name = format!("cut-{lose_answer}-{cut}");
+            let mut old = old.clone();
+            old.arn = format!("{}-{name}", old.arn);
+            let mut new = new.clone();
+            new.arn.clone_from(&old.arn);
+            store.create_execution(&old).await.unwrap();
+            let faulty = DynamoStore::new(
+                aws_sdk_dynamodb::Client::from_conf(
+                    aws_sdk_dynamodb::config::Builder::from(&sdk)
+                        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+                        .interceptor(Cut {
+                            cut,
+                            lose_answer,
+                            sent: 0.into(),
+                            answered: 0.into(),
+                        })
+                        .build(),
+                ),
+                "quickstep",
+            );
+            let written = faulty.put_execution_if_version(&new, old.version()).await;
+            let read = store
+                .get_execution(&old.arn)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: the record cannot be read: {e:?}"))
+                .unwrap_or_else(|| panic!("{name}: the record is gone"));
+            let landed = json_of(&read) == json_of(&new);
+            assert!(
+                landed || json_of(&read) == json_of(&old),
+                "{name}: neither the old record nor the new one"
+            );
+            // The cut is after the item's write exactly when the write landed.
+            assert_eq!(
+                landed,
+                cut > new_parts || (lose_answer && cut == new_parts),
+                "{name}"
+            );
+            if written.is_ok() {
+                assert!(landed, "{name}: answered Ok but not stored");
+            }
+            // The next writer (the commit's retry) carries on from what it reads.
+            let mut next = read.clone();
+            next.snapshot.version += 1;
+            next.output = Some(json!({"after": name}));
+            store
+                .put_execution_if_version(&next, read.version())
+                .await
+                .unwrap();
+            let last = store.get_execution(&old.arn).await.unwrap().unwrap();
+            assert_eq!(json_of(&last), json_of(&next), "{name}");
+        }
+    }
+}
