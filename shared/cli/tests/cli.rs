@@ -261,3 +261,54 @@ fn the_jsonata_w5_gives_the_same_output_as_the_jsonpath_w5() {
     let types = |r: &Value| -> Vec<Value> { r["events"].as_array().unwrap().clone() };
     assert_eq!(types(&a), types(&b));
 }
+
+#[test]
+fn simulate_runs_generated_machines_and_the_workloads_beside_the_checkout() {
+    let out = quickstep(&[
+        "simulate",
+        "--schedules",
+        "30",
+        "--seed",
+        "3",
+        "--workloads",
+        "../shared/bench/workloads",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("workloads: "), "{text}");
+    assert!(text.contains("w3-map-1000"), "{text}");
+    // The one that calls a local module is left out, saying why.
+    assert!(text.contains("left out w2-choice-loop-task"), "{text}");
+    assert!(text.contains("faults injected:"), "{text}");
+    assert_eq!(
+        text.lines().last(),
+        Some("simulation: 30 schedules, 0 violations")
+    );
+    // One kind alone, replayed with a trace.
+    let out = quickstep(&[
+        "simulate",
+        "--replay",
+        "5",
+        "--bench",
+        "--workloads",
+        "../shared/bench/workloads",
+        "--trace",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("put :sim-0:run-0"), "{text}");
+    assert_eq!(
+        text.lines().last(),
+        Some("simulation: 1 schedules, 0 violations")
+    );
+    // --bench needs workloads; a missing directory is named.
+    let out = quickstep(&["simulate", "--bench"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = quickstep(&["simulate", "--workloads", "no/such/dir"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no/such/dir"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

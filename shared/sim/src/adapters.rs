@@ -17,9 +17,6 @@ use crate::executor::operation;
 use crate::faults::Fault;
 use crate::world::{Shared, World};
 
-/// DynamoDB's largest item.
-const ITEM_LIMIT_BYTES: usize = 400 * 1024;
-
 pub struct SimStore(pub Shared);
 pub struct SimQueue(pub Shared);
 pub struct SimPublisher(pub Shared);
@@ -97,7 +94,7 @@ impl Store for SimStore {
     }
 
     async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
-        let json = encode(record)?;
+        let json = encode(record, self.0.lock().settings.record_limit_bytes)?;
         let arn = record.arn.clone();
         let latency = self.0.lock().latency(2, 30);
         operation(&self.0, latency, true, move |w| {
@@ -130,7 +127,7 @@ impl Store for SimStore {
         record: &ExecutionRecord,
         expected_version: u64,
     ) -> Result<(), PortError> {
-        let json = encode(record)?;
+        let json = encode(record, self.0.lock().settings.record_limit_bytes)?;
         let arn = record.arn.clone();
         let latency = self.0.lock().latency(2, 30);
         operation(&self.0, latency, true, move |w| {
@@ -154,11 +151,10 @@ impl Store for SimStore {
     }
 }
 
-/// The record as the DynamoDB adapter stores it, refused over the item limit as DynamoDB
-/// refuses it.
-fn encode(record: &ExecutionRecord) -> Result<String, PortError> {
+/// The record as the DynamoDB adapter stores it, refused over `limit` as the adapter refuses it.
+fn encode(record: &ExecutionRecord, limit: usize) -> Result<String, PortError> {
     let json = serde_json::to_string(record).map_err(|e| PortError::Terminal(e.to_string()))?;
-    if json.len() > ITEM_LIMIT_BYTES {
+    if json.len() > limit {
         return Err(PortError::Terminal(format!(
             "States.DataLimitExceeded: the record is {} bytes, more than an item holds",
             json.len()

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use quickstep::execution::Millis;
 
+use crate::faults::Fault;
 use crate::world::World;
 
 /// The most times one task attempt may be called: each delivery of the message that owns it
@@ -92,6 +93,18 @@ pub fn check(world: &World, accepted: &[String], start: Millis) -> Vec<String> {
                 }
             }
             (false, None) => {}
+        }
+    }
+    if world.settings.spares_messages() {
+        // Nothing failed a message, so a slow task call is the only thing that could have run
+        // an invocation into its deadline: the worker must have handed it over in time.
+        for fault in [Fault::DeadlineKill, Fault::DeadLettered] {
+            if let Some(n) = world.faults.0.get(&fault).filter(|n| **n > 0) {
+                violations.push(format!(
+                    "{fault:?} {n} times with no fault that fails a message: the worker did \
+                     not hand its work over before its deadline"
+                ));
+            }
         }
     }
     let bound = call_bound(world);

@@ -52,7 +52,15 @@ impl World {
             self.latency(5, 800)
         };
         let outcome = if self.rng.chance(0.2) {
-            Err(Failure::new("Sim.Flaky", "the simulated function failed"))
+            // With large data, one cause in two up to past Step Functions' 32,768 characters (drawn only
+            // then, so the schedules of the other kinds stay as they were).
+            let cause = if self.settings.large_input_rate > 0.0 && self.rng.chance(0.5) {
+                let size = usize::try_from(self.rng.between(20_000, 40_000)).unwrap_or(0);
+                "c".repeat(size)
+            } else {
+                "the simulated function failed".to_owned()
+            };
+            Err(Failure::new("Sim.Flaky", cause))
         } else {
             let n = self.rng.between(0, 1000);
             Ok(json!({"StatusCode": 200, "Payload": {"n": n}}))

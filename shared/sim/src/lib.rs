@@ -27,6 +27,7 @@ mod lambda;
 mod rng;
 mod sqs;
 mod workflows;
+pub mod workloads;
 mod world;
 
 use std::sync::Arc;
@@ -44,11 +45,54 @@ pub use faults::{Fault, Faults};
 
 use adapters::{SimIds, SimInvoker, SimPublisher, SimQueue, SimSleeper, SimStore};
 use rng::Rng;
+use workloads::Workload;
 use world::{Shared, World};
+
+/// DynamoDB's largest item: the store's limit in most schedules.
+pub const ITEM_LIMIT_BYTES: usize = 400 * 1024;
+/// The DynamoDB adapter's limit, a record in 64 parts of 350,000 bytes
+/// (`quickstep_aws::store::MAX_PARTS`, `PART_BYTES`): the store's limit with large data.
+pub const PARTS_LIMIT_BYTES: usize = 64 * 350_000;
+
+/// The kind of schedule: which faults it injects, and how hard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Weather {
+    /// Every fault, now and then ([`Settings::default`]).
+    #[default]
+    Faulty,
+    /// No faults at all ([`Settings::calm`]).
+    Calm,
+    /// Far more faults, a short worker timeout, an early dead-letter queue
+    /// ([`Settings::stormy`]).
+    Stormy,
+    /// No faults but task calls longer than the worker's timeout ([`Settings::slow_tasks`]).
+    SlowTasks,
+    /// Every fault, and inputs near the limits of DynamoDB's items and EventBridge's entries
+    /// ([`Settings::large_data`]).
+    LargeData,
+    /// Every fault, on the workloads of [`Settings::workloads`] ([`Settings::bench`]).
+    Bench,
+}
+
+impl Weather {
+    /// The option of `quickstep simulate` that replays a schedule of this kind.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Weather::Faulty => "",
+            Weather::Calm => " --calm",
+            Weather::Stormy => " --stormy",
+            Weather::SlowTasks => " --slow-tasks",
+            Weather::LargeData => " --large-data",
+            Weather::Bench => " --bench",
+        }
+    }
+}
 
 /// The simulated deployment and how often each fault happens.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// What kind of schedule these settings make.
+    pub weather: Weather,
     /// Executions started per schedule (at least one).
     pub executions: usize,
     pub crash_rate: f64,
@@ -59,6 +103,14 @@ pub struct Settings {
     pub publish_fail_rate: f64,
     pub duplicate_rate: f64,
     pub long_task_rate: f64,
+    /// How often an execution's input carries 200 to 262 KB of data (past 256 KB it is refused).
+    pub large_input_rate: f64,
+    /// The largest record the store takes (a longer one fails its execution with
+    /// `States.DataLimitExceeded`): DynamoDB's 400 KB item, or what the DynamoDB adapter
+    /// stores in parts.
+    pub record_limit_bytes: usize,
+    /// Workflows read from files, which [`Weather::Bench`] schedules run (see [`workloads`]).
+    pub workloads: Arc<Vec<Workload>>,
     pub stop_rate: f64,
     pub worker_timeout_ms: i64,
     pub visibility_timeout_ms: i64,
@@ -72,6 +124,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            weather: Weather::Faulty,
             executions: 3,
             crash_rate: 0.01,
             slow_rate: 0.02,
@@ -81,6 +134,9 @@ impl Default for Settings {
             publish_fail_rate: 0.05,
             duplicate_rate: 0.02,
             long_task_rate: 0.02,
+            large_input_rate: 0.0,
+            record_limit_bytes: ITEM_LIMIT_BYTES,
+            workloads: Arc::default(),
             stop_rate: 0.1,
             worker_timeout_ms: 60_000,
             visibility_timeout_ms: 360_000,
@@ -99,6 +155,7 @@ impl Settings {
     #[must_use]
     pub fn calm() -> Self {
         Self {
+            weather: Weather::Calm,
             crash_rate: 0.0,
             slow_rate: 0.0,
             throttle_rate: 0.0,
@@ -116,6 +173,7 @@ impl Settings {
     #[must_use]
     pub fn stormy(&self) -> Self {
         Self {
+            weather: Weather::Stormy,
             crash_rate: 0.08,
             slow_rate: 0.15,
             throttle_rate: 0.05,
@@ -125,6 +183,55 @@ impl Settings {
             max_receive_count: 2,
             ..self.clone()
         }
+    }
+
+    /// No faults, but one task call in four runs 50 to 200 s, past the worker's 60 s timeout:
+    /// the worker must hand such calls over before its deadline, every time, so that no
+    /// invocation is ever ended by Lambda and no message reaches the dead-letter queue.
+    #[must_use]
+    pub fn slow_tasks() -> Self {
+        Self {
+            weather: Weather::SlowTasks,
+            long_task_rate: 0.25,
+            ..Self::calm()
+        }
+    }
+
+    /// Every fault, one input in two of 200 to 262 KB, and records stored in parts as the
+    /// DynamoDB adapter stores them: failure events pass EventBridge's entry limit unless cut
+    /// as AWS cuts them.
+    #[must_use]
+    pub fn large_data() -> Self {
+        Self {
+            weather: Weather::LargeData,
+            large_input_rate: 0.5,
+            record_limit_bytes: PARTS_LIMIT_BYTES,
+            // One execution: records of megabytes are slow to simulate.
+            executions: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Every fault, on these workloads (one picked for each execution, with its own input) in
+    /// place of generated machines, stored as the DynamoDB adapter stores them (in parts).
+    #[must_use]
+    pub fn bench(&self) -> Self {
+        Self {
+            weather: Weather::Bench,
+            record_limit_bytes: PARTS_LIMIT_BYTES,
+            workloads: Arc::clone(&self.workloads),
+            ..Self::default()
+        }
+    }
+
+    /// Whether no fault can fail a message's handling (no crash, no slow request, no store or
+    /// queue error): then no invocation may reach its deadline and nothing is dead-lettered.
+    pub fn spares_messages(&self) -> bool {
+        self.crash_rate == 0.0
+            && self.slow_rate == 0.0
+            && self.throttle_rate == 0.0
+            && self.lost_answer_rate == 0.0
+            && self.send_fail_rate == 0.0
     }
 
     pub fn is_calm(&self) -> bool {
@@ -141,10 +248,8 @@ impl Settings {
 #[derive(Debug, Clone, Default)]
 pub struct Schedule {
     pub seed: u64,
-    /// Run without faults ([`Settings::calm`]).
-    pub calm: bool,
-    /// Run with [`Settings::stormy`].
-    pub stormy: bool,
+    /// The kind of schedule it was.
+    pub weather: Weather,
     pub executions: usize,
     pub faults: Faults,
     pub violations: Vec<String>,
@@ -199,13 +304,21 @@ pub fn run_traced(seed: u64, settings: &Settings, trace: bool) -> (Schedule, Vec
         let child_arn = config.state_machine_arn(workflows::CHILD);
         let mut plan = Rng::new(seed ^ 0x5eed);
         let count = 1 + plan.below(settings.executions.max(1));
+        // With workloads, each execution runs one of them with its input.
+        let bench =
+            (settings.weather == Weather::Bench && !settings.workloads.is_empty()).then(|| {
+                (0..count)
+                    .map(|_| &settings.workloads[plan.below(settings.workloads.len())])
+                    .collect::<Vec<_>>()
+            });
         for (i, (name, definition)) in [(workflows::CHILD.to_owned(), workflows::child())]
             .into_iter()
             .chain((0..count).map(|i| {
-                (
-                    format!("sim-{i}"),
-                    workflows::machine(&mut plan, &child_arn),
-                )
+                let definition = match &bench {
+                    Some(picked) => picked[i].definition.clone(),
+                    None => workflows::machine(&mut plan, &child_arn),
+                };
+                (format!("sim-{i}"), definition)
             }))
             .enumerate()
         {
@@ -229,7 +342,10 @@ pub fn run_traced(seed: u64, settings: &Settings, trace: bool) -> (Schedule, Vec
         }
         for i in 0..count {
             let at = T0 + plan.between(0, 5_000);
-            let input = workflows::input(&mut plan);
+            let input = match &bench {
+                Some(picked) => picked[i].input.clone(),
+                None => workflows::input(&mut plan, settings.large_input_rate),
+            };
             let machine = format!("sim-{i}");
             let name = format!("run-{i}");
             let arn = config.execution_arn(&machine, &name);
@@ -255,8 +371,7 @@ pub fn run_traced(seed: u64, settings: &Settings, trace: bool) -> (Schedule, Vec
     violations.extend(invariants::check(&w, &accepted, T0));
     let schedule = Schedule {
         seed,
-        calm: settings.is_calm(),
-        stormy: settings.max_receive_count == 2,
+        weather: settings.weather,
         executions: w.dynamo.executions.len(),
         faults: w.faults.clone(),
         violations,
@@ -361,8 +476,10 @@ fn name_of(e: &ServiceError) -> String {
     }
 }
 
-/// Runs `schedules` schedules from `seed` on (or as many as fit in `seconds`), one in ten calm
-/// and one in ten stormy; a panic in the service is a failure like any broken invariant.
+/// Runs `schedules` schedules from `seed` on (or as many as fit in `seconds`): one in ten calm,
+/// one in ten stormy, one in ten with slow tasks, one in forty with large data, one in ten on
+/// the workloads of [`Settings::workloads`] if there are any, the rest with every fault now and
+/// then. A panic in the service is a failure like any broken invariant.
 pub fn explore(settings: &Settings, schedules: u64, seed: u64, seconds: Option<u64>) -> Summary {
     let started = Instant::now();
     let mut summary = Summary::default();
@@ -372,12 +489,29 @@ pub fn explore(settings: &Settings, schedules: u64, seed: u64, seconds: Option<u
             break;
         }
         let schedule_seed = seeds.next_u64();
-        let settings = match n % 10 {
+        // A kind of schedule asked for runs alone; the default mixes them all.
+        let kind = if settings.weather == Weather::Faulty {
+            n % 10
+        } else {
+            u64::MAX
+        };
+        let settings = match kind {
+            // Large data is slow to simulate (every write measures its record): one in forty,
+            // of one execution each.
+            2 if n % 40 == 2 => Settings::large_data(),
             9 => Settings {
                 executions: settings.executions,
                 ..Settings::calm()
             },
             4 => settings.stormy(),
+            6 if !settings.workloads.is_empty() => Settings {
+                executions: settings.executions,
+                ..settings.bench()
+            },
+            7 => Settings {
+                executions: settings.executions,
+                ..Settings::slow_tasks()
+            },
             _ => settings.clone(),
         };
         let schedule =

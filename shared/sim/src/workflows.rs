@@ -171,7 +171,13 @@ fn task(rng: &mut Rng, retry: bool) -> Value {
 }
 
 /// An input for the generated machines.
-pub fn input(rng: &mut Rng) -> Value {
+pub fn input(rng: &mut Rng, large_rate: f64) -> Value {
     let items: Vec<Value> = (0..rng.below(4)).map(|i| json!({"i": i})).collect();
-    json!({"flag": rng.chance(0.5), "items": items})
+    let mut input = json!({"flag": rng.chance(0.5), "items": items});
+    // Drawn only when asked for, so the schedules of the other kinds stay as they were.
+    if large_rate > 0.0 && rng.chance(large_rate) {
+        let size = usize::try_from(rng.between(200_000, 262_000)).unwrap_or(0);
+        input["blob"] = Value::String("x".repeat(size));
+    }
+    input
 }

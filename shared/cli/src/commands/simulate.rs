@@ -29,18 +29,58 @@ pub struct Args {
     /// Run with many more faults, a short worker timeout and an early dead-letter queue.
     #[arg(long, conflicts_with = "calm")]
     stormy: bool,
+    /// Run without faults but with task calls longer than the worker's timeout.
+    #[arg(long, conflicts_with_all = ["calm", "stormy"])]
+    slow_tasks: bool,
+    /// Run with every fault and inputs of 200 to 262 KB.
+    #[arg(long, conflicts_with_all = ["calm", "stormy", "slow_tasks"])]
+    large_data: bool,
+    /// Run, in one schedule in ten, these workflows (`NAME.asl.json`, input in
+    /// `NAME.input.json`) under every fault, e.g. the benchmark workloads.
+    #[arg(long, value_name = "DIR")]
+    workloads: Option<std::path::PathBuf>,
+    /// Run only schedules on the workloads of --workloads.
+    #[arg(long, requires = "workloads", conflicts_with_all = ["calm", "stormy", "slow_tasks", "large_data"])]
+    bench: bool,
     /// With --replay: print what happened, line by line.
     #[arg(long)]
     trace: bool,
 }
 
 pub fn main(args: &Args) -> Result<ExitCode, String> {
-    let settings = if args.calm {
+    let mut base = Settings::default();
+    if let Some(dir) = &args.workloads {
+        let (workloads, skipped) = quickstep_sim::workloads::load(dir)?;
+        println!(
+            "workloads: {} from {} ({})",
+            workloads.len(),
+            dir.display(),
+            workloads
+                .iter()
+                .map(|w| w.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for reason in skipped {
+            println!("  left out {reason}");
+        }
+        if workloads.is_empty() {
+            return Err(format!("no workload to run in {}", dir.display()));
+        }
+        base.workloads = std::sync::Arc::new(workloads);
+    }
+    let settings = if args.bench {
+        base.bench()
+    } else if args.calm {
         Settings::calm()
     } else if args.stormy {
-        Settings::default().stormy()
+        base.stormy()
+    } else if args.slow_tasks {
+        Settings::slow_tasks()
+    } else if args.large_data {
+        Settings::large_data()
     } else {
-        Settings::default()
+        base
     };
     if let Some(seed) = args.replay {
         let (schedule, trace) = quickstep_sim::run_traced(seed, &settings, args.trace);
@@ -71,16 +111,14 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
     }
     let violations: usize = summary.failures.iter().map(|f| f.violations.len()).sum();
     for failure in &summary.failures {
-        let calm = if failure.calm {
-            " --calm"
-        } else if failure.stormy {
-            " --stormy"
-        } else {
-            ""
+        let workloads = match (&args.workloads, failure.weather) {
+            (Some(dir), quickstep_sim::Weather::Bench) => format!(" --workloads {}", dir.display()),
+            _ => String::new(),
         };
         println!(
-            "failing schedule: replay with `quickstep simulate --replay {}{calm}`",
-            failure.seed
+            "failing schedule: replay with `quickstep simulate --replay {}{}{workloads}`",
+            failure.seed,
+            failure.weather.flag()
         );
         for v in &failure.violations {
             println!("  violation: {v}");
