@@ -93,6 +93,12 @@ impl Path {
                 if ends_inside_unicode_escape(&query) {
                     return Err(PathError::new(text, reference_problem));
                 }
+                if nesting(&query) > MAX_QUERY_NESTING {
+                    return Err(PathError::new(
+                        text,
+                        format!("brackets and parentheses nest more than {MAX_QUERY_NESTING} deep"),
+                    ));
+                }
                 let parsed = serde_json_path::JsonPath::parse(&query)
                     .map_err(|_| PathError::new(text, reference_problem))?;
                 Ok(Self {
@@ -373,6 +379,36 @@ fn quoted_name(inner: &str) -> Option<String> {
     Some(out)
 }
 
+/// How deep brackets and parentheses may nest in a query path. serde_json_path's parser takes
+/// time exponential in the nesting of filters (`[?(@ [?(@ ...`: each level doubles it, so a
+/// 100-character path can take minutes); ten levels (five nested filters) parse in well under a
+/// millisecond, and no path a workflow needs nests deeper.
+const MAX_QUERY_NESTING: usize = 10;
+
+/// The deepest nesting of `[` and `(` in `query`, outside its quoted strings.
+fn nesting(query: &str) -> usize {
+    let (mut depth, mut deepest) = (0_usize, 0_usize);
+    let mut quote: Option<char> = None;
+    let mut chars = query.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[' | '(') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, ']' | ')') => depth = depth.saturating_sub(1),
+            (None, _) => {}
+        }
+    }
+    deepest
+}
+
 /// Whether `query` ends inside a `\u` escape (`\u`, `\uD`, or either after a high
 /// surrogate): serde_json_path 0.7.2 panics on such a text (its `\u` parser is a streaming one,
 /// and the end of the text reads as "incomplete", which it declares unreachable). No such text
@@ -434,6 +470,27 @@ mod tests {
 
     fn sel(path: &str, doc: &Value) -> Option<Value> {
         Path::parse(path).unwrap().select(doc).map(Cow::into_owned)
+    }
+
+    /// Found by the fuzzers: nested filters took serde_json_path time exponential in their
+    /// depth (a 327-byte path ran past 30 s). Deep nesting is refused at once; quoted brackets
+    /// do not count; ordinary filters still parse.
+    #[test]
+    fn deeply_nested_queries_are_refused_before_they_are_parsed() {
+        let deep = format!("${}", "[?(@ ".repeat(30));
+        let started = std::time::Instant::now();
+        let error = Path::parse(&deep).expect_err("refused");
+        assert!(error.reason.contains("nest more than 10 deep"), "{error:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(nesting("$['[[[[[[[[[[[[']"), 1);
+        assert_eq!(nesting("$[?(@.a == '(((((((((((((')]"), 2);
+        assert_eq!(nesting("$.a[?(@.b[?(@.c > 1)])]"), 4);
+        let doc = json!({"a": [{"b": [{"c": 2}]}, {"b": [{"c": 0}]}]});
+        let found = Path::parse("$.a[?(@.b[?(@.c > 1)])]").unwrap();
+        assert_eq!(
+            found.select(&doc).map(Cow::into_owned),
+            Some(json!([{"b": [{"c": 2}]}]))
+        );
     }
 
     /// Found by the fuzzers: these made serde_json_path panic; they are invalid paths.
