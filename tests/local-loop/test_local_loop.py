@@ -217,6 +217,10 @@ class LocalLoop(unittest.TestCase):
         self.assertEqual((status, body["status"]), (200, "SUCCEEDED"), body)
         self.assertEqual(json.loads(body["output"]), {"greeting": "Hello, Grace!"})
 
+        # The same through the Step Functions API (POST / with X-Amz-Target: AWS JSON 1.0).
+        status, body = self.api("api-v2-post-stepfunctions-describe-execution.json")
+        self.assertEqual((status, body["status"], body["executionArn"]), (200, "SUCCEEDED", arn), body)
+
         status, body = self.api("api-v2-get-history.json")
         self.assertEqual(status, 200, body)
         self.assertEqual(

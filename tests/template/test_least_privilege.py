@@ -33,7 +33,9 @@ class Copy:
         for name in ("Cargo.toml", "Cargo.lock", "template.yaml"):
             shutil.copy2(ROOT / name, self.dir / name)
         for folder in ("functions", "shared"):
-            shutil.copytree(ROOT / folder, self.dir / folder, ignore=shutil.ignore_patterns("target"))
+            # Build output and what the fuzzers keep (untracked, and changing while they run).
+            ignored = shutil.ignore_patterns("target", "corpus", "artifacts")
+            shutil.copytree(ROOT / folder, self.dir / folder, ignore=ignored)
 
     def edit(self, relative: str, old: str, new: str, after: str | None = None) -> None:
         """Replaces the first `old` (after the first `after`, if given) in a file."""

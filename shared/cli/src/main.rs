@@ -4,6 +4,7 @@
 mod commands;
 mod conformance;
 mod execute;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -46,6 +47,8 @@ enum Command {
     Pump(commands::pump::Args),
     /// Run the deterministic simulation of the asynchronous path under faults; check invariants.
     Simulate(commands::simulate::Args),
+    /// Serve the Step Functions API (and the REST routes) from memory, with a worker in-process.
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Setup(args) => commands::setup::main(&args),
         Command::Pump(args) => commands::pump::main(&args),
         Command::Simulate(args) => commands::simulate::main(&args),
+        Command::Serve(args) => commands::serve::main(&args),
     };
     match result {
         Ok(code) => code,

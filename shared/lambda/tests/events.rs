@@ -90,6 +90,17 @@ async fn every_sample_event_gives_the_documented_response() {
         "{body}"
     );
     assert_eq!(body["output"], json!(r#"{"greeting":"Hello, Grace!"}"#));
+    // The same, through the Step Functions API (POST / with X-Amz-Target).
+    let (status, body) = api(
+        &service,
+        call("api-v2-post-stepfunctions-describe-execution.json"),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["status"], &body["executionArn"]),
+        (200, &json!("SUCCEEDED"), &json!(ARN)),
+        "{body}"
+    );
     let (status, body) = api(&service, call("api-v2-get-history.json")).await;
     assert_eq!(status, 200);
     assert_eq!(body["events"].as_array().unwrap().len(), 4);

@@ -74,6 +74,7 @@ async fn main() -> Result<(), String> {
         query: Vec::new(),
         body,
         deadline: None,
+        target: None,
     };
     let mut api = Vec::with_capacity(runs);
     for _ in 0..runs {

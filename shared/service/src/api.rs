@@ -16,6 +16,9 @@
 //!
 //! Errors are `{"error": <name>, "message": <text>}` with 400, 404, 405, 409, 413 or 5xx.
 //!
+//! `POST /` with an `X-Amz-Target` header is the Step Functions API (AWS JSON 1.0), served by
+//! [`crate::stepfunctions`] over the same operations.
+//!
 //! At the boundary: a body larger than its route allows is refused (413) before it is parsed;
 //! an execution name is checked as `StartExecution` checks it (`InvalidName`); and a 5xx never
 //! carries the internal error (an SDK's message, a resource's ARN): the answer names the request
@@ -40,6 +43,8 @@ pub struct Request {
     pub body: Vec<u8>,
     /// The invocation's deadline (ms since the epoch), for synchronous executions.
     pub deadline: Option<Millis>,
+    /// The `X-Amz-Target` header: a Step Functions API request (see [`crate::stepfunctions`]).
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +121,19 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// Answers one API request whose id (Lambda's request id) is `request_id`; a 5xx answer
     /// names it, and comes with the internal error for the caller to log.
     pub async fn respond(&self, request: &Request, request_id: Option<&str>) -> Answer {
+        if let Some(target) = &request.target {
+            if request.method.eq_ignore_ascii_case("POST")
+                && request.path.trim_matches('/').is_empty()
+            {
+                let (status, body, internal_error) = self
+                    .step_functions(target, &request.body, request.deadline, request_id)
+                    .await;
+                return Answer {
+                    response: Response { status, body },
+                    internal_error,
+                };
+            }
+        }
         match self.route(request).await {
             Ok(response) => Answer {
                 response,
@@ -346,6 +364,7 @@ mod tests {
                 .collect(),
             body: body.to_vec(),
             deadline: None,
+            target: None,
         }
     }
 

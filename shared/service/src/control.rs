@@ -13,7 +13,7 @@ use crate::service::Service;
 use crate::sync::describe_fields;
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
-    async fn execution(&self, arn: &str) -> Result<ExecutionRecord, ServiceError> {
+    pub(crate) async fn execution(&self, arn: &str) -> Result<ExecutionRecord, ServiceError> {
         self.store
             .get_execution(arn)
             .await?

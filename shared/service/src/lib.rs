@@ -15,6 +15,7 @@ pub mod nested;
 pub mod ports;
 pub mod records;
 pub mod service;
+pub mod stepfunctions;
 pub mod sync;
 pub mod trigger;
 pub mod worker;

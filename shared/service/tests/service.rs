@@ -371,6 +371,7 @@ fn request(method: &str, path: &str, body: &str) -> quickstep_service::api::Requ
         query: Vec::new(),
         body: body.as_bytes().to_vec(),
         deadline: None,
+        target: None,
     }
 }
 

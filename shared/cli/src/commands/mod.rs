@@ -7,6 +7,7 @@ pub mod jsonata;
 pub mod jsonata_suite;
 pub mod pump;
 pub mod run;
+pub mod serve;
 pub mod setup;
 pub mod simulate;
 pub mod validate;

@@ -1,0 +1,384 @@
+//! Each Step Functions operation quickstep serves, over the same service calls as the REST
+//! routes: one implementation of each.
+
+use quickstep::problem::Problem;
+use quickstep::validate;
+use serde_json::{json, Value};
+
+use super::arns;
+use super::fault::Fault;
+use super::history;
+use super::paging::Paging;
+use crate::api::DEFINITION_LIMIT_BYTES;
+use crate::callback::{TaskAnswerKind, TaskRequestBody};
+use crate::nested::valid_execution_name;
+use crate::ports::{EventPublisher, StepQueue, Store};
+use crate::records::StateMachineRecord;
+use crate::service::Service;
+use crate::sync::describe_fields;
+
+const MACHINE_MISSING: &str = "StateMachineDoesNotExist";
+const EXECUTION_MISSING: &str = "ExecutionDoesNotExist";
+
+/// The operations served, in the order of the README's table.
+pub const SERVED: &[&str] = &[
+    "CreateStateMachine",
+    "DescribeStateMachine",
+    "UpdateStateMachine",
+    "ValidateStateMachineDefinition",
+    "StartExecution",
+    "StartSyncExecution",
+    "DescribeExecution",
+    "StopExecution",
+    "GetExecutionHistory",
+    "SendTaskSuccess",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
+];
+
+impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
+    /// Runs `operation` on its request body.
+    pub(super) async fn operation(
+        &self,
+        operation: &str,
+        request: &Value,
+        deadline: Option<quickstep::execution::Millis>,
+    ) -> Result<Value, Fault> {
+        match operation {
+            "CreateStateMachine" => self.create_state_machine(request).await,
+            "DescribeStateMachine" => self.describe_state_machine(request).await,
+            "UpdateStateMachine" => self.update_state_machine(request).await,
+            "ValidateStateMachineDefinition" => validate_definition(request),
+            "StartExecution" => self.start_execution(request).await,
+            "StartSyncExecution" => self.start_sync_execution(request, deadline).await,
+            "DescribeExecution" => {
+                let arn = execution_arn(request)?;
+                let record = self
+                    .execution(arn)
+                    .await
+                    .map_err(|e| Fault::from_service(e, EXECUTION_MISSING))?;
+                let mut body = describe_fields(&record);
+                body["redriveCount"] = json!(0);
+                body["redriveStatus"] = json!("NOT_REDRIVABLE");
+                Ok(body)
+            }
+            "StopExecution" => {
+                let arn = execution_arn(request)?;
+                let error = optional_text(request, "error")?;
+                let cause = optional_text(request, "cause")?;
+                let stopped = self
+                    .stop(arn, error, cause)
+                    .await
+                    .map_err(|e| Fault::from_service(e, EXECUTION_MISSING))?;
+                Ok(json!({"stopDate": stopped.get("stopDate").cloned().unwrap_or(Value::Null)}))
+            }
+            "GetExecutionHistory" => {
+                let arn = execution_arn(request)?;
+                let paging = Paging::of(request)?;
+                let reverse = flag(request, "reverseOrder", false)?;
+                let include_data = flag(request, "includeExecutionData", true)?;
+                let record = self
+                    .execution(arn)
+                    .await
+                    .map_err(|e| Fault::from_service(e, EXECUTION_MISSING))?;
+                history::page(&record.snapshot.history, &paging, reverse, include_data)
+            }
+            "SendTaskSuccess" => self.send_task(TaskAnswerKind::Success, request).await,
+            "SendTaskFailure" => self.send_task(TaskAnswerKind::Failure, request).await,
+            "SendTaskHeartbeat" => self.send_task(TaskAnswerKind::Heartbeat, request).await,
+            other => Err(Fault::client(
+                "UnknownOperationException",
+                format!(
+                    "quickstep does not serve the Step Functions operation '{other}' (it serves {})",
+                    SERVED.join(", ")
+                ),
+            )),
+        }
+    }
+
+    async fn create_state_machine(&self, request: &Value) -> Result<Value, Fault> {
+        let name = required_text(request, "name")?;
+        machine_type(request)?;
+        let definition = definition(request)?;
+        if let Some(existing) = self
+            .store
+            .get_state_machine(name)
+            .await
+            .map_err(|e| Fault::from_service(e.into(), MACHINE_MISSING))?
+        {
+            // As Step Functions: creating it again with the same definition is idempotent.
+            if existing.definition == definition {
+                return Ok(created(&existing));
+            }
+            return Err(Fault::client(
+                "StateMachineAlreadyExists",
+                format!(
+                    "State Machine Already Exists: '{}'",
+                    self.config.state_machine_arn(name)
+                ),
+            ));
+        }
+        let record = self
+            .put_state_machine(name, &definition)
+            .await
+            .map_err(|e| match e {
+                crate::error::ServiceError::BadRequest(message) => {
+                    Fault::client("InvalidName", format!("Invalid Name: '{name}': {message}"))
+                }
+                other => Fault::from_service(other, MACHINE_MISSING),
+            })?;
+        Ok(created(&record))
+    }
+
+    async fn describe_state_machine(&self, request: &Value) -> Result<Value, Fault> {
+        let name = arns::state_machine_name(required_text(request, "stateMachineArn")?)?;
+        let record = self
+            .get_state_machine(name)
+            .await
+            .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
+        Ok(json!({
+            "stateMachineArn": record.arn,
+            "name": record.name,
+            "status": "ACTIVE",
+            "definition": record.definition.to_string(),
+            "roleArn": format!("arn:aws:iam::{}:role/quickstep", self.config.account),
+            // Every quickstep execution runs as an Express one does.
+            "type": "EXPRESS",
+            "creationDate": seconds(record.created),
+            "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
+            "tracingConfiguration": {"enabled": false},
+            "revisionId": record.revision.to_string(),
+        }))
+    }
+
+    async fn update_state_machine(&self, request: &Value) -> Result<Value, Fault> {
+        let name = arns::state_machine_name(required_text(request, "stateMachineArn")?)?;
+        self.get_state_machine(name)
+            .await
+            .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
+        let Some(text) = request.get("definition").filter(|d| !d.is_null()) else {
+            // Nothing quickstep keeps changes (role, logging, tracing): the current revision.
+            let record = self
+                .get_state_machine(name)
+                .await
+                .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
+            return Ok(updated(&record));
+        };
+        let definition = parse_definition(text)?;
+        let record = self
+            .put_state_machine(name, &definition)
+            .await
+            .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
+        Ok(updated(&record))
+    }
+
+    async fn start_execution(&self, request: &Value) -> Result<Value, Fault> {
+        let machine = arns::state_machine_name(required_text(request, "stateMachineArn")?)?;
+        let name = execution_name(request)?;
+        let input = execution_input(request)?;
+        let started = self
+            .start_async(machine, name, input.clone())
+            .await
+            .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
+        if !started.new {
+            // Step Functions returns a running execution of the same name and input; any other
+            // of that name is ExecutionAlreadyExists.
+            let existing = self
+                .execution(&started.execution_arn)
+                .await
+                .map_err(|e| Fault::from_service(e, EXECUTION_MISSING))?;
+            if existing.status != "RUNNING" || existing.input != input {
+                return Err(Fault::client(
+                    "ExecutionAlreadyExists",
+                    format!("Execution Already Exists: '{}'", started.execution_arn),
+                ));
+            }
+        }
+        Ok(json!({
+            "executionArn": started.execution_arn,
+            "startDate": seconds(started.start_date),
+        }))
+    }
+
+    async fn start_sync_execution(
+        &self,
+        request: &Value,
+        deadline: Option<quickstep::execution::Millis>,
+    ) -> Result<Value, Fault> {
+        let machine = arns::state_machine_name(required_text(request, "stateMachineArn")?)?;
+        let name = execution_name(request)?;
+        let input = execution_input(request)?;
+        self.start_sync(machine, name, input, deadline)
+            .await
+            .map_err(|e| Fault::from_service(e, MACHINE_MISSING))
+    }
+
+    async fn send_task(&self, kind: TaskAnswerKind, request: &Value) -> Result<Value, Fault> {
+        let body = TaskRequestBody::read(kind, request, self.config.payload_limit_bytes)
+            .map_err(|e| Fault::from_service(e, "TaskDoesNotExist"))?;
+        self.answer_task(&body.token, body.answer)
+            .await
+            .map_err(|e| Fault::from_service(e, "TaskDoesNotExist"))?;
+        Ok(json!({}))
+    }
+}
+
+/// ValidateStateMachineDefinition: every problem `quickstep validate` finds, as diagnostics.
+fn validate_definition(request: &Value) -> Result<Value, Fault> {
+    let express = machine_type(request)? == "EXPRESS";
+    let text = required_text(request, "definition")?;
+    let problems: Vec<Problem> = match serde_json::from_str::<Value>(text) {
+        Ok(definition) => validate::check_with(&definition, validate::Options { express })
+            .err()
+            .unwrap_or_default(),
+        Err(e) => vec![Problem::new(
+            quickstep::problem::INVALID_JSON_DESCRIPTION,
+            format!("the definition is not valid JSON: {e}"),
+            "",
+        )],
+    };
+    let limit = match request.get("maxResults").and_then(Value::as_u64) {
+        Some(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
+        _ => 100,
+    };
+    let diagnostics: Vec<Value> = problems
+        .iter()
+        .take(limit)
+        .map(|p| {
+            json!({"severity": "ERROR", "code": p.code, "message": p.message, "location": p.location})
+        })
+        .collect();
+    Ok(json!({
+        "result": if problems.is_empty() { "OK" } else { "FAIL" },
+        "diagnostics": diagnostics,
+        "truncated": problems.len() > limit,
+    }))
+}
+
+fn created(record: &StateMachineRecord) -> Value {
+    json!({"stateMachineArn": record.arn, "creationDate": seconds(record.created)})
+}
+
+fn updated(record: &StateMachineRecord) -> Value {
+    json!({"updateDate": seconds(record.created), "revisionId": record.revision.to_string()})
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn seconds(ms: quickstep::execution::Millis) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn required_text<'a>(request: &'a Value, field: &str) -> Result<&'a str, Fault> {
+    match request.get(field) {
+        Some(Value::String(text)) => Ok(text),
+        None | Some(Value::Null) => Err(missing(field)),
+        Some(other) => Err(Fault::client(
+            "SerializationException",
+            format!("'{field}' must be a string, not {other}"),
+        )),
+    }
+}
+
+fn missing(field: &str) -> Fault {
+    Fault::validation(format!(
+        "1 validation error detected: Value null at '{field}' failed to satisfy constraint: \
+         Member must not be null"
+    ))
+}
+
+fn optional_text(request: &Value, field: &str) -> Result<Option<String>, Fault> {
+    match request.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => required_text(request, field).map(|t| Some(t.to_owned())),
+    }
+}
+
+fn flag(request: &Value, field: &str, default: bool) -> Result<bool, Fault> {
+    match request.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(Fault::client(
+            "SerializationException",
+            format!("'{field}' must be a boolean, not {other}"),
+        )),
+    }
+}
+
+fn execution_arn(request: &Value) -> Result<&str, Fault> {
+    arns::execution(required_text(request, "executionArn")?)
+}
+
+/// `type`: `STANDARD` (the default, as Step Functions') or `EXPRESS`.
+fn machine_type(request: &Value) -> Result<&str, Fault> {
+    match optional_text(request, "type")?.as_deref() {
+        None | Some("STANDARD") => Ok("STANDARD"),
+        Some("EXPRESS") => Ok("EXPRESS"),
+        Some(other) => Err(Fault::validation(format!(
+            "1 validation error detected: Value '{other}' at 'type' failed to satisfy constraint: \
+             Member must satisfy enum value set: [STANDARD, EXPRESS]"
+        ))),
+    }
+}
+
+fn definition(request: &Value) -> Result<Value, Fault> {
+    match request.get("definition") {
+        None | Some(Value::Null) => Err(missing("definition")),
+        Some(text) => parse_definition(text),
+    }
+}
+
+/// A definition, sent as a string of JSON.
+fn parse_definition(text: &Value) -> Result<Value, Fault> {
+    let Value::String(text) = text else {
+        return Err(Fault::client(
+            "SerializationException",
+            "'definition' must be a string of JSON",
+        ));
+    };
+    if text.len() > DEFINITION_LIMIT_BYTES {
+        return Err(Fault::validation(format!(
+            "1 validation error detected: Value at 'definition' failed to satisfy constraint: \
+             Member must have length less than or equal to {DEFINITION_LIMIT_BYTES}"
+        )));
+    }
+    serde_json::from_str(text).map_err(|e| {
+        Fault::client(
+            "InvalidDefinition",
+            format!("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {e} at /'"),
+        )
+    })
+}
+
+fn execution_name(request: &Value) -> Result<Option<&str>, Fault> {
+    match request.get("name") {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => {
+            let name = required_text(request, "name")?;
+            if valid_execution_name(name) {
+                Ok(Some(name))
+            } else {
+                Err(Fault::client(
+                    "InvalidName",
+                    format!("Invalid Name: '{name}'"),
+                ))
+            }
+        }
+    }
+}
+
+/// `input`: a string of JSON (absent: `{}`).
+fn execution_input(request: &Value) -> Result<Value, Fault> {
+    match request.get("input") {
+        None | Some(Value::Null) => Ok(json!({})),
+        Some(Value::String(text)) => serde_json::from_str(text).map_err(|e| {
+            Fault::client(
+                "InvalidExecutionInput",
+                format!("Invalid Execution Input: the input is not JSON: {e}"),
+            )
+        }),
+        Some(other) => Err(Fault::client(
+            "SerializationException",
+            format!("'input' must be a string of JSON, not {other}"),
+        )),
+    }
+}

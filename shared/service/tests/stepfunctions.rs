@@ -1,0 +1,394 @@
+//! The Step Functions API (AWS JSON 1.0) over the in-memory adapters: request and answer
+//! shapes, and Step Functions' error names.
+// A test fails by panicking: unwrap and expect are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use quickstep_runtime::clock::Clock;
+use quickstep_runtime::mock::MockInvoker;
+use quickstep_service::api::Request;
+use quickstep_service::config::Config;
+use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
+use quickstep_service::service::Service;
+use serde_json::{json, Value};
+
+type TestService = Service<MemoryStore, MemoryQueue, MemoryPublisher>;
+
+const T0: i64 = 1_700_000_000_000;
+const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
+
+fn service() -> TestService {
+    Service::new(
+        MemoryStore::default(),
+        MemoryQueue::default(),
+        MemoryPublisher::default(),
+        Arc::new(MockInvoker::none()),
+        Clock::virtual_at(T0),
+        Config::default(),
+    )
+}
+
+/// One Step Functions request: its status and body.
+async fn call(service: &TestService, operation: &str, body: &Value) -> (u16, Value) {
+    let request = Request {
+        method: "POST".into(),
+        path: "/".into(),
+        body: body.to_string().into_bytes(),
+        target: Some(format!("AWSStepFunctions.{operation}")),
+        ..Request::default()
+    };
+    let response = service.handle(&request).await;
+    (response.status, response.body)
+}
+
+async fn ok(service: &TestService, operation: &str, body: Value) -> Value {
+    let (status, answer) = call(service, operation, &body).await;
+    assert_eq!(status, 200, "{operation} {body}: {answer}");
+    answer
+}
+
+async fn refused(service: &TestService, operation: &str, body: Value) -> String {
+    let (status, answer) = call(service, operation, &body).await;
+    assert_eq!(status, 400, "{operation} {body}: {answer}");
+    assert!(answer["message"].is_string(), "{answer}");
+    answer["__type"].as_str().unwrap().to_owned()
+}
+
+/// Greets, and waits `$.pause` seconds (synchronous executions run on the real clock).
+fn definition() -> String {
+    json!({
+        "StartAt": "Greet",
+        "States": {
+            "Greet": {
+                "Type": "Pass",
+                "Parameters": {"greeting.$": "States.Format('hello {}', $.who)", "pause.$": "$.pause"},
+                "Next": "Wait"
+            },
+            "Wait": {"Type": "Wait", "SecondsPath": "$.pause", "Next": "Done"},
+            "Done": {"Type": "Pass", "Parameters": {"greeting.$": "$.greeting"}, "End": true}
+        }
+    })
+    .to_string()
+}
+
+/// Delivers queued step messages, moving the clock by each delay, until none are left.
+async fn drain(service: &TestService) {
+    while let Some(queued) = service.queue.pop() {
+        service
+            .clock
+            .advance_to(service.clock.now() + i64::from(queued.delay_seconds) * 1000);
+        service.step(&queued.message).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_state_machine_and_its_executions_through_the_step_functions_api() {
+    let service = service();
+    let created = ok(
+        &service,
+        "CreateStateMachine",
+        json!({"name": "hello", "definition": definition(), "roleArn": "arn:aws:iam::123456789012:role/r", "type": "EXPRESS"}),
+    )
+    .await;
+    assert_eq!(created["stateMachineArn"], MACHINE);
+    assert_eq!(created["creationDate"], json!(1_700_000_000.0));
+    // Again with the same definition: the same machine; with another: refused.
+    let again = ok(
+        &service,
+        "CreateStateMachine",
+        json!({"name": "hello", "definition": definition()}),
+    )
+    .await;
+    assert_eq!(again, created);
+    let other = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}).to_string();
+    assert_eq!(
+        refused(
+            &service,
+            "CreateStateMachine",
+            json!({"name": "hello", "definition": other})
+        )
+        .await,
+        "StateMachineAlreadyExists"
+    );
+    let described = ok(
+        &service,
+        "DescribeStateMachine",
+        json!({"stateMachineArn": MACHINE}),
+    )
+    .await;
+    assert_eq!(described["name"], "hello");
+    assert_eq!(described["status"], "ACTIVE");
+    assert_eq!(
+        serde_json::from_str::<Value>(described["definition"].as_str().unwrap()).unwrap(),
+        serde_json::from_str::<Value>(&definition()).unwrap()
+    );
+
+    // A synchronous execution answers with its result.
+    let sync = ok(
+        &service,
+        "StartSyncExecution",
+        json!({"stateMachineArn": MACHINE, "name": "s1", "input": "{\"who\": \"sync\", \"pause\": 0}"}),
+    )
+    .await;
+    assert_eq!(sync["status"], "SUCCEEDED", "{sync}");
+    assert_eq!(
+        serde_json::from_str::<Value>(sync["output"].as_str().unwrap()).unwrap(),
+        json!({"greeting": "hello sync"})
+    );
+
+    // An asynchronous one runs on the worker; its history pages.
+    let started = ok(
+        &service,
+        "StartExecution",
+        json!({"stateMachineArn": MACHINE, "name": "a1", "input": "{\"who\": \"async\", \"pause\": 60}"}),
+    )
+    .await;
+    let arn = started["executionArn"].as_str().unwrap().to_owned();
+    assert!(arn.contains(":hello:a1"), "{arn}");
+    let running = ok(&service, "DescribeExecution", json!({"executionArn": arn})).await;
+    assert_eq!(running["status"], "RUNNING");
+    // The same name and input while it runs: the same execution; other input: refused.
+    let same = ok(
+        &service,
+        "StartExecution",
+        json!({"stateMachineArn": MACHINE, "name": "a1", "input": "{\"who\": \"async\", \"pause\": 60}"}),
+    )
+    .await;
+    assert_eq!(same["executionArn"], json!(arn));
+    assert_eq!(
+        refused(
+            &service,
+            "StartExecution",
+            json!({"stateMachineArn": MACHINE, "name": "a1", "input": "{}"})
+        )
+        .await,
+        "ExecutionAlreadyExists"
+    );
+    drain(&service).await;
+    let done = ok(&service, "DescribeExecution", json!({"executionArn": arn})).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["stopDate"], json!(1_700_000_060.0));
+    assert_eq!(done["redriveStatus"], "NOT_REDRIVABLE");
+
+    let all = ok(
+        &service,
+        "GetExecutionHistory",
+        json!({"executionArn": arn}),
+    )
+    .await;
+    let events = all["events"].as_array().unwrap();
+    assert_eq!(events[0]["type"], "ExecutionStarted");
+    assert!(events[0]["executionStartedEventDetails"]["input"].is_string());
+    assert_eq!(events.last().unwrap()["type"], "ExecutionSucceeded");
+    assert!(all.get("nextToken").is_none());
+    let entered = events
+        .iter()
+        .find(|e| e["type"] == "PassStateEntered")
+        .unwrap();
+    assert_eq!(entered["stateEnteredEventDetails"]["name"], "Greet");
+    // Newest first, two a page, without data.
+    let mut seen = Vec::new();
+    let mut token = Value::Null;
+    loop {
+        let page = ok(
+            &service,
+            "GetExecutionHistory",
+            json!({"executionArn": arn, "maxResults": 2, "reverseOrder": true,
+                   "includeExecutionData": false, "nextToken": token}),
+        )
+        .await;
+        for event in page["events"].as_array().unwrap() {
+            assert!(event
+                .get("stateEnteredEventDetails")
+                .is_none_or(|d| d.get("input").is_none()));
+            seen.push(event["id"].as_u64().unwrap());
+        }
+        token = page.get("nextToken").cloned().unwrap_or(Value::Null);
+        if token.is_null() {
+            break;
+        }
+    }
+    let mut ids: Vec<u64> = events.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    ids.reverse();
+    assert_eq!(seen, ids);
+
+    // Stopping an execution that ended changes nothing.
+    let stopped = ok(&service, "StopExecution", json!({"executionArn": arn})).await;
+    assert_eq!(stopped["stopDate"], json!(1_700_000_060.0));
+
+    // UpdateStateMachine stores a new revision.
+    let updated = ok(
+        &service,
+        "UpdateStateMachine",
+        json!({"stateMachineArn": MACHINE, "definition": other}),
+    )
+    .await;
+    assert_eq!(updated["revisionId"], "2");
+}
+
+#[tokio::test]
+async fn errors_carry_step_functions_names() {
+    let service = service();
+    let missing = "arn:aws:states:us-east-1:123456789012:stateMachine:nope";
+    let execution = "arn:aws:states:us-east-1:123456789012:express:nope:run:1";
+    for (operation, body, name) in [
+        (
+            "DescribeStateMachine",
+            json!({"stateMachineArn": missing}),
+            "StateMachineDoesNotExist",
+        ),
+        (
+            "StartExecution",
+            json!({"stateMachineArn": missing}),
+            "StateMachineDoesNotExist",
+        ),
+        (
+            "StartSyncExecution",
+            json!({"stateMachineArn": missing}),
+            "StateMachineDoesNotExist",
+        ),
+        (
+            "DescribeStateMachine",
+            json!({"stateMachineArn": "nope"}),
+            "InvalidArn",
+        ),
+        (
+            "DescribeExecution",
+            json!({"executionArn": execution}),
+            "ExecutionDoesNotExist",
+        ),
+        (
+            "DescribeExecution",
+            json!({"executionArn": MACHINE}),
+            "InvalidArn",
+        ),
+        (
+            "GetExecutionHistory",
+            json!({"executionArn": execution}),
+            "ExecutionDoesNotExist",
+        ),
+        (
+            "StopExecution",
+            json!({"executionArn": execution}),
+            "ExecutionDoesNotExist",
+        ),
+        ("DescribeExecution", json!({}), "ValidationException"),
+        (
+            "DescribeExecution",
+            json!({"executionArn": 7}),
+            "SerializationException",
+        ),
+        (
+            "CreateStateMachine",
+            json!({"name": "m", "definition": "{not json"}),
+            "InvalidDefinition",
+        ),
+        (
+            "CreateStateMachine",
+            json!({"name": "m", "definition": "{\"StartAt\": \"X\", \"States\": {}}"}),
+            "InvalidDefinition",
+        ),
+        (
+            "CreateStateMachine",
+            json!({"name": "bad name", "definition": definition()}),
+            "InvalidName",
+        ),
+        (
+            "CreateStateMachine",
+            json!({"name": "m", "definition": definition(), "type": "FAST"}),
+            "ValidationException",
+        ),
+        (
+            "SendTaskSuccess",
+            json!({"taskToken": "not-a-token", "output": "{}"}),
+            "InvalidToken",
+        ),
+        (
+            "ListTagsForResource",
+            json!({}),
+            "UnknownOperationException",
+        ),
+    ] {
+        assert_eq!(
+            refused(&service, operation, body.clone()).await,
+            name,
+            "{operation} {body}"
+        );
+    }
+    ok(
+        &service,
+        "CreateStateMachine",
+        json!({"name": "hello", "definition": definition()}),
+    )
+    .await;
+    for (body, name) in [
+        (
+            json!({"stateMachineArn": MACHINE, "input": "{oops"}),
+            "InvalidExecutionInput",
+        ),
+        (
+            json!({"stateMachineArn": MACHINE, "name": "a/b"}),
+            "InvalidName",
+        ),
+    ] {
+        assert_eq!(refused(&service, "StartExecution", body).await, name);
+    }
+    // A body that is not JSON, and a target that is not Step Functions'.
+    let request = Request {
+        method: "POST".into(),
+        path: "/".into(),
+        body: b"{oops".to_vec(),
+        target: Some("AWSStepFunctions.DescribeExecution".into()),
+        ..Request::default()
+    };
+    let response = service.handle(&request).await;
+    assert_eq!(
+        (response.status, response.body["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    let request = Request {
+        target: Some("DynamoDB_20120810.GetItem".into()),
+        ..request
+    };
+    let response = service.handle(&request).await;
+    assert_eq!(response.body["__type"], "UnknownOperationException");
+}
+
+#[tokio::test]
+async fn validate_state_machine_definition_lists_the_problems() {
+    let service = service();
+    let valid = ok(
+        &service,
+        "ValidateStateMachineDefinition",
+        json!({"definition": definition()}),
+    )
+    .await;
+    assert_eq!(
+        valid,
+        json!({"result": "OK", "diagnostics": [], "truncated": false})
+    );
+    let broken =
+        json!({"StartAt": "Missing", "States": {"A": {"Type": "Pass", "Next": "B"}}}).to_string();
+    let answer = ok(
+        &service,
+        "ValidateStateMachineDefinition",
+        json!({"definition": broken}),
+    )
+    .await;
+    assert_eq!(answer["result"], "FAIL");
+    let diagnostics = answer["diagnostics"].as_array().unwrap();
+    assert!(diagnostics.len() >= 2, "{answer}");
+    for d in diagnostics {
+        assert_eq!(d["severity"], "ERROR");
+        assert!(d["code"].is_string() && d["message"].is_string() && d["location"].is_string());
+    }
+    let one = ok(
+        &service,
+        "ValidateStateMachineDefinition",
+        json!({"definition": broken, "maxResults": 1}),
+    )
+    .await;
+    assert_eq!(one["diagnostics"].as_array().unwrap().len(), 1);
+    assert_eq!(one["truncated"], true);
+}

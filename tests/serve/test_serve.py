@@ -1,0 +1,211 @@
+"""`quickstep serve` with real Step Functions clients: boto3 and the AWS CLI.
+
+Starts target/debug/quickstep serve on a free port with the virtual clock (so a one-hour Wait
+takes no time), then drives it as Step Functions is driven: the life of a state machine and its
+executions, Step Functions' error names, history pages, definition validation. The AWS CLI is
+taken from .venv/clients (tests/run installs it there, apart from the other tools' packages).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+from pathlib import Path
+
+import boto3
+import botocore.exceptions
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / "target" / "debug" / "quickstep"
+AWS_CLI = ROOT / ".venv" / "clients" / "bin" / "aws"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "quickstep",
+    "AWS_SECRET_ACCESS_KEY": "quickstep",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    # The SDKs send StartSyncExecution to `sync-<host>` (the API's host prefix), which a local
+    # endpoint does not have: this setting, which every AWS SDK and the CLI read, turns it off.
+    "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
+}
+ROLE = "arn:aws:iam::123456789012:role/quickstep"
+
+GREETER = {
+    "Comment": "Greets, then waits an hour (no time on the virtual clock).",
+    "StartAt": "Greet",
+    "States": {
+        "Greet": {
+            "Type": "Pass",
+            "Parameters": {"greeting.$": "States.Format('hello {}', $.who)", "pause.$": "$.pause"},
+            "Next": "Wait",
+        },
+        "Wait": {"Type": "Wait", "SecondsPath": "$.pause", "Next": "Done"},
+        "Done": {"Type": "Pass", "Parameters": {"greeting.$": "$.greeting"}, "End": True},
+    },
+}
+FAILING = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Demo.Boom", "Cause": "on purpose"}}}
+
+
+class Serve(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not BINARY.is_file():
+            raise AssertionError(f"{BINARY} is missing: build it first (cargo build --bin quickstep)")
+        os.environ.update(CREDENTIALS)
+        env = dict(os.environ)
+        cls.server = subprocess.Popen(
+            [str(BINARY), "serve", "--port", "0", "--clock", "virtual"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        line = cls.server.stdout.readline()
+        if "listening on http://" not in line:
+            cls.server.kill()
+            raise AssertionError(f"quickstep serve did not start: {line!r} {cls.server.stderr.read()}")
+        cls.endpoint = line.split("listening on ")[1].split()[0]
+        cls.sfn = boto3.client("stepfunctions", endpoint_url=cls.endpoint)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.kill()
+        cls.server.wait()
+
+    def create(self, name: str, definition: dict) -> str:
+        answer = self.sfn.create_state_machine(
+            name=name, definition=json.dumps(definition), roleArn=ROLE, type="EXPRESS")
+        return answer["stateMachineArn"]
+
+    def wait_for_end(self, arn: str) -> dict:
+        for _ in range(200):
+            described = self.sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.05)
+        raise AssertionError(f"{arn} is still running")
+
+    def error_of(self, call, **kwargs) -> str:
+        with self.assertRaises(botocore.exceptions.ClientError) as caught:
+            call(**kwargs)
+        error = caught.exception.response["Error"]
+        self.assertTrue(error.get("Message"), error)
+        return error["Code"]
+
+    def test_a_state_machine_and_its_executions_with_boto3(self):
+        arn = self.create("greeter", GREETER)
+        self.assertEqual(arn, "arn:aws:states:us-east-1:123456789012:stateMachine:greeter")
+        described = self.sfn.describe_state_machine(stateMachineArn=arn)
+        self.assertEqual(described["name"], "greeter")
+        self.assertEqual(json.loads(described["definition"]), GREETER)
+
+        sync = self.sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps({"who": "sync", "pause": 0}))
+        self.assertEqual(sync["status"], "SUCCEEDED", sync)
+        self.assertEqual(json.loads(sync["output"]), {"greeting": "hello sync"})
+        self.assertGreaterEqual(sync["billingDetails"]["billedDurationInMilliseconds"], 100)
+
+        started = self.sfn.start_execution(
+            stateMachineArn=arn, name="hour", input=json.dumps({"who": "async", "pause": 3600}))
+        ended = self.wait_for_end(started["executionArn"])
+        self.assertEqual(ended["status"], "SUCCEEDED", ended)
+        self.assertEqual(json.loads(ended["output"]), {"greeting": "hello async"})
+        self.assertEqual((ended["stopDate"] - ended["startDate"]).total_seconds(), 3600)
+
+        # History, all at once and a page at a time, newest first.
+        events = self.sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+        self.assertEqual(events[0]["type"], "ExecutionStarted")
+        self.assertEqual(events[-1]["type"], "ExecutionSucceeded")
+        entered = [e for e in events if e["type"] == "WaitStateEntered"]
+        self.assertEqual(entered[0]["stateEnteredEventDetails"]["name"], "Wait")
+        pages = self.sfn.get_paginator("get_execution_history").paginate(
+            executionArn=started["executionArn"], reverseOrder=True, PaginationConfig={"PageSize": 2})
+        ids = [e["id"] for page in pages for e in page["events"]]
+        self.assertEqual(ids, [e["id"] for e in reversed(events)])
+
+        # A running execution of the same name and input is returned, anything else refused.
+        self.assertEqual(
+            self.error_of(self.sfn.start_execution, stateMachineArn=arn, name="hour", input="{}"),
+            "ExecutionAlreadyExists")
+
+    def test_a_failure_and_a_stop(self):
+        arn = self.create("failing", FAILING)
+        sync = self.sfn.start_sync_execution(stateMachineArn=arn)
+        self.assertEqual((sync["status"], sync["error"], sync["cause"]), ("FAILED", "Demo.Boom", "on purpose"))
+        waiting = self.create("waiting", {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": True}}})
+        # On the virtual clock the wait ends at once, so stop whatever state it is in: a
+        # stopped one is ABORTED, an ended one stays as it ended.
+        started = self.sfn.start_execution(stateMachineArn=waiting)
+        stopped = self.sfn.stop_execution(executionArn=started["executionArn"], error="Demo.Stop", cause="enough")
+        self.assertIn("stopDate", stopped)
+        self.assertIn(self.wait_for_end(started["executionArn"])["status"], {"ABORTED", "SUCCEEDED"})
+
+    def test_errors_carry_step_functions_names(self):
+        arn = self.create("named", GREETER)
+        missing_machine = "arn:aws:states:us-east-1:123456789012:stateMachine:nope"
+        missing_execution = "arn:aws:states:us-east-1:123456789012:express:nope:x:y"
+        sfn = self.sfn
+        cases = [
+            (sfn.describe_state_machine, {"stateMachineArn": missing_machine}, "StateMachineDoesNotExist"),
+            (sfn.start_execution, {"stateMachineArn": missing_machine}, "StateMachineDoesNotExist"),
+            (sfn.start_sync_execution, {"stateMachineArn": missing_machine}, "StateMachineDoesNotExist"),
+            (sfn.describe_state_machine, {"stateMachineArn": "not-an-arn"}, "InvalidArn"),
+            (sfn.describe_execution, {"executionArn": missing_execution}, "ExecutionDoesNotExist"),
+            (sfn.get_execution_history, {"executionArn": missing_execution}, "ExecutionDoesNotExist"),
+            (sfn.create_state_machine, {"name": "bad", "definition": "{}", "roleArn": ROLE}, "InvalidDefinition"),
+            (sfn.create_state_machine, {"name": "named", "definition": json.dumps(FAILING), "roleArn": ROLE},
+             "StateMachineAlreadyExists"),
+            (sfn.start_execution, {"stateMachineArn": arn, "input": "{not json"}, "InvalidExecutionInput"),
+            (sfn.start_execution, {"stateMachineArn": arn, "name": "a/b"}, "InvalidName"),
+            (sfn.send_task_success, {"taskToken": "forged", "output": "{}"}, "InvalidToken"),
+        ]
+        for call, kwargs, name in cases:
+            with self.subTest(call=call.__name__, kwargs=kwargs):
+                self.assertEqual(self.error_of(call, **kwargs), name)
+
+    def test_validate_state_machine_definition(self):
+        ok = self.sfn.validate_state_machine_definition(definition=json.dumps(GREETER))
+        self.assertEqual((ok["result"], ok["diagnostics"]), ("OK", []))
+        bad = self.sfn.validate_state_machine_definition(definition=json.dumps({"StartAt": "X", "States": {}}))
+        self.assertEqual(bad["result"], "FAIL")
+        self.assertTrue(all(d["severity"] == "ERROR" and d["code"] and d["location"] for d in bad["diagnostics"]))
+
+    def test_the_aws_cli(self):
+        if not AWS_CLI.is_file():
+            raise AssertionError(f"{AWS_CLI} is missing: tests/run installs the AWS CLI there")
+        env = dict(os.environ, **CREDENTIALS)
+
+        def aws(*args: str) -> dict:
+            result = subprocess.run(
+                [str(AWS_CLI), "stepfunctions", *args, "--endpoint-url", self.endpoint, "--output", "json"],
+                env=env, capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            return json.loads(result.stdout) if result.stdout.strip() else {}
+
+        arn = aws("create-state-machine", "--name", "cli", "--definition", json.dumps(GREETER),
+                  "--role-arn", ROLE, "--type", "EXPRESS")["stateMachineArn"]
+        sync = aws("start-sync-execution", "--state-machine-arn", arn, "--input", '{"who": "cli", "pause": 0}')
+        self.assertEqual(json.loads(sync["output"]), {"greeting": "hello cli"})
+        execution = aws("start-execution", "--state-machine-arn", arn, "--input", '{"who": "cli", "pause": 60}')
+        ended = self.wait_for_end(execution["executionArn"])
+        self.assertEqual(ended["status"], "SUCCEEDED")
+        described = aws("describe-execution", "--execution-arn", execution["executionArn"])
+        self.assertEqual(described["status"], "SUCCEEDED")
+        history = aws("get-execution-history", "--execution-arn", execution["executionArn"], "--reverse-order")
+        self.assertEqual(history["events"][0]["type"], "ExecutionSucceeded")
+        validated = aws("validate-state-machine-definition", "--definition", json.dumps(GREETER))
+        self.assertEqual(validated["result"], "OK")
+        # An error is the CLI's usual one, naming Step Functions' error.
+        result = subprocess.run(
+            [str(AWS_CLI), "stepfunctions", "describe-execution", "--execution-arn",
+             "arn:aws:states:us-east-1:123456789012:express:cli:none:x", "--endpoint-url", self.endpoint],
+            env=env, capture_output=True, text=True)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("ExecutionDoesNotExist", result.stderr)
+
+
+if __name__ == "__main__":
+    runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)
+    result = runner.run(unittest.defaultTestLoader.loadTestsFromTestCase(Serve))
+    failed = len(result.failures) + len(result.errors)
+    print(f"serve: {result.testsRun - failed} passed, {failed} failed")
+    sys.exit(0 if result.wasSuccessful() else 1)
