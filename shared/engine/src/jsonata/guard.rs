@@ -8,8 +8,9 @@
 //!   from every character), and with an ordinal picture (`'0;o'`) on text that ends inside a
 //!   multi-byte character. Such text is refused.
 //! - `$fromMillis`, `$toMillis` and `$now` panic on a date/time picture whose component is
-//!   not ASCII (`'[É]'`), and allocate a width modifier's worth of digits at once
-//!   (`'[Y,2000000000]'`). Such components, and widths past [`MAX_PICTURE_WIDTH`], are refused.
+//!   not ASCII (`'[É]'`) or has a width but no name (`'[,2]'`), and allocate a width
+//!   modifier's worth of digits at once (`'[Y,2000000000]'`). Such components, and widths
+//!   past [`MAX_PICTURE_WIDTH`], are refused.
 //!   `$fromMillis` also overflows on a time beyond JavaScript's dates (±8.64e15 ms) or a
 //!   timezone beyond `±9999`: refused too.
 //!
@@ -133,7 +134,15 @@ pub(super) fn date_picture(value: &JValue) -> Option<String> {
         }
         // The number being read after the marker's ',' (its width modifier), if any.
         let mut width: Option<usize> = None;
+        let mut named = false;
         for c in chars.by_ref() {
+            if c == ',' && !named {
+                return Some(
+                    "a date/time picture component must be named before its width ('[,2]')"
+                        .to_owned(),
+                );
+            }
+            named |= !c.is_whitespace();
             match c {
                 ']' => break,
                 c if !c.is_ascii() => {

@@ -559,6 +559,10 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
         "$now('[H,1000]')",
         "$toMillis('0', '[Y,1000]')",
         "($f := $fromMillis; $f(0, '[Y,1000]'))",
+        // Found by the soak: a width with no component before it sliced [1..0].
+        "$fromMillis(1521801216617, '#21[,D]/9M1,2]/[Y0001,4]')",
+        "$toMillis('1', '[ ,2]')",
+        "$now('[,2]')",
     ] {
         let e = err(expr);
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
