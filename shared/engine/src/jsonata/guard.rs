@@ -8,9 +8,10 @@
 //!   from every character), and with an ordinal picture (`'0;o'`) on text that ends inside a
 //!   multi-byte character. Such text is refused.
 //! - `$fromMillis`, `$toMillis` and `$now` panic on a date/time picture whose component is
-//!   not ASCII (`'[É]'`) or has a width but no name (`'[,2]'`), and allocate a width
-//!   modifier's worth of digits at once (`'[Y,2000000000]'`). Such components, and widths
-//!   past [`MAX_PICTURE_WIDTH`], are refused.
+//!   not ASCII (`'[É]'`), has a width but no name (`'[,2]'`), or presents fractional seconds
+//!   as a name (`'[fn]'`), and allocate a width modifier's worth of digits at once
+//!   (`'[Y,2000000000]'`). Such components, and widths past [`MAX_PICTURE_WIDTH`], are
+//!   refused.
 //!   `$fromMillis` also overflows on a time beyond JavaScript's dates (±8.64e15 ms) or a
 //!   timezone beyond `±9999`: refused too.
 //!
@@ -134,15 +135,23 @@ pub(super) fn date_picture(value: &JValue) -> Option<String> {
         }
         // The number being read after the marker's ',' (its width modifier), if any.
         let mut width: Option<usize> = None;
-        let mut named = false;
+        // The marker's first two characters but blanks: its component and presentation.
+        let mut lead: Vec<char> = Vec::with_capacity(2);
         for c in chars.by_ref() {
-            if c == ',' && !named {
+            if c == ',' && lead.is_empty() {
                 return Some(
                     "a date/time picture component must be named before its width ('[,2]')"
                         .to_owned(),
                 );
             }
-            named |= !c.is_whitespace();
+            if c == ']' && matches!(lead.as_slice(), ['f', 'n' | 'N']) {
+                return Some(
+                    "fractional seconds cannot be presented as a name ('[fn]')".to_owned(),
+                );
+            }
+            if lead.len() < 2 && !c.is_whitespace() && c != ',' && width.is_none() {
+                lead.push(c);
+            }
             match c {
                 ']' => break,
                 c if !c.is_ascii() => {

@@ -563,6 +563,10 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
         "$fromMillis(1521801216617, '#21[,D]/9M1,2]/[Y0001,4]')",
         "$toMillis('1', '[ ,2]')",
         "$now('[,2]')",
+        // Found by the soak: fractional seconds presented as a name had no number format.
+        "$fromMillis(1521801216617, '[Y]-[/ M01]-[D 01]T[H01 split    ]:[s].[fn\":{\"naZ01:\n 01t]')",
+        "$fromMillis(0, '[f N]')",
+        "$toMillis('x', '[fNn]')",
     ] {
         let e = err(expr);
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
@@ -572,6 +576,8 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
         json!("1970-01-01 [01] é")
     );
     assert_eq!(ok("$fromMillis(0, '[Y,4-4]')"), json!("1970"));
+    assert_eq!(ok("$fromMillis(0, '[f001]')"), json!("000"));
+    assert_eq!(ok("$fromMillis(0, '[MNn]')"), json!("January"));
     assert_eq!(
         ok("$fromMillis(86400000)"),
         json!("1970-01-02T00:00:00.000Z")
