@@ -13,7 +13,8 @@
 //!   (`'[Y,2000000000]'`). Such components, and widths past [`MAX_PICTURE_WIDTH`], are
 //!   refused.
 //!   `$fromMillis` also overflows on a time beyond JavaScript's dates (±8.64e15 ms) or a
-//!   timezone beyond `±9999`: refused too.
+//!   timezone beyond `±9999`: refused too. `$toMillis` panics on a timestamp holding digits
+//!   outside ASCII (`'٢٠٢٤'`): refused.
 //!
 //! A host override would not see jsonata-js's implicit context argument
 //! (`$string('1€').$parseInteger('0;o')` passes only the picture), so the built-ins are kept
@@ -67,13 +68,14 @@ pub(super) static GUARDED: [Guarded; 4] = [
     },
     Guarded {
         name: "toMillis",
-        lambda: "function($s, $p)<s-s?:n>{ $toMillis($s, $__quickstep_date_picture($p)) }",
+        lambda: "function($s, $p)<s-s?:n>{ $toMillis($__quickstep_date_text($s, $p), \
+                 $__quickstep_date_picture($p)) }",
     },
 ];
 
 /// The checking host functions the lambdas call: each passes its first argument through,
 /// unless the function (second) says why it is refused, given all the arguments.
-pub(super) static CHECKS: [(&str, Check); 5] = [
+pub(super) static CHECKS: [(&str, Check); 6] = [
     ("__quickstep_pad_width", |args| pad_width(arg(args, 0))),
     ("__quickstep_parse_integer", |args| {
         parse_integer_text(arg(args, 0), arg(args, 1))
@@ -83,6 +85,9 @@ pub(super) static CHECKS: [(&str, Check); 5] = [
         date_picture(arg(args, 0))
     }),
     ("__quickstep_timezone", |args| timezone(arg(args, 0))),
+    ("__quickstep_date_text", |args| {
+        date_text(arg(args, 0), arg(args, 1))
+    }),
 ];
 
 /// Why the arguments of a check are refused, if they are.
@@ -182,6 +187,22 @@ pub(super) fn date_picture(value: &JValue) -> Option<String> {
         }
     }
     None
+}
+
+/// Text `$toMillis` without a picture would panic on: its ISO 8601 pattern reads `\d` as any
+/// Unicode digit, then parses what it matched as ASCII (`'٢٠٢٤'`) or slices it by bytes
+/// (`'.٠٠١'`). JavaScript's `\d` is ASCII only, so jsonata-js never matches such text; it is
+/// refused. (With a picture, such text does not match and gives undefined, as in jsonata-js.)
+fn date_text(value: &JValue, picture: &JValue) -> Option<String> {
+    let (JValue::String(text), JValue::Undefined | JValue::Null) = (value, picture) else {
+        return None;
+    };
+    let digit = text
+        .chars()
+        .find(|c| c.is_numeric() && !c.is_ascii_digit())?;
+    Some(format!(
+        "$toMillis: '{digit}' is not a digit a timestamp may hold (0-9)"
+    ))
 }
 
 /// A time `$fromMillis` cannot shift by a timezone without overflowing.

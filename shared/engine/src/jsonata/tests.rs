@@ -567,6 +567,9 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
         "$fromMillis(1521801216617, '[Y]-[/ M01]-[D 01]T[H01 split    ]:[s].[fn\":{\"naZ01:\n 01t]')",
         "$fromMillis(0, '[f N]')",
         "$toMillis('x', '[fNn]')",
+        // Found by reading: `\d` in its ISO pattern matched digits outside ASCII.
+        "$toMillis('٢٠٢٤')",
+        "$toMillis('2024-01-01T00:00:00.٠٠١Z')",
     ] {
         let e = err(expr);
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
@@ -577,6 +580,10 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
     );
     assert_eq!(ok("$fromMillis(0, '[Y,4-4]')"), json!("1970"));
     assert_eq!(ok("$fromMillis(0, '[f001]')"), json!("000"));
+    assert_eq!(
+        ok("$toMillis('2024', '[Y0001]')"),
+        json!(1_704_067_200_000_i64)
+    );
     assert_eq!(ok("$fromMillis(0, '[MNn]')"), json!("January"));
     assert_eq!(
         ok("$fromMillis(86400000)"),
