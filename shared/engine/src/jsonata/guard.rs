@@ -15,6 +15,9 @@
 //!   `$fromMillis` also overflows on a time beyond JavaScript's dates (±8.64e15 ms) or a
 //!   timezone beyond `±9999`: refused too. `$toMillis` panics on a timestamp holding digits
 //!   outside ASCII (`'٢٠٢٤'`): refused.
+//! - Letters read as a number (`$parseInteger(s, 'A')`, a `[YA]` component) overflow past 13
+//!   letters: refused. `$formatInteger(n, 'I')` builds one `M` per thousand at once: a number
+//!   past a billion is refused, as `$pad` past [`MAX_STRING_LENGTH`].
 //!
 //! A host override would not see jsonata-js's implicit context argument
 //! (`$string('1€').$parseInteger('0;o')` passes only the picture), so the built-ins are kept
@@ -51,7 +54,7 @@ pub const MAX_PICTURE_WIDTH: usize = 999;
 /// The latest (and, negated, earliest) time JavaScript's `Date` holds, in ms since the epoch.
 const MAX_DATE_MILLIS: f64 = 8.64e15;
 
-pub(super) static GUARDED: [Guarded; 4] = [
+pub(super) static GUARDED: [Guarded; 5] = [
     Guarded {
         name: "pad",
         lambda: "function($s, $w, $c)<s-ns?:s>{ $pad($s, $__quickstep_pad_width($w), $c) }",
@@ -59,6 +62,11 @@ pub(super) static GUARDED: [Guarded; 4] = [
     Guarded {
         name: "parseInteger",
         lambda: "function($v, $p)<s-s:n>{ $parseInteger($__quickstep_parse_integer($v, $p), \
+                 $p) }",
+    },
+    Guarded {
+        name: "formatInteger",
+        lambda: "function($n, $p)<n-s:s>{ $formatInteger($__quickstep_format_integer($n, $p), \
                  $p) }",
     },
     Guarded {
@@ -75,7 +83,7 @@ pub(super) static GUARDED: [Guarded; 4] = [
 
 /// The checking host functions the lambdas call: each passes its first argument through,
 /// unless the function (second) says why it is refused, given all the arguments.
-pub(super) static CHECKS: [(&str, Check); 6] = [
+pub(super) static CHECKS: [(&str, Check); 7] = [
     ("__quickstep_pad_width", |args| pad_width(arg(args, 0))),
     ("__quickstep_parse_integer", |args| {
         parse_integer_text(arg(args, 0), arg(args, 1))
@@ -85,6 +93,9 @@ pub(super) static CHECKS: [(&str, Check); 6] = [
         date_picture(arg(args, 0))
     }),
     ("__quickstep_timezone", |args| timezone(arg(args, 0))),
+    ("__quickstep_format_integer", |args| {
+        roman_number(arg(args, 0), arg(args, 1))
+    }),
     ("__quickstep_date_text", |args| {
         date_text(arg(args, 0), arg(args, 1))
     }),
@@ -194,15 +205,38 @@ pub(super) fn date_picture(value: &JValue) -> Option<String> {
 /// (`'.٠٠١'`). JavaScript's `\d` is ASCII only, so jsonata-js never matches such text; it is
 /// refused. (With a picture, such text does not match and gives undefined, as in jsonata-js.)
 fn date_text(value: &JValue, picture: &JValue) -> Option<String> {
-    let (JValue::String(text), JValue::Undefined | JValue::Null) = (value, picture) else {
+    let JValue::String(text) = value else {
         return None;
     };
+    if let JValue::String(picture) = picture {
+        // A component presented as letters (`[YA]`) is read back as a base-26 number that
+        // overflows past 13 letters.
+        return (has_letter_component(picture) && longest_letter_run(text) > MAX_LETTERS).then(
+            || format!("$toMillis: a run of more than {MAX_LETTERS} letters is not a number"),
+        );
+    }
     let digit = text
         .chars()
         .find(|c| c.is_numeric() && !c.is_ascii_digit())?;
     Some(format!(
         "$toMillis: '{digit}' is not a digit a timestamp may hold (0-9)"
     ))
+}
+
+/// A number `$formatInteger` would write in Roman numerals longer than [`MAX_STRING_LENGTH`]
+/// (one `M` per thousand, built at once).
+fn roman_number(value: &JValue, picture: &JValue) -> Option<String> {
+    let (JValue::Number(n), JValue::String(picture)) = (value, picture) else {
+        return None;
+    };
+    let primary = picture.rsplit_once(';').map_or(&picture[..], |(p, _)| p);
+    #[allow(clippy::cast_precision_loss)]
+    let limit = MAX_STRING_LENGTH as f64 * 1000.0;
+    (matches!(primary, "I" | "i") && n.abs() > limit).then(|| {
+        format!(
+            "$formatInteger: {n} in Roman numerals is longer than {MAX_STRING_LENGTH} characters"
+        )
+    })
 }
 
 /// A time `$fromMillis` cannot shift by a timezone without overflowing.
@@ -225,11 +259,36 @@ pub(super) fn timezone(value: &JValue) -> Option<String> {
     (digits > 4).then(|| format!("the timezone '{text}' is not ±HHMM"))
 }
 
+/// The most letters jsonata-core reads as a number (`'A'` pictures): 26^13 fits in an `i64`,
+/// 26^14 overflows it.
+const MAX_LETTERS: usize = 13;
+
+/// Whether a date/time picture has a component presented as letters (`[YA]`, `[Ma]`).
+fn has_letter_component(picture: &str) -> bool {
+    picture.split('[').skip(1).any(|marker| {
+        let mut lead = marker.chars().filter(|c| !c.is_whitespace());
+        lead.next().is_some_and(|c| c != '[') && matches!(lead.next(), Some('A' | 'a'))
+    })
+}
+
+fn longest_letter_run(text: &str) -> usize {
+    text.split(|c: char| !c.is_alphabetic())
+        .map(|run| run.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
 /// Text `$parseInteger` would panic on with this picture (see the module documentation).
 fn parse_integer_text(text: &JValue, picture: &JValue) -> Option<String> {
     let (JValue::String(text), JValue::String(picture)) = (text, picture) else {
         return None;
     };
+    let primary = picture.rsplit_once(';').map_or(&picture[..], |(p, _)| p);
+    if matches!(primary, "A" | "a") && text.chars().count() > MAX_LETTERS {
+        return Some(format!(
+            "$parseInteger: more than {MAX_LETTERS} letters are not a number jsonata can hold"
+        ));
+    }
     if picture.contains(';') && text.len() >= 2 && !text.is_char_boundary(text.len() - 2) {
         return Some(format!(
             "$parseInteger: the text '{text}' ends inside a character, which an ordinal picture \

@@ -535,10 +535,19 @@ fn parse_integer_refuses_text_it_would_panic_on() {
         "$parseInteger('1€', '0;o')",
         "$string('1€').$parseInteger('0;o')",
         "($f := $parseInteger; $f('1€', '0;o'))",
+        // Found by the soak: letters read as base 26 overflow past thirteen.
+        "$parseInteger('FABCDEFGHIJKLMNOPZ', 'A')",
+        "$parseInteger('abcdefghijklmn', 'a;o')",
+        // Found by reading: Roman numerals of a huge number are built at once.
+        "$formatInteger(1e13, 'I')",
+        "$formatInteger(-1e300, 'i')",
     ] {
         let e = err(expr);
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
     }
+    assert_eq!(ok("$parseInteger('AA', 'A')"), json!(27));
+    assert_eq!(ok("$formatInteger(1994, 'I')"), json!("MCMXCIV"));
+    assert_eq!(ok("$formatInteger(1e13, '0')"), json!("10000000000000"));
     assert_eq!(ok("$parseInteger('12,345', '#,##0')"), json!(12_345));
     assert_eq!(ok("$parseInteger('１２,３４０', '#,##０')"), json!(12_340));
     assert_eq!(ok("$parseInteger('١٢٣٤٠', '###١')"), json!(12_340));
@@ -570,6 +579,8 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
         // Found by reading: `\d` in its ISO pattern matched digits outside ASCII.
         "$toMillis('٢٠٢٤')",
         "$toMillis('2024-01-01T00:00:00.٠٠١Z')",
+        // Found by the soak: fourteen letters overflow a base-26 number.
+        "$toMillis('ABCDEFGHIJKLMNOP', '[YA]')",
     ] {
         let e = err(expr);
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
