@@ -35,6 +35,7 @@ use jsonata_core::evaluator::EvaluatorError;
 use jsonata_core::value::{with_stack, JValue};
 
 use super::codes;
+use super::JsonataError;
 
 /// The longest string `$pad` may build, in characters: four times the largest state data AWS
 /// accepts (256 KiB), as the sequence cap is a million items.
@@ -100,6 +101,39 @@ pub(super) static CHECKS: [(&str, Check); 7] = [
         date_text(arg(args, 0), arg(args, 1))
     }),
 ];
+
+/// Refuses, before jsonata-core parses it, an expression with a lambda signature holding a
+/// character outside ASCII (`function($x)<é:n>{...}`): its signature parser finds the `:` by
+/// counting characters, then slices the text at that count as bytes, and panics. Signatures
+/// are made of ASCII type letters and punctuation only, so nothing valid is refused.
+pub(super) fn lambda_signatures(text: &str) -> Result<(), JsonataError> {
+    static LAMBDA: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(lambda) =
+        LAMBDA.get_or_init(|| regex::Regex::new(r"(function|λ)\s*\([^)]*\)\s*<").ok())
+    else {
+        return Ok(());
+    };
+    for found in lambda.find_iter(text) {
+        let mut depth = 1_usize;
+        for c in text[found.end()..].chars() {
+            match c {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                c if !c.is_ascii() => {
+                    return Err(JsonataError::new(
+                        "S0402",
+                        format!("the function signature holds '{c}', which no type is"),
+                    ))
+                }
+                _ => {}
+            }
+            if depth == 0 {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Why the arguments of a check are refused, if they are.
 pub(super) type Check = fn(&[JValue]) -> Option<String>;

@@ -199,6 +199,7 @@ impl Default for Limits {
 
 impl Expression {
     pub fn parse(text: &str) -> Result<Expression, JsonataError> {
+        guard::lambda_signatures(text)?;
         let mut ast = jsonata_core::parser::parse(text).map_err(|e| {
             let message = e.to_string();
             match find_code(&message) {

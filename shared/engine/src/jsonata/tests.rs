@@ -525,6 +525,21 @@ fn range_at_the_edges_of_the_integers_is_refused_not_overflowed() {
 }
 
 #[test]
+fn lambda_signatures_outside_ascii_are_refused_before_parsing() {
+    // Found by the soak: jsonata-core sliced the signature at a character count as bytes.
+    for text in [
+        "function($x)<é:n>{ $x }",
+        "λ($arg)<`K%\u{fffd}ab:n>{ $not($arg) }(true)",
+        "(function ($a) < a<é> : n > { 1 })",
+    ] {
+        let e = Expression::parse(text).expect_err(text);
+        assert_eq!(e.code, "S0402", "{text}: {e}");
+    }
+    assert_eq!(ok("function($x)<n:n>{ $x + 1 }(2)"), json!(3));
+    assert_eq!(ok("(\"é\" & $string(2 < 3))"), json!("étrue"));
+}
+
+#[test]
 fn parse_integer_refuses_text_it_would_panic_on() {
     // Found by the jsonata fuzz target: jsonata-core panics on both (an underflow converting
     // digits of another family, a string cut inside a character for an ordinal).
