@@ -8,10 +8,11 @@
 //!   from every character), and with an ordinal picture (`'0;o'`) on text that ends inside a
 //!   multi-byte character. Such text is refused.
 //! - `$fromMillis`, `$toMillis` and `$now` panic on a date/time picture whose component is
-//!   not ASCII (`'[É]'`), has a width but no name (`'[,2]'`), or presents fractional seconds
-//!   as a name (`'[fn]'`), and allocate a width modifier's worth of digits at once
-//!   (`'[Y,2000000000]'`). Such components, and widths past [`MAX_PICTURE_WIDTH`], are
-//!   refused.
+//!   not ASCII (`'[É]'`), has a width but no name (`'[,2]'`), presents fractional seconds
+//!   as a name (`'[fn]'`) or asks for a year of 19 digits or more (`'[Y,*-19]'`: an `i64`
+//!   overflow, and past 63 a division by zero), and allocate a width modifier's worth of
+//!   digits at once (`'[Y,2000000000]'`). Such components, and widths past
+//!   [`MAX_PICTURE_WIDTH`], are refused.
 //!   `$fromMillis` also overflows on a time beyond JavaScript's dates (±8.64e15 ms) or a
 //!   timezone beyond `±9999`: refused too. `$toMillis` panics on a timestamp holding digits
 //!   outside ASCII (`'٢٠٢٤'`): refused.
@@ -168,7 +169,8 @@ fn pad_width(value: &JValue) -> Option<String> {
         })
 }
 
-/// A date/time picture with a component outside ASCII or wider than [`MAX_PICTURE_WIDTH`].
+/// A date/time picture jsonata-core would panic on or exhaust memory with (see the module
+/// documentation), and why.
 pub(super) fn date_picture(value: &JValue) -> Option<String> {
     let JValue::String(picture) = value else {
         return None;
@@ -183,53 +185,66 @@ pub(super) fn date_picture(value: &JValue) -> Option<String> {
             chars.next();
             continue;
         }
-        // The number being read after the marker's ',' (its width modifier), if any.
-        let mut width: Option<usize> = None;
-        // The marker's first two characters but blanks: its component and presentation.
-        let mut lead: Vec<char> = Vec::with_capacity(2);
-        for c in chars.by_ref() {
-            if c == ',' && lead.is_empty() {
-                return Some(
-                    "a date/time picture component must be named before its width ('[,2]')"
-                        .to_owned(),
-                );
-            }
-            if c == ']' && matches!(lead.as_slice(), ['f', 'n' | 'N']) {
-                return Some(
-                    "fractional seconds cannot be presented as a name ('[fn]')".to_owned(),
-                );
-            }
-            if lead.len() < 2 && !c.is_whitespace() && c != ',' && width.is_none() {
-                lead.push(c);
-            }
-            match c {
-                ']' => break,
-                c if !c.is_ascii() => {
-                    return Some(format!(
-                        "the date/time picture component '{c}' is not supported"
-                    ))
-                }
-                ',' => width = Some(0),
-                c if c.is_ascii_digit() => {
-                    if let Some(n) = width.as_mut() {
-                        *n = n
-                            .saturating_mul(10)
-                            .saturating_add(usize::from(c as u8 - b'0'));
-                        if *n > MAX_PICTURE_WIDTH {
-                            return Some(format!(
-                                "a date/time picture width over {MAX_PICTURE_WIDTH} is not \
-                                 supported"
-                            ));
-                        }
-                    }
-                }
-                _ => {
-                    if let Some(n) = width.as_mut() {
-                        *n = 0;
-                    }
-                }
-            }
+        let marker: String = chars.by_ref().take_while(|c| *c != ']').collect();
+        if let Some(problem) = marker_problem(&marker) {
+            return Some(problem);
         }
+    }
+    None
+}
+
+/// The most digits a year component may ask for: jsonata-core keeps the year modulo 10^n in
+/// an `i64`, which 10^19 overflows (and 10^64 wraps to zero, a division by zero).
+const MAX_YEAR_DIGITS: usize = 18;
+
+/// Why one marker of a date/time picture (the text between `[` and `]`) is refused.
+fn marker_problem(marker: &str) -> Option<String> {
+    if let Some(c) = marker.chars().find(|c| !c.is_ascii()) {
+        return Some(format!(
+            "the date/time picture component '{c}' is not supported"
+        ));
+    }
+    // jsonata-core reads the marker without its blanks, the width after its last comma.
+    let compact: String = marker.chars().filter(|c| !c.is_whitespace()).collect();
+    let (named, width) = match compact.rsplit_once(',') {
+        Some((named, width)) => (named, Some(width)),
+        None => (compact.as_str(), None),
+    };
+    let mut named_chars = named.chars();
+    let Some(component) = named_chars.next() else {
+        return width.map(|_| {
+            "a date/time picture component must be named before its width ('[,2]')".to_owned()
+        });
+    };
+    let presentation = named_chars.as_str();
+    if component == 'f' && presentation.starts_with(['n', 'N']) {
+        return Some("fractional seconds cannot be presented as a name ('[fn]')".to_owned());
+    }
+    let widths: Vec<usize> = width
+        .unwrap_or_default()
+        .split('-')
+        .map(|part| {
+            part.bytes()
+                .filter(u8::is_ascii_digit)
+                .fold(0_usize, |n, d| {
+                    n.saturating_mul(10).saturating_add(usize::from(d - b'0'))
+                })
+        })
+        .collect();
+    if widths.iter().any(|w| *w > MAX_PICTURE_WIDTH) {
+        return Some(format!(
+            "a date/time picture width over {MAX_PICTURE_WIDTH} is not supported"
+        ));
+    }
+    let digits = presentation
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '#')
+        .count();
+    if component == 'Y' && (digits > MAX_YEAR_DIGITS || widths.iter().any(|w| *w > MAX_YEAR_DIGITS))
+    {
+        return Some(format!(
+            "a year of more than {MAX_YEAR_DIGITS} digits is not supported"
+        ));
     }
     None
 }

@@ -143,8 +143,10 @@ fn results_deeper_than_serde_can_read_back_are_refused() {
         err(&nested(MAX_RESULT_DEPTH + 1)).code,
         codes::RESULT_TOO_DEEP
     );
-    // Built by a loop rather than written out: still refused, and nothing overflows.
-    let e = err("$reduce([1..100000], function($acc, $x) { {'a': $acc} }, {})");
+    // Built by a loop rather than written out: still refused, and nothing overflows. (A few
+    // thousand levels: enough past the cap, few enough to finish well within the time limit
+    // on a busy machine.)
+    let e = err("$reduce([1..5000], function($acc, $x) { {'a': $acc} }, {})");
     assert_eq!(e.code, codes::RESULT_TOO_DEEP);
 }
 
@@ -596,6 +598,11 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
         "$toMillis('2024-01-01T00:00:00.٠٠١Z')",
         // Found by the soak: fourteen letters overflow a base-26 number.
         "$toMillis('ABCDEFGHIJKLMNOP', '[YA]')",
+        // Found by the soak: the year is kept modulo 10^n, which overflows past 18 digits.
+        "$fromMillis(0, '[Y,*-19]')",
+        "$fromMillis(0, '[Y,64]')",
+        "$fromMillis(0, '[Y0000000000000000000001]')",
+        "$toMillis('2024', '[Y,*-99]')",
     ] {
         let e = err(expr);
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
@@ -606,6 +613,8 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
     );
     assert_eq!(ok("$fromMillis(0, '[Y,4-4]')"), json!("1970"));
     assert_eq!(ok("$fromMillis(0, '[f001]')"), json!("000"));
+    assert_eq!(ok("$fromMillis(0, '[Y,*-18]')"), json!("000000000000001970"));
+    assert_eq!(ok("$fromMillis(0, '[D,2]/[M,2]')"), json!("01/01"));
     assert_eq!(
         ok("$toMillis('2024', '[Y0001]')"),
         json!(1_704_067_200_000_i64)
