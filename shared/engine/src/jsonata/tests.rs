@@ -613,7 +613,10 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
     );
     assert_eq!(ok("$fromMillis(0, '[Y,4-4]')"), json!("1970"));
     assert_eq!(ok("$fromMillis(0, '[f001]')"), json!("000"));
-    assert_eq!(ok("$fromMillis(0, '[Y,*-18]')"), json!("000000000000001970"));
+    assert_eq!(
+        ok("$fromMillis(0, '[Y,*-18]')"),
+        json!("000000000000001970")
+    );
     assert_eq!(ok("$fromMillis(0, '[D,2]/[M,2]')"), json!("01/01"));
     assert_eq!(
         ok("$toMillis('2024', '[Y0001]')"),
