@@ -1,6 +1,8 @@
 //! The service's HTTP API over the in-memory adapters: up to eight requests, separated by NUL
 //! bytes, each `METHOD /path[?k=v&...]` on its first line and the body after it, e.g.
 //! `PUT /state-machines/m\n{"StartAt": ...}` then `POST /state-machines/m/executions\n{}`.
+//! A first line `SFN Operation` is a Step Functions API request (`POST /` with
+//! `X-Amz-Target: AWSStepFunctions.Operation`), e.g. `SFN StartExecution\n{"stateMachineArn": ...}`.
 //! After the requests, queued step messages are delivered as SQS and the worker would, on a
 //! virtual clock. Tasks answer with their input, or fail when their resource says `fail`.
 #![no_main]
@@ -58,6 +60,16 @@ fn request(bytes: &[u8]) -> Request {
         None => (bytes, &[][..]),
     };
     let head = String::from_utf8_lossy(head);
+    if let Some(operation) = head.strip_prefix("SFN ") {
+        return Request {
+            method: "POST".into(),
+            path: "/".into(),
+            query: Vec::new(),
+            body: body.to_vec(),
+            deadline: Some(wall_clock() + SYNC_BUDGET_MS),
+            target: Some(format!("AWSStepFunctions.{operation}")),
+        };
+    }
     let (method, target) = head.split_once(' ').unwrap_or((&head, "/"));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let query = query
