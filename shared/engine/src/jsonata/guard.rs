@@ -320,6 +320,29 @@ fn has_letter_component(picture: &str) -> bool {
     })
 }
 
+/// Whether jsonata-core reads `text` as letters counted from `a` (base 26) without
+/// overflowing its `i64`s: at most [`MAX_LETTERS`] characters, and every product and partial
+/// sum it forms in range (a character far from the letters is worth a lot).
+fn letters_fit(text: &str, a: char) -> bool {
+    if text.chars().count() > MAX_LETTERS {
+        return false;
+    }
+    let mut sum: i64 = 0;
+    for (i, c) in text.chars().rev().enumerate() {
+        let Ok(i) = u32::try_from(i) else {
+            return false;
+        };
+        let term = (i64::from(u32::from(c)) - i64::from(u32::from(a)) + 1)
+            .checked_mul(26_i64.pow(i))
+            .and_then(|term| sum.checked_add(term));
+        match term {
+            Some(next) => sum = next,
+            None => return false,
+        }
+    }
+    true
+}
+
 fn longest_letter_run(text: &str) -> usize {
     text.split(|c: char| !c.is_alphabetic())
         .map(|run| run.chars().count())
@@ -333,9 +356,9 @@ fn parse_integer_text(text: &JValue, picture: &JValue) -> Option<String> {
         return None;
     };
     let primary = picture.rsplit_once(';').map_or(&picture[..], |(p, _)| p);
-    if matches!(primary, "A" | "a") && text.chars().count() > MAX_LETTERS {
+    if matches!(primary, "A" | "a") && !letters_fit(text, if primary == "A" { 'A' } else { 'a' }) {
         return Some(format!(
-            "$parseInteger: more than {MAX_LETTERS} letters are not a number jsonata can hold"
+            "$parseInteger: '{text}' read as letters is not a number jsonata can hold"
         ));
     }
     if picture.contains(';') && text.len() >= 2 && !text.is_char_boundary(text.len() - 2) {

@@ -555,6 +555,7 @@ fn parse_integer_refuses_text_it_would_panic_on() {
         // Found by the soak: letters read as base 26 overflow past thirteen.
         "$parseInteger('FABCDEFGHIJKLMNOPZ', 'A')",
         "$parseInteger('abcdefghijklmn', 'a;o')",
+        "$parseInteger('\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}FZPH', 'A')",
         // Found by reading: Roman numerals of a huge number are built at once.
         "$formatInteger(1e13, 'I')",
         "$formatInteger(-1e300, 'i')",
@@ -563,6 +564,10 @@ fn parse_integer_refuses_text_it_would_panic_on() {
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
     }
     assert_eq!(ok("$parseInteger('AA', 'A')"), json!(27));
+    assert_eq!(
+        ok("$parseInteger('ZZZZZZZZZZZZZ', 'A')"),
+        json!(2_580_398_988_131_886_038_f64)
+    );
     assert_eq!(ok("$formatInteger(1994, 'I')"), json!("MCMXCIV"));
     assert_eq!(ok("$formatInteger(1e13, '0')"), json!("10000000000000"));
     assert_eq!(ok("$parseInteger('12,345', '#,##0')"), json!(12_345));
