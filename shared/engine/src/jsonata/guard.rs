@@ -116,17 +116,23 @@ pub(super) fn lambda_signatures(text: &str) -> Result<(), JsonataError> {
     };
     for found in lambda.find_iter(text) {
         let mut depth = 1_usize;
+        // A quoted name or string inside the signature is one token to the parser, `>` and
+        // all, and goes into the signature whole.
+        let mut quote: Option<char> = None;
         for c in text[found.end()..].chars() {
-            match c {
-                '<' => depth += 1,
-                '>' => depth -= 1,
-                c if !c.is_ascii() => {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (None, '`' | '"' | '\'') => quote = Some(c),
+                (_, c) if !c.is_ascii() => {
                     return Err(JsonataError::new(
                         "S0402",
                         format!("the function signature holds '{c}', which no type is"),
                     ))
                 }
-                _ => {}
+                (Some(_), _) => {}
+                (None, '<') => depth += 1,
+                (None, '>') => depth -= 1,
+                (None, _) => {}
             }
             if depth == 0 {
                 break;

@@ -533,6 +533,8 @@ fn lambda_signatures_outside_ascii_are_refused_before_parsing() {
         "function($x)<é:n>{ $x }",
         "λ($arg)<`K%\u{fffd}ab:n>{ $not($arg) }(true)",
         "(function ($a) < a<é> : n > { 1 })",
+        // And inside a quoted name, which the parser takes into the signature whole.
+        "$map([1], λ($p, $i)<`>{ é`:n>{ $i })",
     ] {
         let e = Expression::parse(text).expect_err(text);
         assert_eq!(e.code, "S0402", "{text}: {e}");
