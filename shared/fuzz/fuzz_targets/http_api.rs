@@ -72,14 +72,7 @@ fn request(bytes: &[u8]) -> Request {
     }
     let (method, target) = head.split_once(' ').unwrap_or((&head, "/"));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
+    let query = Request::query_pairs(query);
     Request {
         method: method.to_owned(),
         path: path.to_owned(),

@@ -25,28 +25,23 @@ pub fn to_api_request(request: &Request) -> api::Request {
         deadline,
         target: request
             .headers()
-            .get("x-amz-target")
+            .get(quickstep_service::stepfunctions::TARGET_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     }
 }
 
-/// The service's answer as a JSON HTTP response: AWS JSON 1.0's content type for a Step
-/// Functions API request (`step_functions`), plain JSON otherwise.
-pub fn to_http_response(response: &api::Response, step_functions: bool) -> Response<Body> {
+/// The service's answer to `request` as a JSON HTTP response: AWS JSON 1.0's content type for
+/// a Step Functions API request, plain JSON otherwise.
+pub fn to_http_response(response: &api::Response, request: &api::Request) -> Response<Body> {
     let mut http = Response::new(Body::Text(response.body.to_string()));
     *http.status_mut() = lambda_http::http::StatusCode::from_u16(response.status)
         .unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = if step_functions {
-        quickstep_service::stepfunctions::CONTENT_TYPE
-    } else {
-        "application/json"
-    };
     http.headers_mut().insert(
         lambda_http::http::header::CONTENT_TYPE,
-        lambda_http::http::HeaderValue::from_static(content_type),
+        lambda_http::http::HeaderValue::from_static(request.answer_content_type()),
     );
-    if step_functions {
+    if request.target.is_some() {
         // lambda_http sends a body of a content type it does not know as text base64-encoded;
         // this header keeps AWS JSON 1.0's body the JSON text it is.
         http.headers_mut().insert(
@@ -79,5 +74,5 @@ pub async fn handle<S: Store, Q: StepQueue, P: EventPublisher>(
             "the API request failed"
         );
     }
-    to_http_response(&answer.response, api_request.target.is_some())
+    to_http_response(&answer.response, &api_request)
 }

@@ -31,6 +31,7 @@ use crate::callback::{TaskAnswerKind, TaskRequestBody};
 use crate::error::ServiceError;
 use crate::nested::valid_execution_name;
 use crate::ports::{EventPublisher, StepQueue, Store};
+use crate::records::epoch_seconds;
 use crate::service::Service;
 
 /// A request as the API sees it.
@@ -45,6 +46,25 @@ pub struct Request {
     pub deadline: Option<Millis>,
     /// The `X-Amz-Target` header: a Step Functions API request (see [`crate::stepfunctions`]).
     pub target: Option<String>,
+}
+
+impl Request {
+    /// The `name=value` pairs of a raw query string (`a=1&b`), as the routes read them.
+    pub fn query_pairs(raw: &str) -> Vec<(String, String)> {
+        raw.split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (k.to_owned(), v.to_owned())
+            })
+            .collect()
+    }
+
+    /// The content type of the answer: AWS JSON 1.0's for a Step Functions API request (one
+    /// with an `X-Amz-Target`), JSON otherwise.
+    pub fn answer_content_type(&self) -> &'static str {
+        crate::stepfunctions::content_type(self.target.is_some())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,13 +145,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             if request.method.eq_ignore_ascii_case("POST")
                 && request.path.trim_matches('/').is_empty()
             {
-                let (status, body, internal_error) = self
+                return self
                     .step_functions(target, &request.body, request.deadline, request_id)
                     .await;
-                return Answer {
-                    response: Response { status, body },
-                    internal_error,
-                };
             }
         }
         match self.route(request).await {
@@ -191,11 +207,12 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 }
                 let input = self.input_body(&request.body)?;
                 let started = self.start_async(machine, name, input).await?;
-                #[allow(clippy::cast_precision_loss)]
-                let start = started.start_date as f64 / 1000.0;
                 Ok(Response {
                     status: if started.new { 202 } else { 200 },
-                    body: json!({"executionArn": started.execution_arn, "startDate": start}),
+                    body: json!({
+                        "executionArn": started.execution_arn,
+                        "startDate": epoch_seconds(started.start_date),
+                    }),
                 })
             }
             ("GET", ["executions", arn]) => Ok(Response::ok(self.describe(arn).await?)),

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::commit::{apply, Action};
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::{ExecutionRecord, StepMessage};
+use crate::records::{epoch_seconds, ExecutionRecord, StepMessage};
 use crate::service::Service;
 use crate::sync::describe_fields;
 
@@ -47,9 +47,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 },
             )
             .await?;
-        #[allow(clippy::cast_precision_loss)]
-        let stop = record.stop_date.unwrap_or_else(|| self.clock.now()) as f64 / 1000.0;
-        Ok(json!({"stopDate": stop}))
+        let stop = record.stop_date.unwrap_or_else(|| self.clock.now());
+        Ok(json!({"stopDate": epoch_seconds(stop)}))
     }
 
     /// A step message that kept failing reached the dead-letter queue: if the execution still
@@ -68,7 +67,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         }
         let owns_calls = record.dispatch.values().any(|d| d.owner == message.claim);
         let current = record.version() == message.version && record.claim == message.claim;
-        if record.is_terminal() || !(current || owns_calls) {
+        if !(current || owns_calls) {
             return Ok(());
         }
         self.end(

@@ -6,6 +6,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// A time as the Step Functions API writes it: seconds since the epoch, with milliseconds.
+#[allow(clippy::cast_precision_loss)]
+pub fn epoch_seconds(ms: Millis) -> f64 {
+    ms as f64 / 1000.0
+}
+
 /// One immutable revision of a state machine's definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateMachineRecord {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::callback::WAIT_FOR_TASK_TOKEN;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::ExecutionRecord;
+use crate::records::{epoch_seconds, ExecutionRecord};
 use crate::service::{record_of, task_resources, Service};
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
@@ -90,8 +90,7 @@ fn sync_response(record: &ExecutionRecord, started: Millis, now: Millis) -> Valu
 /// The fields DescribeExecution and StartSyncExecution share. Dates are epoch seconds, input
 /// and output JSON text, as AWS's API returns them.
 pub fn describe_fields(record: &ExecutionRecord) -> Value {
-    #[allow(clippy::cast_precision_loss)]
-    let seconds = |ms: Millis| ms as f64 / 1000.0;
+    let seconds = epoch_seconds;
     let mut body = json!({
         "executionArn": record.arn,
         "stateMachineArn": record.state_machine_arn,

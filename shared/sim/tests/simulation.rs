@@ -63,7 +63,7 @@ fn calm_schedules_call_each_task_attempt_once() {
 /// each commit's message a claim of its own, and letting only the current one fire timers).
 #[test]
 fn schedules_that_once_failed_replay_clean() {
-    for seed in [
+    let seeds = [
         8_182_651_955_193_082_849,
         12_529_032_126_509_902_830,
         2_367_597_618_864_722_876,
@@ -74,14 +74,8 @@ fn schedules_that_once_failed_replay_clean() {
         // a new current message, which fired the same timer: both made the call it led to
         // (fixed: a call born of a timer is made only once a commit claimed it).
         4_171_103_934_468_302_501,
-    ] {
-        let schedule = run(seed, &Settings::calm());
-        assert!(
-            schedule.violations.is_empty(),
-            "seed {seed}: {:?}",
-            schedule.violations
-        );
-    }
+    ];
+    replay_clean(&Settings::calm(), &seeds);
 }
 
 /// Stormy schedules that once failed: an ended execution's outbox message was dead-lettered
@@ -90,18 +84,14 @@ fn schedules_that_once_failed_replay_clean() {
 /// handler publishes it).
 #[test]
 fn stormy_schedules_that_once_failed_replay_clean() {
-    for seed in [
-        12_080_860_698_082_979_646,
-        11_685_607_995_451_912_953,
-        533_915_195_409_331_729,
-    ] {
-        let schedule = run(seed, &Settings::default().stormy());
-        assert!(
-            schedule.violations.is_empty(),
-            "seed {seed}: {:?}",
-            schedule.violations
-        );
-    }
+    replay_clean(
+        &Settings::default().stormy(),
+        &[
+            12_080_860_698_082_979_646,
+            11_685_607_995_451_912_953,
+            533_915_195_409_331_729,
+        ],
+    );
 }
 
 /// Replays `seeds` under `settings` and asserts each keeps every invariant.

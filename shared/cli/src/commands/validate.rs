@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::input;
-use crate::execute;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,17 +16,12 @@ pub struct Args {
 
 pub fn main(args: &Args) -> Result<ExitCode, String> {
     let text = input::read_text(&args.definition)?;
-    let problems = match serde_json::from_str(&text) {
-        Ok(definition) => match execute::check(&definition, args.express) {
-            Ok(_) => Vec::new(),
-            Err(problems) => problems,
+    let problems = quickstep::validate::problems_in_text(
+        &text,
+        quickstep::validate::Options {
+            express: args.express,
         },
-        Err(e) => vec![quickstep::problem::Problem::new(
-            quickstep::problem::INVALID_JSON_DESCRIPTION,
-            format!("the definition is not valid JSON: {e}"),
-            "",
-        )],
-    };
+    );
     if problems.is_empty() {
         println!("{}: valid", args.definition.display());
         return Ok(ExitCode::SUCCESS);

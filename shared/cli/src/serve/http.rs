@@ -47,7 +47,7 @@ async fn answer<S: Store, Q: StepQueue, P: EventPublisher>(
     let (parts, body) = request.into_parts();
     let target = parts
         .headers
-        .get("x-amz-target")
+        .get(stepfunctions::TARGET_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let step_functions = target.is_some();
@@ -67,21 +67,10 @@ async fn answer<S: Store, Q: StepQueue, P: EventPublisher>(
             return respond(status, &body, step_functions, &request_id);
         }
     };
-    let query = parts
-        .uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
     let request = api::Request {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
-        query,
+        query: api::Request::query_pairs(parts.uri.query().unwrap_or_default()),
         body,
         deadline: None,
         target,
@@ -110,13 +99,11 @@ fn respond(
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = if step_functions {
-        stepfunctions::CONTENT_TYPE
-    } else {
-        "application/json"
-    };
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(stepfunctions::content_type(step_functions)),
+    );
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", id);
     }

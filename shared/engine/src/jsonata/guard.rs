@@ -108,6 +108,10 @@ pub(super) static CHECKS: [(&str, Check); 7] = [
 /// counting characters, then slices the text at that count as bytes, and panics. Signatures
 /// are made of ASCII type letters and punctuation only, so nothing valid is refused.
 pub(super) fn lambda_signatures(text: &str) -> Result<(), JsonataError> {
+    // Most expressions define no function: no pattern to build or run for them.
+    if !text.contains("function") && !text.contains('λ') {
+        return Ok(());
+    }
     static LAMBDA: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let Some(lambda) =
         LAMBDA.get_or_init(|| regex::Regex::new(r"(function|λ)\s*\([^)]*\)\s*<").ok())
@@ -181,22 +185,27 @@ pub(super) fn date_picture(value: &JValue) -> Option<String> {
     let JValue::String(picture) = value else {
         return None;
     };
+    markers(picture)
+        .iter()
+        .find_map(|marker| marker_problem(marker))
+}
+
+/// The markers of a date/time picture: the text between each `[` and its `]` (`[[` is a
+/// literal bracket, not a marker).
+fn markers(picture: &str) -> Vec<String> {
+    let mut found = Vec::new();
     let mut chars = picture.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '[' {
             continue;
         }
         if chars.peek() == Some(&'[') {
-            // `[[` is a literal bracket.
             chars.next();
             continue;
         }
-        let marker: String = chars.by_ref().take_while(|c| *c != ']').collect();
-        if let Some(problem) = marker_problem(&marker) {
-            return Some(problem);
-        }
+        found.push(chars.by_ref().take_while(|c| *c != ']').collect());
     }
-    None
+    found
 }
 
 /// The most digits a year component may ask for: jsonata-core keeps the year modulo 10^n in
@@ -284,7 +293,7 @@ fn roman_number(value: &JValue, picture: &JValue) -> Option<String> {
     let (JValue::Number(n), JValue::String(picture)) = (value, picture) else {
         return None;
     };
-    let primary = picture.rsplit_once(';').map_or(&picture[..], |(p, _)| p);
+    let primary = primary_format(picture);
     #[allow(clippy::cast_precision_loss)]
     let limit = MAX_STRING_LENGTH as f64 * 1000.0;
     (matches!(primary, "I" | "i") && n.abs() > limit).then(|| {
@@ -320,10 +329,17 @@ const MAX_LETTERS: usize = 13;
 
 /// Whether a date/time picture has a component presented as letters (`[YA]`, `[Ma]`).
 fn has_letter_component(picture: &str) -> bool {
-    picture.split('[').skip(1).any(|marker| {
+    markers(picture).iter().any(|marker| {
         let mut lead = marker.chars().filter(|c| !c.is_whitespace());
-        lead.next().is_some_and(|c| c != '[') && matches!(lead.next(), Some('A' | 'a'))
+        lead.next().is_some() && matches!(lead.next(), Some('A' | 'a'))
     })
+}
+
+/// The primary format of an integer picture: what comes before its last `;` (the modifier).
+fn primary_format(picture: &str) -> &str {
+    picture
+        .rsplit_once(';')
+        .map_or(picture, |(primary, _)| primary)
 }
 
 /// Whether jsonata-core reads `text` as letters counted from `a` (base 26) without
@@ -361,7 +377,7 @@ fn parse_integer_text(text: &JValue, picture: &JValue) -> Option<String> {
     let (JValue::String(text), JValue::String(picture)) = (text, picture) else {
         return None;
     };
-    let primary = picture.rsplit_once(';').map_or(&picture[..], |(p, _)| p);
+    let primary = primary_format(picture);
     if matches!(primary, "A" | "a") && !letters_fit(text, if primary == "A" { 'A' } else { 'a' }) {
         return Some(format!(
             "$parseInteger: '{text}' read as letters is not a number jsonata can hold"

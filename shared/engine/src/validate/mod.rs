@@ -30,6 +30,19 @@ pub fn check(source: &Value) -> Result<StateMachine, Vec<Problem>> {
 }
 
 /// Checks a definition.
+/// Every problem of a definition given as JSON text (`quickstep validate`,
+/// ValidateStateMachineDefinition): text that is not JSON is one `INVALID_JSON_DESCRIPTION`.
+pub fn problems_in_text(text: &str, options: Options) -> Vec<Problem> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(definition) => check_with(&definition, options).err().unwrap_or_default(),
+        Err(e) => vec![Problem::new(
+            crate::problem::INVALID_JSON_DESCRIPTION,
+            format!("the definition is not valid JSON: {e}"),
+            "",
+        )],
+    }
+}
+
 pub fn check_with(source: &Value, options: Options) -> Result<StateMachine, Vec<Problem>> {
     let mut checker = Checker {
         problems: Vec::new(),

@@ -31,7 +31,7 @@ impl Fault {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Client { name, .. } => name,
-            Self::Internal(ServiceError::Port(PortError::Retryable(_))) => "ServiceUnavailable",
+            Self::Internal(error) if error.status_and_name().0 == 503 => "ServiceUnavailable",
             Self::Internal(_) => "InternalFailure",
         }
     }
@@ -71,11 +71,7 @@ impl Fault {
         match self {
             Self::Client { name, message } => (400, json!({"__type": name, "message": message})),
             Self::Internal(error) => {
-                let status = if matches!(error, ServiceError::Port(PortError::Retryable(_))) {
-                    503
-                } else {
-                    500
-                };
+                let (status, _) = error.status_and_name();
                 let message = match request_id {
                     Some(id) => format!("quickstep could not complete the request {id}"),
                     None => "quickstep could not complete the request".to_owned(),

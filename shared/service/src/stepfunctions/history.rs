@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::fault::Fault;
 use super::paging::{Page, Paging};
+use crate::records::epoch_seconds;
 
 /// The events of one page: `{"events": [...], "nextToken"?: "..."}`.
 pub fn page(
@@ -36,9 +37,8 @@ pub fn page(
 /// `previousEventId`, and its `…EventDetails` object (the state's name inside it); without
 /// `include_data`, the details keep no `input` or `output`.
 fn shaped(event: &HistoryEvent, include_data: bool) -> Value {
-    #[allow(clippy::cast_precision_loss)]
     let mut out = json!({
-        "timestamp": event.timestamp as f64 / 1000.0,
+        "timestamp": epoch_seconds(event.timestamp),
         "type": event.kind,
         "id": event.id,
         "previousEventId": event.previous_event_id,
@@ -47,22 +47,18 @@ fn shaped(event: &HistoryEvent, include_data: bool) -> Value {
         Some(Value::Object(map)) => map.clone(),
         _ => Map::new(),
     };
-    if let Some(name) = &event.name {
-        if details.is_empty() {
-            let key = format!("{}EventDetails", lower_first(&event.kind));
-            details.insert(key, json!({}));
-        }
-        for value in details.values_mut() {
-            if let Value::Object(fields) = value {
+    if event.name.is_some() && details.is_empty() {
+        let key = format!("{}EventDetails", lower_first(&event.kind));
+        details.insert(key, json!({}));
+    }
+    for value in details.values_mut() {
+        if let Value::Object(fields) = value {
+            if let Some(name) = &event.name {
                 fields
                     .entry("name")
                     .or_insert_with(|| Value::String(name.clone()));
             }
-        }
-    }
-    if !include_data {
-        for value in details.values_mut() {
-            if let Value::Object(fields) = value {
+            if !include_data {
                 fields.remove("input");
                 fields.remove("output");
             }

@@ -21,7 +21,7 @@ use serde_json::Value;
 pub use fault::Fault;
 pub use operations::SERVED;
 
-use crate::error::ServiceError;
+use crate::api::{Answer, Response};
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::service::Service;
 
@@ -29,24 +29,36 @@ use crate::service::Service;
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 /// The content type of AWS JSON 1.0 requests and answers.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// The header that names the operation, as HTTP front ends read it (lower case).
+pub const TARGET_HEADER: &str = "x-amz-target";
+
+/// The content type of an answer: [`CONTENT_TYPE`] to a Step Functions API request, JSON to
+/// the REST routes.
+pub fn content_type(step_functions: bool) -> &'static str {
+    if step_functions {
+        CONTENT_TYPE
+    } else {
+        "application/json"
+    }
+}
 /// The largest request body, in bytes: a definition (1 MiB) escaped into a JSON string, with room.
 pub const REQUEST_LIMIT_BYTES: usize = 3 * 1024 * 1024;
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
-    /// Answers one Step Functions API request (`target` is its `X-Amz-Target`): the HTTP status,
-    /// the body, and the internal error behind a 5xx, for the caller to log under `request_id`.
+    /// Answers one Step Functions API request (`target` is its `X-Amz-Target`), with the
+    /// internal error behind a 5xx, for the caller to log under `request_id`.
     pub async fn step_functions(
         &self,
         target: &str,
         body: &[u8],
         deadline: Option<Millis>,
         request_id: Option<&str>,
-    ) -> (u16, Value, Option<ServiceError>) {
+    ) -> Answer {
         let outcome = match read(target, body) {
             Ok((operation, request)) => self.operation(operation, &request, deadline).await,
             Err(fault) => Err(fault),
         };
-        match outcome {
+        let (status, body, internal_error) = match outcome {
             Ok(body) => (200, body, None),
             Err(fault) => {
                 let (status, body) = fault.answer(request_id);
@@ -56,6 +68,10 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 };
                 (status, body, internal)
             }
+        };
+        Answer {
+            response: Response { status, body },
+            internal_error,
         }
     }
 }

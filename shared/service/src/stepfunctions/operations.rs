@@ -1,7 +1,6 @@
 //! Each Step Functions operation quickstep serves, over the same service calls as the REST
 //! routes: one implementation of each.
 
-use quickstep::problem::Problem;
 use quickstep::validate;
 use serde_json::{json, Value};
 
@@ -13,7 +12,7 @@ use crate::api::DEFINITION_LIMIT_BYTES;
 use crate::callback::{TaskAnswerKind, TaskRequestBody};
 use crate::nested::valid_execution_name;
 use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::StateMachineRecord;
+use crate::records::{epoch_seconds as seconds, StateMachineRecord};
 use crate::service::Service;
 use crate::sync::describe_fields;
 
@@ -153,16 +152,13 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 
     async fn update_state_machine(&self, request: &Value) -> Result<Value, Fault> {
         let name = arns::state_machine_name(required_text(request, "stateMachineArn")?)?;
-        self.get_state_machine(name)
+        let current = self
+            .get_state_machine(name)
             .await
             .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
         let Some(text) = request.get("definition").filter(|d| !d.is_null()) else {
             // Nothing quickstep keeps changes (role, logging, tracing): the current revision.
-            let record = self
-                .get_state_machine(name)
-                .await
-                .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
-            return Ok(updated(&record));
+            return Ok(updated(&current));
         };
         let definition = parse_definition(text)?;
         let record = self
@@ -227,16 +223,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 fn validate_definition(request: &Value) -> Result<Value, Fault> {
     let express = machine_type(request)? == "EXPRESS";
     let text = required_text(request, "definition")?;
-    let problems: Vec<Problem> = match serde_json::from_str::<Value>(text) {
-        Ok(definition) => validate::check_with(&definition, validate::Options { express })
-            .err()
-            .unwrap_or_default(),
-        Err(e) => vec![Problem::new(
-            quickstep::problem::INVALID_JSON_DESCRIPTION,
-            format!("the definition is not valid JSON: {e}"),
-            "",
-        )],
-    };
+    let problems = validate::problems_in_text(text, validate::Options { express });
     let limit = match request.get("maxResults").and_then(Value::as_u64) {
         Some(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
         _ => 100,
@@ -261,11 +248,6 @@ fn created(record: &StateMachineRecord) -> Value {
 
 fn updated(record: &StateMachineRecord) -> Value {
     json!({"updateDate": seconds(record.created), "revisionId": record.revision.to_string()})
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn seconds(ms: quickstep::execution::Millis) -> f64 {
-    ms as f64 / 1000.0
 }
 
 fn required_text<'a>(request: &'a Value, field: &str) -> Result<&'a str, Fault> {
