@@ -162,6 +162,33 @@ class Serve(unittest.TestCase):
             with self.subTest(call=call.__name__, kwargs=kwargs):
                 self.assertEqual(self.error_of(call, **kwargs), name)
 
+    def test_lists_with_paginators_and_deletion(self):
+        arn = self.create("listed", GREETER)
+        names = [m["name"] for page in self.sfn.get_paginator("list_state_machines").paginate(
+            PaginationConfig={"PageSize": 1}) for m in page["stateMachines"]]
+        self.assertIn("listed", names)
+        self.assertEqual(names, sorted(names))
+        started = [self.sfn.start_execution(stateMachineArn=arn, name=f"run-{i}",
+                                            input=json.dumps({"who": i, "pause": 1}))["executionArn"]
+                   for i in range(3)]
+        for execution in started:
+            self.wait_for_end(execution)
+        pages = self.sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=arn, statusFilter="SUCCEEDED", PaginationConfig={"PageSize": 2})
+        listed = [e for page in pages for e in page["executions"]]
+        self.assertEqual(sorted(e["executionArn"] for e in listed), sorted(started))
+        self.assertTrue(all(e["status"] == "SUCCEEDED" and e["stopDate"] >= e["startDate"] for e in listed))
+        ran = self.sfn.describe_state_machine_for_execution(executionArn=started[0])
+        self.assertEqual(json.loads(ran["definition"]), GREETER)
+
+        self.sfn.delete_state_machine(stateMachineArn=arn)
+        self.assertEqual(self.error_of(self.sfn.describe_state_machine, stateMachineArn=arn),
+                         "StateMachineDoesNotExist")
+        self.assertEqual(self.error_of(self.sfn.list_executions, stateMachineArn=arn), "StateMachineDoesNotExist")
+        self.assertEqual(self.sfn.describe_execution(executionArn=started[0])["status"], "SUCCEEDED")
+        names = [m["name"] for m in self.sfn.list_state_machines()["stateMachines"]]
+        self.assertNotIn("listed", names)
+
     def test_validate_state_machine_definition(self):
         ok = self.sfn.validate_state_machine_definition(definition=json.dumps(GREETER))
         self.assertEqual((ok["result"], ok["diagnostics"]), ("OK", []))
@@ -192,6 +219,10 @@ class Serve(unittest.TestCase):
         self.assertEqual(described["status"], "SUCCEEDED")
         history = aws("get-execution-history", "--execution-arn", execution["executionArn"], "--reverse-order")
         self.assertEqual(history["events"][0]["type"], "ExecutionSucceeded")
+        listed = aws("list-executions", "--state-machine-arn", arn, "--status-filter", "SUCCEEDED")
+        self.assertIn(execution["executionArn"], [e["executionArn"] for e in listed["executions"]])
+        machines = aws("list-state-machines")["stateMachines"]
+        self.assertIn(arn, [m["stateMachineArn"] for m in machines])
         validated = aws("validate-state-machine-definition", "--definition", json.dumps(GREETER))
         self.assertEqual(validated["result"], "OK")
         # An error is the CLI's usual one, naming Step Functions' error.

@@ -88,7 +88,15 @@ class Translated(unittest.TestCase):
             [("pk", "HASH"), ("sk", "RANGE")])
         self.assertEqual(
             sorted((a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]),
-            [("pk", "S"), ("sk", "S")])
+            [("listPk", "S"), ("listSk", "S"), ("pk", "S"), ("sk", "S")])
+        # The listing index, as shared/aws/src/store/listing.rs queries it.
+        (index,) = table["GlobalSecondaryIndexes"]
+        self.assertEqual(index["IndexName"], "Listing")
+        self.assertEqual(
+            sorted((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
+            [("listPk", "HASH"), ("listSk", "RANGE")])
+        self.assertEqual(index["Projection"],
+                         {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status", "stopDate", "created"]})
         self.assertEqual(table["TimeToLiveSpecification"], {"AttributeName": "expiresAt", "Enabled": True})
         self.assertEqual(table["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True})
 

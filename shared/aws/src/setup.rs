@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use quickstep_service::ports::PortError;
 
 use crate::errors::port_error;
+use crate::store::listing::{LISTED_ATTRIBUTES, LIST_PK, LIST_SK};
+use crate::store::LISTING_INDEX;
 
 /// The TTL attribute of the store's table.
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
@@ -98,6 +100,19 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<
             .build()
     };
     let schema = |e| PortError::Terminal(format!("table {table}: {e}"));
+    let projection = Projection::builder()
+        .projection_type(ProjectionType::Include)
+        .set_non_key_attributes(Some(
+            LISTED_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect(),
+        ))
+        .build();
+    let listing = GlobalSecondaryIndex::builder()
+        .index_name(LISTING_INDEX)
+        .key_schema(key(LIST_PK, KeyType::Hash).map_err(schema)?)
+        .key_schema(key(LIST_SK, KeyType::Range).map_err(schema)?)
+        .projection(projection)
+        .build()
+        .map_err(schema)?;
     let created = client
         .create_table()
         .table_name(table)
@@ -106,6 +121,9 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<
         .key_schema(key("sk", KeyType::Range).map_err(schema)?)
         .attribute_definitions(attribute("pk").map_err(schema)?)
         .attribute_definitions(attribute("sk").map_err(schema)?)
+        .attribute_definitions(attribute(LIST_PK).map_err(schema)?)
+        .attribute_definitions(attribute(LIST_SK).map_err(schema)?)
+        .global_secondary_indexes(listing)
         .send()
         .await;
     match created {

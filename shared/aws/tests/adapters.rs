@@ -132,6 +132,170 @@ async fn store_keeps_state_machine_revisions() {
 }
 
 #[tokio::test]
+async fn store_lists_and_deletes_state_machines_through_its_index() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "quickstep");
+    let arn = |name: &str| format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}");
+    for (i, name) in ["delta", "alpha", "charlie", "bravo"]
+        .into_iter()
+        .enumerate()
+    {
+        let created = 100 + i64::try_from(i).unwrap();
+        store
+            .put_state_machine(name, &arn(name), &json!({"v": 1}), created)
+            .await
+            .unwrap();
+        // An update is a revision, not another state machine.
+        store
+            .put_state_machine(name, &arn(name), &json!({"v": 2}), 500)
+            .await
+            .unwrap();
+    }
+    let mut names = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .list_state_machines(after.as_deref(), 3)
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 3);
+        names.extend(page.items.iter().map(|m| (m.name.clone(), m.created)));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        names,
+        [
+            ("alpha", 101),
+            ("bravo", 103),
+            ("charlie", 102),
+            ("delta", 100)
+        ]
+        .map(|(n, c)| (n.to_owned(), c))
+    );
+
+    store
+        .delete_state_machine("bravo", &arn("bravo"), 900)
+        .await
+        .unwrap();
+    store
+        .delete_state_machine("bravo", &arn("bravo"), 901)
+        .await
+        .unwrap();
+    store
+        .delete_state_machine("never", &arn("never"), 902)
+        .await
+        .unwrap();
+    assert_eq!(store.get_state_machine("bravo").await.unwrap(), None);
+    assert_eq!(store.get_state_machine("never").await.unwrap(), None);
+    // Its revisions stay for the executions that run them; a deletion marker follows them.
+    assert_eq!(
+        store
+            .get_revision("bravo", 2)
+            .await
+            .unwrap()
+            .unwrap()
+            .definition,
+        json!({"v": 2})
+    );
+    assert!(
+        store
+            .get_revision("bravo", 3)
+            .await
+            .unwrap()
+            .unwrap()
+            .deleted
+    );
+    let listed = store.list_state_machines(None, 10).await.unwrap();
+    let listed: Vec<&str> = listed.items.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(listed, ["alpha", "charlie", "delta"]);
+
+    // Created again: numbered after the marker, listed with its new creation date.
+    let again = store
+        .put_state_machine("bravo", &arn("bravo"), &json!({"v": 3}), 1000)
+        .await
+        .unwrap();
+    assert_eq!(again.revision, 4);
+    assert_eq!(
+        store.get_state_machine("bravo").await.unwrap().unwrap(),
+        again
+    );
+    let listed = store.list_state_machines(Some("alpha"), 1).await.unwrap();
+    assert_eq!(listed.items[0].name, "bravo");
+    assert_eq!(listed.items[0].created, 1000);
+    assert_eq!(listed.next.as_deref(), Some("bravo"));
+}
+
+#[tokio::test]
+async fn store_lists_executions_newest_first_by_status() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "quickstep");
+    let mut arns = Vec::new();
+    for i in 0..7_i64 {
+        let mut execution = record(&format!("run-{i}"), json!({"n": i}));
+        execution.start_date = 1_000 + i * 10;
+        store.create_execution(&execution).await.unwrap();
+        if i % 2 == 0 {
+            // Ended: the status and stop date reach the index with the write.
+            let version = execution.version();
+            execution.status = "SUCCEEDED".into();
+            execution.stop_date = Some(execution.start_date + 5);
+            execution.snapshot.version += 1;
+            store
+                .put_execution_if_version(&execution, version)
+                .await
+                .unwrap();
+        }
+        arns.push(execution.arn.clone());
+    }
+    let page_through = |status: Option<&'static str>, size: usize| {
+        let store = &store;
+        async move {
+            let mut seen = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = store
+                    .list_executions("M", status, after.as_deref(), size)
+                    .await
+                    .unwrap();
+                assert!(page.items.len() <= size);
+                seen.extend(page.items);
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => return seen,
+                }
+            }
+        }
+    };
+    let all = page_through(None, 3).await;
+    let listed: Vec<&str> = all.iter().map(|e| e.arn.as_str()).collect();
+    let newest_first: Vec<&str> = arns.iter().rev().map(String::as_str).collect();
+    assert_eq!(listed, newest_first);
+    assert_eq!(all[0].start_date, 1_060);
+    assert_eq!(all[0].status, "SUCCEEDED");
+    assert_eq!(all[0].stop_date, Some(1_065));
+    assert_eq!(all[1].status, "RUNNING");
+    assert_eq!(all[1].stop_date, None);
+
+    let running = page_through(Some("RUNNING"), 2).await;
+    let running: Vec<&str> = running.iter().map(|e| e.arn.as_str()).collect();
+    assert_eq!(running, [&arns[5], &arns[3], &arns[1]].map(String::as_str));
+    assert!(page_through(Some("FAILED"), 2).await.is_empty());
+    assert!(store
+        .list_executions("Other", None, None, 10)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+}
+
+#[tokio::test]
 async fn store_creates_executions_once_and_writes_by_version() {
     let moto = Moto::start();
     let sdk = moto.config().await;

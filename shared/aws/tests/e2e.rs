@@ -25,8 +25,10 @@ use quickstep_aws::store::DynamoStore;
 use quickstep_lambda::sqs::handle_batch;
 use quickstep_runtime::clock::Clock;
 use quickstep_service::config::Config;
-use quickstep_service::ports::{Created, PortError, StepQueue, Store};
-use quickstep_service::records::{ExecutionRecord, StateMachineRecord, StepMessage};
+use quickstep_service::ports::{Created, Listing, PortError, StepQueue, Store};
+use quickstep_service::records::{
+    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord, StepMessage,
+};
 use quickstep_service::service::Service;
 use quickstep_service::worker::StepOutcome;
 use quickstep_testing::http::{serve, Handler, Reply};
@@ -116,6 +118,27 @@ impl<S: Store> Store for Counted<S> {
     ) -> Result<StateMachineRecord, PortError> {
         self.inner
             .put_state_machine(name, arn, definition, now)
+            .await
+    }
+    async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
+        self.inner.delete_state_machine(name, arn, now).await
+    }
+    async fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<MachineEntry>, PortError> {
+        self.inner.list_state_machines(after, limit).await
+    }
+    async fn list_executions(
+        &self,
+        machine: &str,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<ExecutionEntry>, PortError> {
+        self.inner
+            .list_executions(machine, status, after, limit)
             .await
     }
     async fn get_state_machine(&self, name: &str) -> Result<Option<StateMachineRecord>, PortError> {

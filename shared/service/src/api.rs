@@ -352,8 +352,8 @@ mod tests {
     use crate::config::Config;
     use crate::error::ServiceError;
     use crate::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
-    use crate::ports::{Created, PortError, StepQueue, Store};
-    use crate::records::{ExecutionRecord, StateMachineRecord};
+    use crate::ports::{Created, Listing, PortError, StepQueue, Store};
+    use crate::records::{ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord};
     use serde_json::Value;
 
     fn service<Q: StepQueue>(queue: Q) -> Service<MemoryStore, Q, MemoryPublisher> {
@@ -497,6 +497,25 @@ mod tests {
             _: &Value,
             _: i64,
         ) -> Result<StateMachineRecord, PortError> {
+            Err(self.0.clone())
+        }
+        async fn delete_state_machine(&self, _: &str, _: &str, _: i64) -> Result<(), PortError> {
+            Err(self.0.clone())
+        }
+        async fn list_state_machines(
+            &self,
+            _: Option<&str>,
+            _: usize,
+        ) -> Result<Listing<MachineEntry>, PortError> {
+            Err(self.0.clone())
+        }
+        async fn list_executions(
+            &self,
+            _: &str,
+            _: Option<&str>,
+            _: Option<&str>,
+            _: usize,
+        ) -> Result<Listing<ExecutionEntry>, PortError> {
             Err(self.0.clone())
         }
         async fn get_state_machine(

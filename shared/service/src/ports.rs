@@ -3,7 +3,9 @@
 
 use std::future::Future;
 
-use crate::records::{ExecutionRecord, StateMachineRecord, StatusChange, StepMessage};
+use crate::records::{
+    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord, StatusChange, StepMessage,
+};
 
 /// What can go wrong behind a port.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +28,42 @@ pub enum Created {
     Existing(Box<ExecutionRecord>),
 }
 
+/// One page of a listing, and the cursor after which the next page starts (`None`: the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+impl<T> Listing<T> {
+    /// The page of `entries` (each with its sort key) that starts after the cursor `after`:
+    /// for stores that hold everything at hand.
+    pub fn page(
+        mut entries: Vec<(String, T)>,
+        descending: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Self {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        if descending {
+            entries.reverse();
+        }
+        let mut rest = entries.into_iter().filter(|(key, _)| match after {
+            None => true,
+            Some(after) if descending => key.as_str() < after,
+            Some(after) => key.as_str() > after,
+        });
+        let mut items = Vec::new();
+        let mut last = None;
+        for (key, item) in rest.by_ref().take(limit) {
+            items.push(item);
+            last = Some(key);
+        }
+        let next = if rest.next().is_some() { last } else { None };
+        Listing { items, next }
+    }
+}
+
 /// State machines and executions.
 pub trait Store: Send + Sync + 'static {
     /// Stores a new revision of a state machine; revisions are numbered from 1.
@@ -37,7 +75,34 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = Result<StateMachineRecord, PortError>> + Send;
 
-    /// The current revision, if the state machine exists.
+    /// Deletes the state machine: a deletion marker becomes its current revision, and it is
+    /// no longer listed. Its revisions stay for the executions that use them. Deleting a
+    /// state machine that does not exist does nothing.
+    fn delete_state_machine(
+        &self,
+        name: &str,
+        arn: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// State machines by name, at most `limit`, starting after the cursor `after`.
+    fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Listing<MachineEntry>, PortError>> + Send;
+
+    /// The executions of the state machine `machine` (by name), newest first, with the status
+    /// `status` if given; at most `limit`, starting after the cursor `after`.
+    fn list_executions(
+        &self,
+        machine: &str,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Listing<ExecutionEntry>, PortError>> + Send;
+
+    /// The current revision, if the state machine exists (and is not deleted).
     fn get_state_machine(
         &self,
         name: &str,

@@ -20,6 +20,60 @@ pub struct StateMachineRecord {
     pub revision: u64,
     pub definition: Value,
     pub created: Millis,
+    /// A deletion marker: the state machine was deleted at `created`. Its earlier revisions
+    /// stay, so executions that started before go on, and a state machine created again
+    /// under the name numbers its revisions after this one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl StateMachineRecord {
+    /// When the state machine with these revisions (in order) was created, unless it is
+    /// deleted or has none: the first revision after the last deletion.
+    pub fn created_since(revisions: &[Self]) -> Option<Millis> {
+        if revisions.last().is_none_or(|r| r.deleted) {
+            return None;
+        }
+        let first = revisions
+            .iter()
+            .rposition(|r| r.deleted)
+            .map_or(0, |deleted| deleted + 1);
+        Some(revisions[first].created)
+    }
+}
+
+/// A state machine as ListStateMachines shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineEntry {
+    pub name: String,
+    /// When it was created (the first revision after any deletion).
+    pub created: Millis,
+}
+
+/// An execution as ListExecutions shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionEntry {
+    pub arn: String,
+    pub status: String,
+    pub start_date: Millis,
+    pub stop_date: Option<Millis>,
+}
+
+impl ExecutionEntry {
+    pub fn of(record: &ExecutionRecord) -> Self {
+        Self {
+            arn: record.arn.clone(),
+            status: record.status.clone(),
+            start_date: record.start_date,
+            stop_date: record.stop_date,
+        }
+    }
+
+    /// Where a listing of its state machine's executions (newest first) has this one: the
+    /// start date, then the ARN. Also the cursor a page of the listing ends on.
+    pub fn listing_key(&self) -> String {
+        format!("{:015}#{}", self.start_date.max(0), self.arn)
+    }
 }
 
 /// An execution: its identity, its outcome once ended, and (asynchronous executions) the

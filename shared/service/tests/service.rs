@@ -11,8 +11,10 @@ use quickstep_runtime::mock::MockInvoker;
 use quickstep_service::config::Config;
 use quickstep_service::error::ServiceError;
 use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
-use quickstep_service::ports::{Created, PortError, Store};
-use quickstep_service::records::{ExecutionRecord, StateMachineRecord, StepMessage};
+use quickstep_service::ports::{Created, Listing, PortError, Store};
+use quickstep_service::records::{
+    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord, StepMessage,
+};
 use quickstep_service::service::Service;
 use quickstep_service::worker::StepOutcome;
 use serde_json::{json, Value};
@@ -37,6 +39,27 @@ impl Store for FlakyStore {
     ) -> Result<StateMachineRecord, PortError> {
         self.inner
             .put_state_machine(name, arn, definition, now)
+            .await
+    }
+    async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
+        self.inner.delete_state_machine(name, arn, now).await
+    }
+    async fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<MachineEntry>, PortError> {
+        self.inner.list_state_machines(after, limit).await
+    }
+    async fn list_executions(
+        &self,
+        machine: &str,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<ExecutionEntry>, PortError> {
+        self.inner
+            .list_executions(machine, status, after, limit)
             .await
     }
     async fn get_state_machine(&self, name: &str) -> Result<Option<StateMachineRecord>, PortError> {

@@ -392,3 +392,250 @@ async fn validate_state_machine_definition_lists_the_problems() {
     assert_eq!(one["diagnostics"].as_array().unwrap().len(), 1);
     assert_eq!(one["truncated"], true);
 }
+
+/// Every page of a list operation, following `nextToken`.
+async fn all_pages(
+    service: &TestService,
+    operation: &str,
+    mut body: Value,
+    field: &str,
+) -> Vec<Value> {
+    let mut items = Vec::new();
+    loop {
+        let page = ok(service, operation, body.clone()).await;
+        let listed = page[field].as_array().unwrap();
+        assert!(listed.len() <= body["maxResults"].as_u64().unwrap_or(100) as usize);
+        items.extend(listed.iter().cloned());
+        match page.get("nextToken") {
+            Some(token) => body["nextToken"] = token.clone(),
+            None => return items,
+        }
+    }
+}
+
+#[tokio::test]
+async fn state_machines_and_executions_are_listed_paged_and_deleted() {
+    let service = service();
+    for name in ["charlie", "alpha", "bravo"] {
+        ok(
+            &service,
+            "CreateStateMachine",
+            json!({"name": name, "definition": definition(), "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+        .await;
+    }
+    let machines = all_pages(
+        &service,
+        "ListStateMachines",
+        json!({"maxResults": 2}),
+        "stateMachines",
+    )
+    .await;
+    let names: Vec<&str> = machines
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha", "bravo", "charlie"]);
+    assert_eq!(
+        machines[0]["stateMachineArn"],
+        "arn:aws:states:us-east-1:123456789012:stateMachine:alpha"
+    );
+    assert_eq!(machines[0]["creationDate"], json!(T0 as f64 / 1000.0));
+
+    // Five executions, one second apart; the last two still wait.
+    let alpha = "arn:aws:states:us-east-1:123456789012:stateMachine:alpha";
+    let mut started = Vec::new();
+    for i in 0..5 {
+        let pause = if i < 3 { 0 } else { 60 };
+        let input = json!({"who": i, "pause": pause}).to_string();
+        let answer = ok(
+            &service,
+            "StartExecution",
+            json!({"stateMachineArn": alpha, "name": format!("run-{i}"), "input": input}),
+        )
+        .await;
+        started.push(answer["executionArn"].as_str().unwrap().to_owned());
+        if i < 3 {
+            drain(&service).await;
+        }
+        service.clock.advance_to(service.clock.now() + 1000);
+    }
+    let listed = all_pages(
+        &service,
+        "ListExecutions",
+        json!({"stateMachineArn": alpha, "maxResults": 2}),
+        "executions",
+    )
+    .await;
+    let arns: Vec<&str> = listed
+        .iter()
+        .map(|e| e["executionArn"].as_str().unwrap())
+        .collect();
+    let newest_first: Vec<&str> = started.iter().rev().map(String::as_str).collect();
+    assert_eq!(arns, newest_first, "newest first, every page");
+    assert_eq!(listed[0]["name"], "run-4");
+    assert_eq!(listed[0]["status"], "RUNNING");
+    assert!(listed[0].get("stopDate").is_none());
+    assert_eq!(listed[4]["status"], "SUCCEEDED");
+    assert!(listed[4]["stopDate"].as_f64().unwrap() >= listed[4]["startDate"].as_f64().unwrap());
+    assert_eq!(listed[4]["stateMachineArn"], alpha);
+
+    let running = all_pages(
+        &service,
+        "ListExecutions",
+        json!({"stateMachineArn": alpha, "statusFilter": "RUNNING", "maxResults": 1}),
+        "executions",
+    )
+    .await;
+    assert_eq!(running.len(), 2);
+    assert!(running.iter().all(|e| e["status"] == "RUNNING"));
+    let bravo = "arn:aws:states:us-east-1:123456789012:stateMachine:bravo";
+    let none = ok(
+        &service,
+        "ListExecutions",
+        json!({"stateMachineArn": bravo}),
+    )
+    .await;
+    assert_eq!(none, json!({"executions": []}));
+
+    // The state machine an execution ran, even after an update.
+    let updated = json!({"StartAt": "Only", "States": {"Only": {"Type": "Succeed"}}}).to_string();
+    ok(
+        &service,
+        "UpdateStateMachine",
+        json!({"stateMachineArn": alpha, "definition": updated}),
+    )
+    .await;
+    let ran = ok(
+        &service,
+        "DescribeStateMachineForExecution",
+        json!({"executionArn": started[0]}),
+    )
+    .await;
+    assert_eq!(ran["definition"], definition_text());
+    assert_eq!(ran["revisionId"], "1");
+    assert_eq!(ran["stateMachineArn"], alpha);
+    assert_eq!(ran["name"], "alpha");
+
+    // Deleted: no longer listed or described, its executions still describable, and deleting
+    // it again (or one that never was) succeeds, as on AWS.
+    ok(
+        &service,
+        "DeleteStateMachine",
+        json!({"stateMachineArn": alpha}),
+    )
+    .await;
+    ok(
+        &service,
+        "DeleteStateMachine",
+        json!({"stateMachineArn": alpha}),
+    )
+    .await;
+    let never = "arn:aws:states:us-east-1:123456789012:stateMachine:never";
+    ok(
+        &service,
+        "DeleteStateMachine",
+        json!({"stateMachineArn": never}),
+    )
+    .await;
+    let machines = all_pages(&service, "ListStateMachines", json!({}), "stateMachines").await;
+    assert_eq!(machines.len(), 2);
+    assert_eq!(
+        refused(
+            &service,
+            "DescribeStateMachine",
+            json!({"stateMachineArn": alpha})
+        )
+        .await,
+        "StateMachineDoesNotExist"
+    );
+    assert_eq!(
+        refused(
+            &service,
+            "ListExecutions",
+            json!({"stateMachineArn": alpha})
+        )
+        .await,
+        "StateMachineDoesNotExist"
+    );
+    let old = ok(
+        &service,
+        "DescribeExecution",
+        json!({"executionArn": started[0]}),
+    )
+    .await;
+    assert_eq!(old["status"], "SUCCEEDED");
+    // A running execution of the deleted state machine goes on to its end.
+    service.clock.advance_to(service.clock.now() + 120_000);
+    drain(&service).await;
+    let last = ok(
+        &service,
+        "DescribeExecution",
+        json!({"executionArn": started[4]}),
+    )
+    .await;
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+
+    // Created again under the name: a new state machine, whose revisions do not take the
+    // place of those the old executions ran.
+    ok(
+        &service,
+        "CreateStateMachine",
+        json!({"name": "alpha", "definition": updated}),
+    )
+    .await;
+    let ran = ok(
+        &service,
+        "DescribeStateMachineForExecution",
+        json!({"executionArn": started[0]}),
+    )
+    .await;
+    assert_eq!(ran["definition"], definition_text());
+    let described = ok(
+        &service,
+        "DescribeStateMachine",
+        json!({"stateMachineArn": alpha}),
+    )
+    .await;
+    assert_eq!(described["definition"], updated);
+
+    // Bad requests.
+    for (body, error) in [
+        (json!({}), "ValidationException"),
+        (
+            json!({"stateMachineArn": alpha, "statusFilter": "DONE"}),
+            "ValidationException",
+        ),
+        (
+            json!({"stateMachineArn": alpha, "nextToken": "qs2.nope"}),
+            "InvalidToken",
+        ),
+        (json!({"stateMachineArn": "alpha"}), "InvalidArn"),
+    ] {
+        assert_eq!(
+            refused(&service, "ListExecutions", body.clone()).await,
+            error,
+            "{body}"
+        );
+    }
+    assert_eq!(
+        refused(&service, "ListStateMachines", json!({"nextToken": "qs1.2"})).await,
+        "InvalidToken"
+    );
+    assert_eq!(
+        refused(
+            &service,
+            "DescribeStateMachineForExecution",
+            json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:alpha:gone"})
+        )
+        .await,
+        "ExecutionDoesNotExist"
+    );
+}
+
+/// The definition as DescribeStateMachine gives it back (compact JSON).
+fn definition_text() -> String {
+    serde_json::from_str::<Value>(&definition())
+        .unwrap()
+        .to_string()
+}

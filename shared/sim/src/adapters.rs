@@ -8,8 +8,10 @@ use quickstep::execution::{Millis, TaskRequest};
 use quickstep_runtime::clock::{Clock, Sleeper};
 use quickstep_runtime::ids::IdGenerator;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
-use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
-use quickstep_service::records::{ExecutionRecord, StateMachineRecord, StatusChange, StepMessage};
+use quickstep_service::ports::{Created, EventPublisher, Listing, PortError, StepQueue, Store};
+use quickstep_service::records::{
+    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord, StatusChange, StepMessage,
+};
 use serde_json::Value;
 
 use crate::bus::ENTRY_LIMIT_BYTES;
@@ -55,9 +57,87 @@ impl Store for SimStore {
                 revision: revisions.len() as u64 + 1,
                 definition,
                 created: now,
+                deleted: false,
             };
             revisions.push(record.clone());
             Ok(record)
+        })
+        .await
+    }
+
+    // The simulated workflows never delete or list; these keep the DynamoDB adapter's
+    // meaning without faults.
+    async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
+        let (name, arn) = (name.to_owned(), arn.to_owned());
+        let latency = self.0.lock().latency(2, 20);
+        operation(&self.0, latency, true, move |w| {
+            let revisions = w.dynamo.machines.entry(name.clone()).or_default();
+            if StateMachineRecord::created_since(revisions).is_some() {
+                let revision = revisions.len() as u64 + 1;
+                revisions.push(StateMachineRecord {
+                    name,
+                    arn,
+                    revision,
+                    definition: Value::Null,
+                    created: now,
+                    deleted: true,
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<MachineEntry>, PortError> {
+        let after = after.map(str::to_owned);
+        let latency = self.0.lock().latency(2, 20);
+        operation(&self.0, latency, true, move |w| {
+            let entries = w
+                .dynamo
+                .machines
+                .iter()
+                .filter_map(|(name, revisions)| {
+                    let created = StateMachineRecord::created_since(revisions)?;
+                    let entry = MachineEntry {
+                        name: name.clone(),
+                        created,
+                    };
+                    Some((name.clone(), entry))
+                })
+                .collect();
+            Ok(Listing::page(entries, false, after.as_deref(), limit))
+        })
+        .await
+    }
+
+    async fn list_executions(
+        &self,
+        machine: &str,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<ExecutionEntry>, PortError> {
+        let (machine, status) = (machine.to_owned(), status.map(str::to_owned));
+        let after = after.map(str::to_owned);
+        let latency = self.0.lock().latency(2, 20);
+        operation(&self.0, latency, true, move |w| {
+            let entries = w
+                .dynamo
+                .executions
+                .keys()
+                .filter_map(|arn| w.dynamo.execution(arn))
+                .filter(|r| r.state_machine_name == machine)
+                .filter(|r| status.as_deref().is_none_or(|s| r.status == s))
+                .map(|r| {
+                    let entry = ExecutionEntry::of(&r);
+                    (entry.listing_key(), entry)
+                })
+                .collect();
+            Ok(Listing::page(entries, true, after.as_deref(), limit))
         })
         .await
     }
@@ -69,7 +149,10 @@ impl Store for SimStore {
             if throttled(w) {
                 return Err(throttle_error());
             }
-            Ok(w.dynamo.machines.get(&name).and_then(|r| r.last().cloned()))
+            Ok(w.dynamo
+                .machines
+                .get(&name)
+                .and_then(|r| r.last().filter(|m| !m.deleted).cloned()))
         })
         .await
     }

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use crate::ports::{Created, PortError, Store};
-use crate::records::{ExecutionRecord, StateMachineRecord};
+use crate::ports::{Created, Listing, PortError, Store};
+use crate::records::{ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -23,6 +23,28 @@ impl MemoryStore {
     pub fn executions(&self) -> Vec<ExecutionRecord> {
         lock(&self.executions).values().cloned().collect()
     }
+
+    fn put_revision(
+        &self,
+        name: &str,
+        arn: &str,
+        definition: &Value,
+        now: i64,
+        deleted: bool,
+    ) -> StateMachineRecord {
+        let mut machines = lock(&self.machines);
+        let revisions = machines.entry(name.to_owned()).or_default();
+        let record = StateMachineRecord {
+            name: name.to_owned(),
+            arn: arn.to_owned(),
+            revision: revisions.len() as u64 + 1,
+            definition: definition.clone(),
+            created: now,
+            deleted,
+        };
+        revisions.push(record.clone());
+        record
+    }
 }
 
 impl Store for MemoryStore {
@@ -33,23 +55,61 @@ impl Store for MemoryStore {
         definition: &Value,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
-        let mut machines = lock(&self.machines);
-        let revisions = machines.entry(name.to_owned()).or_default();
-        let record = StateMachineRecord {
-            name: name.to_owned(),
-            arn: arn.to_owned(),
-            revision: revisions.len() as u64 + 1,
-            definition: definition.clone(),
-            created: now,
-        };
-        revisions.push(record.clone());
-        Ok(record)
+        Ok(self.put_revision(name, arn, definition, now, false))
+    }
+
+    async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
+        let exists = lock(&self.machines)
+            .get(name)
+            .is_some_and(|r| StateMachineRecord::created_since(r).is_some());
+        if exists {
+            self.put_revision(name, arn, &Value::Null, now, true);
+        }
+        Ok(())
+    }
+
+    async fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<MachineEntry>, PortError> {
+        let entries = lock(&self.machines)
+            .iter()
+            .filter_map(|(name, revisions)| {
+                let created = StateMachineRecord::created_since(revisions)?;
+                let entry = MachineEntry {
+                    name: name.clone(),
+                    created,
+                };
+                Some((name.clone(), entry))
+            })
+            .collect();
+        Ok(Listing::page(entries, false, after, limit))
+    }
+
+    async fn list_executions(
+        &self,
+        machine: &str,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<ExecutionEntry>, PortError> {
+        let entries = lock(&self.executions)
+            .values()
+            .filter(|r| r.state_machine_name == machine)
+            .filter(|r| status.is_none_or(|s| r.status == s))
+            .map(|r| {
+                let entry = ExecutionEntry::of(r);
+                (entry.listing_key(), entry)
+            })
+            .collect();
+        Ok(Listing::page(entries, true, after, limit))
     }
 
     async fn get_state_machine(&self, name: &str) -> Result<Option<StateMachineRecord>, PortError> {
         Ok(lock(&self.machines)
             .get(name)
-            .and_then(|r| r.last().cloned()))
+            .and_then(|r| r.last().filter(|m| !m.deleted).cloned()))
     }
 
     async fn get_revision(

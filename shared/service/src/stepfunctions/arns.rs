@@ -32,6 +32,11 @@ pub fn execution(arn: &str) -> Result<&str, Fault> {
     }
 }
 
+/// The execution's name: the part after the state machine's name.
+pub fn execution_name(arn: &str) -> Option<&str> {
+    arn.split(':').nth(7)
+}
+
 fn invalid_arn(arn: &str) -> Fault {
     Fault::client("InvalidArn", format!("Invalid Arn: '{arn}'"))
 }
@@ -66,5 +71,6 @@ mod tests {
         assert_eq!(execution(express), Ok(express));
         assert!(execution("arn:aws:states:us-east-1:123456789012:execution:order:run-1").is_ok());
         assert!(execution("arn:aws:states:us-east-1:123456789012:stateMachine:order").is_err());
+        assert_eq!(execution_name(express), Some("run-1"));
     }
 }

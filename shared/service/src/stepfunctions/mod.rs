@@ -12,8 +12,10 @@
 mod arns;
 mod fault;
 mod history;
+mod listing;
 mod operations;
 mod paging;
+mod request;
 
 use quickstep::execution::Millis;
 use serde_json::Value;

@@ -8,6 +8,7 @@ use super::arns;
 use super::fault::Fault;
 use super::history;
 use super::paging::Paging;
+use super::request::{flag, missing, optional_text, required_text};
 use crate::api::DEFINITION_LIMIT_BYTES;
 use crate::callback::{TaskAnswerKind, TaskRequestBody};
 use crate::nested::valid_execution_name;
@@ -24,10 +25,14 @@ pub const SERVED: &[&str] = &[
     "CreateStateMachine",
     "DescribeStateMachine",
     "UpdateStateMachine",
+    "DeleteStateMachine",
+    "ListStateMachines",
     "ValidateStateMachineDefinition",
     "StartExecution",
     "StartSyncExecution",
     "DescribeExecution",
+    "DescribeStateMachineForExecution",
+    "ListExecutions",
     "StopExecution",
     "GetExecutionHistory",
     "SendTaskSuccess",
@@ -85,6 +90,12 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             "SendTaskSuccess" => self.send_task(TaskAnswerKind::Success, request).await,
             "SendTaskFailure" => self.send_task(TaskAnswerKind::Failure, request).await,
             "SendTaskHeartbeat" => self.send_task(TaskAnswerKind::Heartbeat, request).await,
+            "ListStateMachines" => self.list_state_machines(request).await,
+            "DeleteStateMachine" => self.delete_state_machine(request).await,
+            "ListExecutions" => self.list_executions(request).await,
+            "DescribeStateMachineForExecution" => {
+                self.describe_state_machine_for_execution(request).await
+            }
             other => Err(Fault::client(
                 "UnknownOperationException",
                 format!(
@@ -248,42 +259,6 @@ fn created(record: &StateMachineRecord) -> Value {
 
 fn updated(record: &StateMachineRecord) -> Value {
     json!({"updateDate": seconds(record.created), "revisionId": record.revision.to_string()})
-}
-
-fn required_text<'a>(request: &'a Value, field: &str) -> Result<&'a str, Fault> {
-    match request.get(field) {
-        Some(Value::String(text)) => Ok(text),
-        None | Some(Value::Null) => Err(missing(field)),
-        Some(other) => Err(Fault::client(
-            "SerializationException",
-            format!("'{field}' must be a string, not {other}"),
-        )),
-    }
-}
-
-fn missing(field: &str) -> Fault {
-    Fault::validation(format!(
-        "1 validation error detected: Value null at '{field}' failed to satisfy constraint: \
-         Member must not be null"
-    ))
-}
-
-fn optional_text(request: &Value, field: &str) -> Result<Option<String>, Fault> {
-    match request.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(_) => required_text(request, field).map(|t| Some(t.to_owned())),
-    }
-}
-
-fn flag(request: &Value, field: &str, default: bool) -> Result<bool, Fault> {
-    match request.get(field) {
-        None | Some(Value::Null) => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(Fault::client(
-            "SerializationException",
-            format!("'{field}' must be a boolean, not {other}"),
-        )),
-    }
 }
 
 fn execution_arn(request: &Value) -> Result<&str, Fault> {

@@ -12,6 +12,8 @@ use super::fault::Fault;
 pub const DEFAULT_PAGE: usize = 100;
 pub const MAX_PAGE: usize = 1000;
 const TOKEN_PREFIX: &str = "qs1.";
+/// The prefix of a token that carries a store's cursor (lists read from the store).
+const CURSOR_PREFIX: &str = "qs2.";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Paging {
@@ -25,22 +27,59 @@ pub struct Page {
     pub next_token: Option<String>,
 }
 
+/// A page of a list read from the store: its size, and the store's cursor it starts after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    pub size: usize,
+    pub after: Option<String>,
+}
+
+impl Cursor {
+    /// Reads `maxResults` and `nextToken` from a request.
+    pub fn of(request: &Value) -> Result<Self, Fault> {
+        let size = page_size(request)?;
+        let after = match request.get("nextToken") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(token)) => Some(
+                token
+                    .strip_prefix(CURSOR_PREFIX)
+                    .filter(|cursor| !cursor.is_empty())
+                    .ok_or_else(|| invalid_token(token))?
+                    .to_owned(),
+            ),
+            Some(other) => return Err(invalid_token(&other.to_string())),
+        };
+        Ok(Self { size, after })
+    }
+
+    /// The `nextToken` of the page that starts after the store's cursor `next`.
+    pub fn token(next: Option<&str>) -> Option<String> {
+        next.map(|cursor| format!("{CURSOR_PREFIX}{cursor}"))
+    }
+}
+
+/// `maxResults`: 0 or absent is the default.
+fn page_size(request: &Value) -> Result<usize, Fault> {
+    let size = match request.get("maxResults") {
+        None | Some(Value::Null) => DEFAULT_PAGE,
+        Some(value) => match value.as_u64() {
+            Some(0) => DEFAULT_PAGE,
+            Some(n) if n <= MAX_PAGE as u64 => usize::try_from(n).unwrap_or(MAX_PAGE),
+            _ => {
+                return Err(Fault::validation(format!(
+                    "1 validation error detected: Value '{value}' at 'maxResults' failed to \
+                     satisfy constraint: Member must have value less than or equal to {MAX_PAGE}"
+                )))
+            }
+        },
+    };
+    Ok(size)
+}
+
 impl Paging {
     /// Reads `maxResults` and `nextToken` from a request.
     pub fn of(request: &Value) -> Result<Self, Fault> {
-        let size = match request.get("maxResults") {
-            None | Some(Value::Null) => DEFAULT_PAGE,
-            Some(value) => match value.as_u64() {
-                Some(0) => DEFAULT_PAGE,
-                Some(n) if n <= MAX_PAGE as u64 => usize::try_from(n).unwrap_or(MAX_PAGE),
-                _ => {
-                    return Err(Fault::validation(format!(
-                        "1 validation error detected: Value '{value}' at 'maxResults' failed to \
-                         satisfy constraint: Member must have value less than or equal to {MAX_PAGE}"
-                    )))
-                }
-            },
-        };
+        let size = page_size(request)?;
         let start = match request.get("nextToken") {
             None | Some(Value::Null) => 0,
             Some(Value::String(token)) => decode(token)?,
@@ -82,7 +121,7 @@ fn decode(token: &str) -> Result<usize, Fault> {
         .ok_or_else(|| invalid_token(token))
 }
 
-fn invalid_token(token: &str) -> Fault {
+pub fn invalid_token(token: &str) -> Fault {
     Fault::client("InvalidToken", format!("Invalid Token: '{token}'"))
 }
 
@@ -108,5 +147,32 @@ mod tests {
             Paging::of(&json!({"nextToken": "nope"})).map_err(|f| f.name()),
             Err("InvalidToken")
         );
+    }
+
+    #[test]
+    fn cursor_tokens_carry_the_stores_cursor() {
+        let token = Cursor::token(Some("order#2")).unwrap();
+        let cursor = Cursor::of(&json!({"maxResults": 3, "nextToken": token})).unwrap();
+        assert_eq!(
+            cursor,
+            Cursor {
+                size: 3,
+                after: Some("order#2".into())
+            }
+        );
+        assert_eq!(
+            Cursor::of(&json!({})).unwrap(),
+            Cursor {
+                size: DEFAULT_PAGE,
+                after: None
+            }
+        );
+        for bad in [json!("qs1.4"), json!("qs2."), json!(7)] {
+            assert_eq!(
+                Cursor::of(&json!({"nextToken": bad})).map_err(|f| f.name()),
+                Err("InvalidToken")
+            );
+        }
+        assert_eq!(Cursor::token(None), None);
     }
 }

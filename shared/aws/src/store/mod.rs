@@ -10,6 +10,10 @@
 //! | state machine revision | `SM#<name>` | `REV#<revision, 10 digits>` | `revision` (N), `record` (S: JSON [`StateMachineRecord`]) |
 //! | execution | `EX#<execution ARN>` | `RECORD` | `version` (N), `status` (S), `expiresAt` (N), and either `record` (S: JSON [`ExecutionRecord`]) or `parts` (N) + `partsKey` (S) |
 //! | part of a large execution | `EX#<execution ARN>` | `<partsKey><n, 4 digits>` | `data` (S: one slice of the JSON), `expiresAt` (N) |
+//! | state machine, while it exists | `SM#<name>` | `MACHINE` | `created` (N, epoch ms) |
+//!
+//! The execution and `MACHINE` items also carry the keys of the global secondary index
+//! [`LISTING_INDEX`] (see [`listing`]): ListStateMachines and ListExecutions read it.
 //!
 //! - Revisions are immutable and never expire. The current revision is the last `REV#` item of
 //!   the partition (queried descending, limit 1): no pointer item to keep in step. A new
@@ -27,6 +31,11 @@
 //!   item, so its parts are kept). A reader that finds the parts of the item it read already
 //!   gone reads again. Records needing more than [`MAX_PARTS`] parts are refused with a
 //!   terminal error naming `States.DataLimitExceeded`.
+//! - Deleting a state machine writes a deletion marker as its next revision (a record with
+//!   `deleted`) and deletes its `MACHINE` item: its revisions stay for the executions that
+//!   run them, and a state machine created again under the name numbers its revisions on.
+
+pub(crate) mod listing;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,10 +43,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use quickstep_service::ports::{Created, PortError, Store};
-use quickstep_service::records::{ExecutionRecord, StateMachineRecord};
+use quickstep_service::ports::{Created, Listing, PortError, Store};
+use quickstep_service::records::{
+    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord,
+};
 
 use crate::errors::{port_error, surely_refused};
+
+pub use listing::LISTING_INDEX;
 
 /// The largest record stored inline, in bytes of JSON; longer ones go in parts this long.
 pub const PART_BYTES: usize = 350_000;
@@ -51,6 +64,7 @@ const REVISION_ATTEMPTS: usize = 5;
 /// How often a read is retried when a concurrent write removed the parts it was reading.
 const READ_ATTEMPTS: usize = 3;
 const RECORD: &str = "RECORD";
+const MACHINE: &str = "MACHINE";
 
 /// State machines and executions in one DynamoDB table (see the [module docs](self)).
 #[derive(Debug, Clone)]
@@ -124,6 +138,7 @@ impl DynamoStore {
             ("status".to_owned(), s(&record.status)),
             ("expiresAt".to_owned(), expires.clone()),
         ]);
+        listing::add_execution_keys(&mut item, record);
         if json.len() <= PART_BYTES {
             item.insert("record".to_owned(), AttributeValue::S(json));
             return Ok((item, Vec::new()));
@@ -256,29 +271,38 @@ impl DynamoStore {
     }
 }
 
-impl Store for DynamoStore {
-    async fn put_state_machine(
+impl DynamoStore {
+    /// Writes the next revision of `name` (a deletion marker if `deleted`), and keeps its
+    /// `MACHINE` item: written when the state machine comes into being, deleted with it.
+    async fn put_revision(
         &self,
         name: &str,
         arn: &str,
         definition: &serde_json::Value,
         now: i64,
+        deleted: bool,
     ) -> Result<StateMachineRecord, PortError> {
         for _ in 0..REVISION_ATTEMPTS {
-            let latest = match self.latest_revision_item(name).await? {
-                Some(item) => number(&item, "revision").ok_or_else(|| {
-                    PortError::Terminal(format!(
-                        "state machine {name}: the latest revision item has no revision number"
-                    ))
-                })?,
-                None => 0,
+            let latest = self.latest_revision_item(name).await?;
+            let (number_of_latest, exists) = match &latest {
+                Some(item) => {
+                    let revision = number(item, "revision").ok_or_else(|| {
+                        PortError::Terminal(format!(
+                            "state machine {name}: the latest revision item has no revision number"
+                        ))
+                    })?;
+                    let record: StateMachineRecord = decode(item, "state machine", name)?;
+                    (revision, !record.deleted)
+                }
+                None => (0, false),
             };
             let record = StateMachineRecord {
                 name: name.to_owned(),
                 arn: arn.to_owned(),
-                revision: latest + 1,
+                revision: number_of_latest + 1,
                 definition: definition.clone(),
                 created: now,
+                deleted,
             };
             let json = serde_json::to_string(&record).map_err(|e| {
                 PortError::Terminal(format!("state machine {name} cannot be serialized: {e}"))
@@ -295,7 +319,17 @@ impl Store for DynamoStore {
                 .send()
                 .await;
             match result {
-                Ok(_) => return Ok(record),
+                Ok(_) => {
+                    // After the revision: a crash in between leaves a state machine that
+                    // works but is not listed (or a deleted one still listed) until the next
+                    // create or delete of the name, never a listed one that does not work.
+                    if deleted {
+                        self.unlist_machine(name).await?;
+                    } else if !exists {
+                        self.list_machine(name, now).await?;
+                    }
+                    return Ok(record);
+                }
                 Err(e)
                     if e.as_service_error()
                         .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
@@ -308,11 +342,80 @@ impl Store for DynamoStore {
         Err(PortError::Conflict)
     }
 
+    async fn list_machine(&self, name: &str, created: i64) -> Result<(), PortError> {
+        let mut item = Item::from([
+            ("pk".to_owned(), s(sm_pk(name))),
+            ("sk".to_owned(), s(MACHINE)),
+            ("created".to_owned(), n(created)),
+        ]);
+        listing::add_machine_keys(&mut item, name);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| port_error("DynamoDB PutItem (state machine listing)", &e))?;
+        Ok(())
+    }
+
+    async fn unlist_machine(&self, name: &str) -> Result<(), PortError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(sm_pk(name)))
+            .key("sk", s(MACHINE))
+            .send()
+            .await
+            .map_err(|e| port_error("DynamoDB DeleteItem (state machine listing)", &e))?;
+        Ok(())
+    }
+}
+
+impl Store for DynamoStore {
+    async fn put_state_machine(
+        &self,
+        name: &str,
+        arn: &str,
+        definition: &serde_json::Value,
+        now: i64,
+    ) -> Result<StateMachineRecord, PortError> {
+        self.put_revision(name, arn, definition, now, false).await
+    }
+
+    async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
+        if self.get_state_machine(name).await?.is_some() {
+            self.put_revision(name, arn, &serde_json::Value::Null, now, true)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn list_state_machines(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<MachineEntry>, PortError> {
+        self.machines_after(after, limit).await
+    }
+
+    async fn list_executions(
+        &self,
+        machine: &str,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<ExecutionEntry>, PortError> {
+        self.executions_after(machine, status, after, limit).await
+    }
+
     async fn get_state_machine(&self, name: &str) -> Result<Option<StateMachineRecord>, PortError> {
-        self.latest_revision_item(name)
+        let latest: Option<StateMachineRecord> = self
+            .latest_revision_item(name)
             .await?
             .map(|item| decode(&item, "state machine", name))
-            .transpose()
+            .transpose()?;
+        Ok(latest.filter(|record| !record.deleted))
     }
 
     async fn get_revision(
