@@ -141,6 +141,9 @@ class Serve(unittest.TestCase):
 
     def test_errors_carry_step_functions_names(self):
         arn = self.create("named", GREETER)
+        standard = self.sfn.create_state_machine(  # no type: STANDARD, as on AWS
+            name="standard", definition=json.dumps(GREETER), roleArn=ROLE)["stateMachineArn"]
+        self.assertEqual(self.sfn.describe_state_machine(stateMachineArn=standard)["type"], "STANDARD")
         missing_machine = "arn:aws:states:us-east-1:123456789012:stateMachine:nope"
         missing_execution = "arn:aws:states:us-east-1:123456789012:express:nope:x:y"
         sfn = self.sfn
@@ -157,6 +160,7 @@ class Serve(unittest.TestCase):
             (sfn.start_execution, {"stateMachineArn": arn, "input": "{not json"}, "InvalidExecutionInput"),
             (sfn.start_execution, {"stateMachineArn": arn, "name": "a/b"}, "InvalidName"),
             (sfn.send_task_success, {"taskToken": "forged", "output": "{}"}, "InvalidToken"),
+            (sfn.start_sync_execution, {"stateMachineArn": standard}, "StateMachineTypeNotSupported"),
         ]
         for call, kwargs, name in cases:
             with self.subTest(call=call.__name__, kwargs=kwargs):

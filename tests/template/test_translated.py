@@ -96,7 +96,7 @@ class Translated(unittest.TestCase):
             sorted((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
             [("listPk", "HASH"), ("listSk", "RANGE")])
         self.assertEqual(index["Projection"],
-                         {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status", "stopDate", "created"]})
+                         {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status", "stopDate", "created", "type"]})
         self.assertEqual(table["TimeToLiveSpecification"], {"AttributeName": "expiresAt", "Enabled": True})
         self.assertEqual(table["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True})
 

@@ -17,7 +17,7 @@ use quickstep_aws::setup::{create_resources, Resources};
 use quickstep_aws::store::DynamoStore;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
-use quickstep_service::records::{ExecutionRecord, StatusChange, StepMessage};
+use quickstep_service::records::{ExecutionRecord, MachineType, StatusChange, StepMessage};
 use quickstep_testing::http::{serve, Reply};
 use quickstep_testing::moto::{free_port, sdk_config, Moto};
 use serde_json::{json, Value};
@@ -112,7 +112,7 @@ async fn store_keeps_state_machine_revisions() {
     for i in 0..11 {
         revisions.push(
             store
-                .put_state_machine("M", arn, &json!({"v": i}), 100 + i)
+                .put_state_machine("M", arn, &json!({"v": i}), None, 100 + i)
                 .await
                 .unwrap(),
         );
@@ -144,12 +144,18 @@ async fn store_lists_and_deletes_state_machines_through_its_index() {
     {
         let created = 100 + i64::try_from(i).unwrap();
         store
-            .put_state_machine(name, &arn(name), &json!({"v": 1}), created)
+            .put_state_machine(
+                name,
+                &arn(name),
+                &json!({"v": 1}),
+                Some(MachineType::Standard),
+                created,
+            )
             .await
             .unwrap();
         // An update is a revision, not another state machine.
         store
-            .put_state_machine(name, &arn(name), &json!({"v": 2}), 500)
+            .put_state_machine(name, &arn(name), &json!({"v": 2}), None, 500)
             .await
             .unwrap();
     }
@@ -216,7 +222,7 @@ async fn store_lists_and_deletes_state_machines_through_its_index() {
 
     // Created again: numbered after the marker, listed with its new creation date.
     let again = store
-        .put_state_machine("bravo", &arn("bravo"), &json!({"v": 3}), 1000)
+        .put_state_machine("bravo", &arn("bravo"), &json!({"v": 3}), None, 1000)
         .await
         .unwrap();
     assert_eq!(again.revision, 4);
@@ -227,6 +233,19 @@ async fn store_lists_and_deletes_state_machines_through_its_index() {
     let listed = store.list_state_machines(Some("alpha"), 1).await.unwrap();
     assert_eq!(listed.items[0].name, "bravo");
     assert_eq!(listed.items[0].created, 1000);
+    // Created again without a type: Express, the default; the others kept theirs through updates.
+    assert_eq!(listed.items[0].machine_type, MachineType::Express);
+    let alpha = store.list_state_machines(None, 1).await.unwrap();
+    assert_eq!(alpha.items[0].machine_type, MachineType::Standard);
+    assert_eq!(
+        store
+            .get_state_machine("alpha")
+            .await
+            .unwrap()
+            .unwrap()
+            .machine_type,
+        MachineType::Standard
+    );
     assert_eq!(listed.next.as_deref(), Some("bravo"));
 }
 

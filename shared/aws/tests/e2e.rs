@@ -27,7 +27,7 @@ use quickstep_runtime::clock::Clock;
 use quickstep_service::config::Config;
 use quickstep_service::ports::{Created, Listing, PortError, StepQueue, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord, StepMessage,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StepMessage,
 };
 use quickstep_service::service::Service;
 use quickstep_service::worker::StepOutcome;
@@ -114,10 +114,11 @@ impl<S: Store> Store for Counted<S> {
         name: &str,
         arn: &str,
         definition: &Value,
+        machine_type: Option<MachineType>,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
         self.inner
-            .put_state_machine(name, arn, definition, now)
+            .put_state_machine(name, arn, definition, machine_type, now)
             .await
     }
     async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {

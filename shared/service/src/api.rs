@@ -353,7 +353,9 @@ mod tests {
     use crate::error::ServiceError;
     use crate::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
     use crate::ports::{Created, Listing, PortError, StepQueue, Store};
-    use crate::records::{ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord};
+    use crate::records::{
+        ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord,
+    };
     use serde_json::Value;
 
     fn service<Q: StepQueue>(queue: Q) -> Service<MemoryStore, Q, MemoryPublisher> {
@@ -495,6 +497,7 @@ mod tests {
             _: &str,
             _: &str,
             _: &Value,
+            _: Option<MachineType>,
             _: i64,
         ) -> Result<StateMachineRecord, PortError> {
             Err(self.0.clone())

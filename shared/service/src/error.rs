@@ -18,6 +18,10 @@ pub enum ServiceError {
     /// (`InvalidToken`, `TaskTimedOut`, `InvalidOutput`).
     #[error("{message}")]
     Callback { name: &'static str, message: String },
+    /// An operation the state machine's type does not allow (StartSyncExecution of a
+    /// Standard one).
+    #[error("{0}")]
+    TypeNotSupported(String),
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -31,6 +35,7 @@ impl ServiceError {
             Self::NotFound(_) => (404, "NotFound"),
             Self::PayloadTooLarge(_) => (413, "PayloadTooLarge"),
             Self::Callback { name, .. } => (400, name),
+            Self::TypeNotSupported(_) => (400, "StateMachineTypeNotSupported"),
             Self::Port(PortError::Conflict) => (409, "Conflict"),
             Self::Port(PortError::Retryable(_)) => (503, "ServiceUnavailable"),
             Self::Port(PortError::Terminal(_)) => (500, "InternalError"),

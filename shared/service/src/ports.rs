@@ -4,7 +4,8 @@
 use std::future::Future;
 
 use crate::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord, StatusChange, StepMessage,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StatusChange,
+    StepMessage,
 };
 
 /// What can go wrong behind a port.
@@ -66,12 +67,14 @@ impl<T> Listing<T> {
 
 /// State machines and executions.
 pub trait Store: Send + Sync + 'static {
-    /// Stores a new revision of a state machine; revisions are numbered from 1.
+    /// Stores a new revision of a state machine; revisions are numbered from 1. Its type is
+    /// `machine_type`, or if `None` the current revision's (Express for a new state machine).
     fn put_state_machine(
         &self,
         name: &str,
         arn: &str,
         definition: &serde_json::Value,
+        machine_type: Option<MachineType>,
         now: i64,
     ) -> impl Future<Output = Result<StateMachineRecord, PortError>> + Send;
 

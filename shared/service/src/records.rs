@@ -20,6 +20,10 @@ pub struct StateMachineRecord {
     pub revision: u64,
     pub definition: Value,
     pub created: Millis,
+    /// `STANDARD` or `EXPRESS`, as created (revisions stored before types were kept: Express,
+    /// as every quickstep execution ran).
+    #[serde(rename = "type", default)]
+    pub machine_type: MachineType,
     /// A deletion marker: the state machine was deleted at `created`. Its earlier revisions
     /// stay, so executions that started before go on, and a state machine created again
     /// under the name numbers its revisions after this one.
@@ -27,7 +31,34 @@ pub struct StateMachineRecord {
     pub deleted: bool,
 }
 
+/// A state machine's type. Both run the same way in quickstep; the type decides what the
+/// Step Functions API allows (StartSyncExecution is for Express ones, as on AWS).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MachineType {
+    Standard,
+    #[default]
+    Express,
+}
+
+impl MachineType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "STANDARD",
+            Self::Express => "EXPRESS",
+        }
+    }
+}
+
 impl StateMachineRecord {
+    /// The type of the next revision after `latest`: `asked`, or the latest one's (Express
+    /// for a new state machine).
+    pub fn next_type(latest: Option<&Self>, asked: Option<MachineType>) -> MachineType {
+        asked
+            .or_else(|| latest.filter(|r| !r.deleted).map(|r| r.machine_type))
+            .unwrap_or_default()
+    }
+
     /// When the state machine with these revisions (in order) was created, unless it is
     /// deleted or has none: the first revision after the last deletion.
     pub fn created_since(revisions: &[Self]) -> Option<Millis> {
@@ -46,6 +77,7 @@ impl StateMachineRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineEntry {
     pub name: String,
+    pub machine_type: MachineType,
     /// When it was created (the first revision after any deletion).
     pub created: Millis,
 }

@@ -17,7 +17,7 @@ use crate::callback;
 use crate::config::Config;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::{ExecutionRecord, StateMachineRecord, StatusChange};
+use crate::records::{ExecutionRecord, MachineType, StateMachineRecord, StatusChange};
 
 /// The service. Cloning it is cheap and shares everything (ports, cache): a nested execution's
 /// Task holds a clone.
@@ -113,11 +113,22 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         }
     }
 
-    /// Validates a definition and stores it as the state machine's next revision.
+    /// Validates a definition and stores it as the state machine's next revision, of the
+    /// current revision's type (Express for a new state machine).
     pub async fn put_state_machine(
         &self,
         name: &str,
         definition: &Value,
+    ) -> Result<StateMachineRecord, ServiceError> {
+        self.put_typed_state_machine(name, definition, None).await
+    }
+
+    /// [`Self::put_state_machine`], of the type `machine_type` if given.
+    pub async fn put_typed_state_machine(
+        &self,
+        name: &str,
+        definition: &Value,
+        machine_type: Option<MachineType>,
     ) -> Result<StateMachineRecord, ServiceError> {
         if name.is_empty()
             || name.len() > 80
@@ -146,7 +157,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let arn = self.config.state_machine_arn(name);
         let record = self
             .store
-            .put_state_machine(name, &arn, definition, self.clock.now())
+            .put_state_machine(name, &arn, definition, machine_type, self.clock.now())
             .await?;
         self.remember(name, record.revision, Arc::new(machine));
         Ok(record)

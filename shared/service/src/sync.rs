@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::callback::WAIT_FOR_TASK_TOKEN;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::{epoch_seconds, ExecutionRecord};
+use crate::records::{epoch_seconds, ExecutionRecord, MachineType};
 use crate::service::{record_of, task_resources, Service};
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
@@ -29,6 +29,14 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     ) -> Result<Value, ServiceError> {
         self.check_input(&input)?;
         let machine_record = self.get_state_machine(machine_name).await?;
+        if machine_record.machine_type != MachineType::Express {
+            // As Step Functions: synchronous executions are for Express state machines.
+            return Err(ServiceError::TypeNotSupported(format!(
+                "This operation is not supported by this type of state machine: '{}' is a \
+                 STANDARD state machine; StartSyncExecution runs EXPRESS ones",
+                machine_record.arn
+            )));
+        }
         let machine = self.machine(machine_name, machine_record.revision).await?;
         if waits_for_callbacks(&machine) {
             let pointer = task_resources(&machine_record.definition)

@@ -13,7 +13,7 @@ use quickstep_service::error::ServiceError;
 use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
 use quickstep_service::ports::{Created, Listing, PortError, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord, StepMessage,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StepMessage,
 };
 use quickstep_service::service::Service;
 use quickstep_service::worker::StepOutcome;
@@ -35,10 +35,11 @@ impl Store for FlakyStore {
         name: &str,
         arn: &str,
         definition: &Value,
+        machine_type: Option<MachineType>,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
         self.inner
-            .put_state_machine(name, arn, definition, now)
+            .put_state_machine(name, arn, definition, machine_type, now)
             .await
     }
     async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {

@@ -93,14 +93,24 @@ async fn a_state_machine_and_its_executions_through_the_step_functions_api() {
     .await;
     assert_eq!(created["stateMachineArn"], MACHINE);
     assert_eq!(created["creationDate"], json!(1_700_000_000.0));
-    // Again with the same definition: the same machine; with another: refused.
+    // Again with the same definition and type: the same machine; with another: refused.
     let again = ok(
         &service,
         "CreateStateMachine",
-        json!({"name": "hello", "definition": definition()}),
+        json!({"name": "hello", "definition": definition(), "type": "EXPRESS"}),
     )
     .await;
     assert_eq!(again, created);
+    assert_eq!(
+        refused(
+            &service,
+            "CreateStateMachine",
+            json!({"name": "hello", "definition": definition()})
+        )
+        .await,
+        "StateMachineAlreadyExists",
+        "no type is STANDARD, another type"
+    );
     let other = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}).to_string();
     assert_eq!(
         refused(
@@ -119,6 +129,7 @@ async fn a_state_machine_and_its_executions_through_the_step_functions_api() {
     .await;
     assert_eq!(described["name"], "hello");
     assert_eq!(described["status"], "ACTIVE");
+    assert_eq!(described["type"], "EXPRESS");
     assert_eq!(
         serde_json::from_str::<Value>(described["definition"].as_str().unwrap()).unwrap(),
         serde_json::from_str::<Value>(&definition()).unwrap()
@@ -411,6 +422,59 @@ async fn all_pages(
             None => return items,
         }
     }
+}
+
+#[tokio::test]
+async fn a_standard_state_machine_runs_asynchronously_only() {
+    let service = service();
+    // No type is STANDARD, as on AWS.
+    ok(
+        &service,
+        "CreateStateMachine",
+        json!({"name": "hello", "definition": definition()}),
+    )
+    .await;
+    let described = ok(
+        &service,
+        "DescribeStateMachine",
+        json!({"stateMachineArn": MACHINE}),
+    )
+    .await;
+    assert_eq!(described["type"], "STANDARD");
+    let input = json!({"who": "standard", "pause": 0}).to_string();
+    assert_eq!(
+        refused(
+            &service,
+            "StartSyncExecution",
+            json!({"stateMachineArn": MACHINE, "input": input})
+        )
+        .await,
+        "StateMachineTypeNotSupported"
+    );
+    let started = ok(
+        &service,
+        "StartExecution",
+        json!({"stateMachineArn": MACHINE, "input": input}),
+    )
+    .await;
+    drain(&service).await;
+    let ended = ok(
+        &service,
+        "DescribeExecution",
+        json!({"executionArn": started["executionArn"]}),
+    )
+    .await;
+    assert_eq!(ended["status"], "SUCCEEDED", "{ended}");
+    // An update keeps the type.
+    let other = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}).to_string();
+    ok(
+        &service,
+        "UpdateStateMachine",
+        json!({"stateMachineArn": MACHINE, "definition": other}),
+    )
+    .await;
+    let listed = ok(&service, "ListStateMachines", json!({})).await;
+    assert_eq!(listed["stateMachines"][0]["type"], "STANDARD");
 }
 
 #[tokio::test]

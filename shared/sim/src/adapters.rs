@@ -10,7 +10,8 @@ use quickstep_runtime::ids::IdGenerator;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, Listing, PortError, StepQueue, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord, StatusChange, StepMessage,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StatusChange,
+    StepMessage,
 };
 use serde_json::Value;
 
@@ -45,6 +46,7 @@ impl Store for SimStore {
         name: &str,
         arn: &str,
         definition: &Value,
+        machine_type: Option<MachineType>,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
         let (name, arn, definition) = (name.to_owned(), arn.to_owned(), definition.clone());
@@ -57,6 +59,7 @@ impl Store for SimStore {
                 revision: revisions.len() as u64 + 1,
                 definition,
                 created: now,
+                machine_type: StateMachineRecord::next_type(revisions.last(), machine_type),
                 deleted: false,
             };
             revisions.push(record.clone());
@@ -80,6 +83,7 @@ impl Store for SimStore {
                     revision,
                     definition: Value::Null,
                     created: now,
+                    machine_type: MachineType::default(),
                     deleted: true,
                 });
             }
@@ -104,6 +108,7 @@ impl Store for SimStore {
                     let created = StateMachineRecord::created_since(revisions)?;
                     let entry = MachineEntry {
                         name: name.clone(),
+                        machine_type: revisions.last()?.machine_type,
                         created,
                     };
                     Some((name.clone(), entry))

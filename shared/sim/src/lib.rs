@@ -337,6 +337,7 @@ pub fn run_traced(seed: u64, settings: &Settings, trace: bool) -> (Schedule, Vec
                     revision: 1,
                     definition,
                     created: T0,
+                    machine_type: Default::default(),
                     deleted: false,
                 }],
             );

@@ -2,7 +2,7 @@
 //!
 //! | item | `listPk` | `listSk` | projected |
 //! | --- | --- | --- | --- |
-//! | state machine (`MACHINE`) | `SM` | `<name>` | `created` |
+//! | state machine (`MACHINE`) | `SM` | `<name>` | `created`, `type` |
 //! | execution (`RECORD`) | `EXOF#<state machine name>` | `<start date, epoch ms, 15 digits>#<execution ARN>` | `status`, `stopDate` |
 //!
 //! The index keys of an execution never change, and its projected attributes change only
@@ -12,7 +12,7 @@
 //! partition key it names the item's whole key, from which the next query starts.
 
 use quickstep_service::ports::{Listing, PortError};
-use quickstep_service::records::{ExecutionEntry, ExecutionRecord, MachineEntry};
+use quickstep_service::records::{ExecutionEntry, ExecutionRecord, MachineEntry, MachineType};
 
 use super::{ex_pk, n, s, sm_pk, text, DynamoStore, Item, MACHINE, RECORD};
 use crate::errors::port_error;
@@ -23,7 +23,7 @@ pub const LISTING_INDEX: &str = "Listing";
 pub const LIST_PK: &str = "listPk";
 pub const LIST_SK: &str = "listSk";
 /// The attributes the index keeps beside its keys.
-pub const LISTED_ATTRIBUTES: [&str; 3] = ["status", "stopDate", "created"];
+pub const LISTED_ATTRIBUTES: [&str; 4] = ["status", "stopDate", "created", "type"];
 /// The partition of the index that lists state machines.
 const MACHINES: &str = "SM";
 
@@ -89,8 +89,14 @@ impl DynamoStore {
                     "a state machine's listing item has no name or creation date".into(),
                 ));
             };
+            // Listing items written before types were kept: Express, as those ran.
+            let machine_type = match text(item, "type") {
+                Some("STANDARD") => MachineType::Standard,
+                _ => MachineType::Express,
+            };
             items.push(MachineEntry {
                 name: name.to_owned(),
+                machine_type,
                 created,
             });
         }

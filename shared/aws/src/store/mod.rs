@@ -10,7 +10,7 @@
 //! | state machine revision | `SM#<name>` | `REV#<revision, 10 digits>` | `revision` (N), `record` (S: JSON [`StateMachineRecord`]) |
 //! | execution | `EX#<execution ARN>` | `RECORD` | `version` (N), `status` (S), `expiresAt` (N), and either `record` (S: JSON [`ExecutionRecord`]) or `parts` (N) + `partsKey` (S) |
 //! | part of a large execution | `EX#<execution ARN>` | `<partsKey><n, 4 digits>` | `data` (S: one slice of the JSON), `expiresAt` (N) |
-//! | state machine, while it exists | `SM#<name>` | `MACHINE` | `created` (N, epoch ms) |
+//! | state machine, while it exists | `SM#<name>` | `MACHINE` | `created` (N, epoch ms), `type` (S) |
 //!
 //! The execution and `MACHINE` items also carry the keys of the global secondary index
 //! [`LISTING_INDEX`] (see [`listing`]): ListStateMachines and ListExecutions read it.
@@ -45,7 +45,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use quickstep_service::ports::{Created, Listing, PortError, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord,
 };
 
 use crate::errors::{port_error, surely_refused};
@@ -279,29 +279,23 @@ impl DynamoStore {
         name: &str,
         arn: &str,
         definition: &serde_json::Value,
+        machine_type: Option<MachineType>,
         now: i64,
         deleted: bool,
     ) -> Result<StateMachineRecord, PortError> {
         for _ in 0..REVISION_ATTEMPTS {
-            let latest = self.latest_revision_item(name).await?;
-            let (number_of_latest, exists) = match &latest {
-                Some(item) => {
-                    let revision = number(item, "revision").ok_or_else(|| {
-                        PortError::Terminal(format!(
-                            "state machine {name}: the latest revision item has no revision number"
-                        ))
-                    })?;
-                    let record: StateMachineRecord = decode(item, "state machine", name)?;
-                    (revision, !record.deleted)
-                }
-                None => (0, false),
+            let latest: Option<StateMachineRecord> = match self.latest_revision_item(name).await? {
+                Some(item) => Some(decode(&item, "state machine", name)?),
+                None => None,
             };
+            let exists = latest.as_ref().is_some_and(|r| !r.deleted);
             let record = StateMachineRecord {
                 name: name.to_owned(),
                 arn: arn.to_owned(),
-                revision: number_of_latest + 1,
+                revision: latest.as_ref().map_or(0, |r| r.revision) + 1,
                 definition: definition.clone(),
                 created: now,
+                machine_type: StateMachineRecord::next_type(latest.as_ref(), machine_type),
                 deleted,
             };
             let json = serde_json::to_string(&record).map_err(|e| {
@@ -326,7 +320,7 @@ impl DynamoStore {
                     if deleted {
                         self.unlist_machine(name).await?;
                     } else if !exists {
-                        self.list_machine(name, now).await?;
+                        self.list_machine(name, record.machine_type, now).await?;
                     }
                     return Ok(record);
                 }
@@ -342,11 +336,17 @@ impl DynamoStore {
         Err(PortError::Conflict)
     }
 
-    async fn list_machine(&self, name: &str, created: i64) -> Result<(), PortError> {
+    async fn list_machine(
+        &self,
+        name: &str,
+        machine_type: MachineType,
+        created: i64,
+    ) -> Result<(), PortError> {
         let mut item = Item::from([
             ("pk".to_owned(), s(sm_pk(name))),
             ("sk".to_owned(), s(MACHINE)),
             ("created".to_owned(), n(created)),
+            ("type".to_owned(), s(machine_type.as_str())),
         ]);
         listing::add_machine_keys(&mut item, name);
         self.client
@@ -378,14 +378,16 @@ impl Store for DynamoStore {
         name: &str,
         arn: &str,
         definition: &serde_json::Value,
+        machine_type: Option<MachineType>,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
-        self.put_revision(name, arn, definition, now, false).await
+        self.put_revision(name, arn, definition, machine_type, now, false)
+            .await
     }
 
     async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
         if self.get_state_machine(name).await?.is_some() {
-            self.put_revision(name, arn, &serde_json::Value::Null, now, true)
+            self.put_revision(name, arn, &serde_json::Value::Null, None, now, true)
                 .await?;
         }
         Ok(())

@@ -6,7 +6,9 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use crate::ports::{Created, Listing, PortError, Store};
-use crate::records::{ExecutionEntry, ExecutionRecord, MachineEntry, StateMachineRecord};
+use crate::records::{
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord,
+};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -29,6 +31,7 @@ impl MemoryStore {
         name: &str,
         arn: &str,
         definition: &Value,
+        machine_type: Option<MachineType>,
         now: i64,
         deleted: bool,
     ) -> StateMachineRecord {
@@ -40,6 +43,7 @@ impl MemoryStore {
             revision: revisions.len() as u64 + 1,
             definition: definition.clone(),
             created: now,
+            machine_type: StateMachineRecord::next_type(revisions.last(), machine_type),
             deleted,
         };
         revisions.push(record.clone());
@@ -53,9 +57,10 @@ impl Store for MemoryStore {
         name: &str,
         arn: &str,
         definition: &Value,
+        machine_type: Option<MachineType>,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
-        Ok(self.put_revision(name, arn, definition, now, false))
+        Ok(self.put_revision(name, arn, definition, machine_type, now, false))
     }
 
     async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
@@ -63,7 +68,7 @@ impl Store for MemoryStore {
             .get(name)
             .is_some_and(|r| StateMachineRecord::created_since(r).is_some());
         if exists {
-            self.put_revision(name, arn, &Value::Null, now, true);
+            self.put_revision(name, arn, &Value::Null, None, now, true);
         }
         Ok(())
     }
@@ -79,6 +84,7 @@ impl Store for MemoryStore {
                 let created = StateMachineRecord::created_since(revisions)?;
                 let entry = MachineEntry {
                     name: name.clone(),
+                    machine_type: revisions.last()?.machine_type,
                     created,
                 };
                 Some((name.clone(), entry))

@@ -56,6 +56,9 @@ impl Fault {
                 ),
             ),
             ServiceError::Callback { name, message } => Self::client(name, message),
+            ServiceError::TypeNotSupported(message) => {
+                Self::client("StateMachineTypeNotSupported", message)
+            }
             // A write lost to another writer of the same thing: the caller may try again.
             ServiceError::Port(PortError::Conflict) => Self::client(
                 "ConflictException",

@@ -43,7 +43,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 json!({
                     "stateMachineArn": self.config.state_machine_arn(&m.name),
                     "name": m.name,
-                    "type": "EXPRESS",
+                    "type": m.machine_type.as_str(),
                     "creationDate": seconds(m.created),
                 })
             })

@@ -13,7 +13,7 @@ use crate::api::DEFINITION_LIMIT_BYTES;
 use crate::callback::{TaskAnswerKind, TaskRequestBody};
 use crate::nested::valid_execution_name;
 use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::{epoch_seconds as seconds, StateMachineRecord};
+use crate::records::{epoch_seconds as seconds, MachineType, StateMachineRecord};
 use crate::service::Service;
 use crate::sync::describe_fields;
 
@@ -108,7 +108,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 
     async fn create_state_machine(&self, request: &Value) -> Result<Value, Fault> {
         let name = required_text(request, "name")?;
-        machine_type(request)?;
+        let machine_type = machine_type(request)?;
         let definition = definition(request)?;
         if let Some(existing) = self
             .store
@@ -117,7 +117,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .map_err(|e| Fault::from_service(e.into(), MACHINE_MISSING))?
         {
             // As Step Functions: creating it again with the same definition is idempotent.
-            if existing.definition == definition {
+            if existing.definition == definition && existing.machine_type == machine_type {
                 return Ok(created(&existing));
             }
             return Err(Fault::client(
@@ -129,7 +129,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             ));
         }
         let record = self
-            .put_state_machine(name, &definition)
+            .put_typed_state_machine(name, &definition, Some(machine_type))
             .await
             .map_err(|e| match e {
                 crate::error::ServiceError::BadRequest(message) => {
@@ -152,8 +152,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             "status": "ACTIVE",
             "definition": record.definition.to_string(),
             "roleArn": format!("arn:aws:iam::{}:role/quickstep", self.config.account),
-            // Every quickstep execution runs as an Express one does.
-            "type": "EXPRESS",
+            "type": record.machine_type.as_str(),
             "creationDate": seconds(record.created),
             "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
             "tracingConfiguration": {"enabled": false},
@@ -232,7 +231,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 
 /// ValidateStateMachineDefinition: every problem `quickstep validate` finds, as diagnostics.
 fn validate_definition(request: &Value) -> Result<Value, Fault> {
-    let express = machine_type(request)? == "EXPRESS";
+    let express = machine_type(request)? == MachineType::Express;
     let text = required_text(request, "definition")?;
     let problems = validate::problems_in_text(text, validate::Options { express });
     let limit = match request.get("maxResults").and_then(Value::as_u64) {
@@ -266,10 +265,10 @@ fn execution_arn(request: &Value) -> Result<&str, Fault> {
 }
 
 /// `type`: `STANDARD` (the default, as Step Functions') or `EXPRESS`.
-fn machine_type(request: &Value) -> Result<&str, Fault> {
+fn machine_type(request: &Value) -> Result<MachineType, Fault> {
     match optional_text(request, "type")?.as_deref() {
-        None | Some("STANDARD") => Ok("STANDARD"),
-        Some("EXPRESS") => Ok("EXPRESS"),
+        None | Some("STANDARD") => Ok(MachineType::Standard),
+        Some("EXPRESS") => Ok(MachineType::Express),
         Some(other) => Err(Fault::validation(format!(
             "1 validation error detected: Value '{other}' at 'type' failed to satisfy constraint: \
              Member must satisfy enum value set: [STANDARD, EXPRESS]"
