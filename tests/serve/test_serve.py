@@ -193,6 +193,38 @@ class Serve(unittest.TestCase):
         names = [m["name"] for m in self.sfn.list_state_machines()["stateMachines"]]
         self.assertNotIn("listed", names)
 
+    def test_test_state_at_each_inspection_level(self):
+        task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:price",
+                "Parameters": {"sku.$": "$.sku"}, "ResultSelector": {"price.$": "$.Payload.price"},
+                "ResultPath": "$.quote",
+                "Retry": [{"ErrorEquals": ["Throttled"], "MaxAttempts": 2}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Apologise"}], "Next": "Bill"}
+        levels = {}
+        for level in ("INFO", "DEBUG", "TRACE"):
+            levels[level] = self.sfn.test_state(
+                definition=json.dumps(task), roleArn=ROLE, input=json.dumps({"sku": "A1"}), inspectionLevel=level,
+                mock={"result": json.dumps({"Payload": {"price": 12}})})
+        info = levels["INFO"]
+        self.assertEqual((info["status"], info["nextState"]), ("SUCCEEDED", "Bill"))
+        self.assertEqual(json.loads(info["output"]), {"sku": "A1", "quote": {"price": 12}})
+        self.assertNotIn("inspectionData", info)
+        for level in ("DEBUG", "TRACE"):
+            data = levels[level]["inspectionData"]
+            self.assertEqual(json.loads(data["afterParameters"]), {"sku": "A1"})
+            self.assertEqual(json.loads(data["result"]), {"Payload": {"price": 12}})
+            self.assertEqual(json.loads(data["afterResultSelector"]), {"price": 12})
+        # Without input, Parameters' path finds nothing: States.Runtime, which no Retrier or Catcher matches.
+        runtime = self.sfn.test_state(definition=json.dumps(task), roleArn=ROLE, mock={"result": "{}"})
+        self.assertEqual((runtime["status"], runtime["error"]), ("FAILED", "States.Runtime"))
+        retriable = self.sfn.test_state(definition=json.dumps(task), roleArn=ROLE, inspectionLevel="DEBUG",
+                                        input=json.dumps({"sku": "A1"}),
+                                        mock={"errorOutput": {"error": "Throttled", "cause": "slow down"}})
+        self.assertEqual((retriable["status"], retriable["error"]), ("RETRIABLE", "Throttled"))
+        self.assertEqual(retriable["inspectionData"]["errorDetails"]["retryIndex"], 0)
+        caught = self.sfn.test_state(definition=json.dumps(task), roleArn=ROLE, input=json.dumps({"sku": "A1"}),
+                                     mock={"errorOutput": {"error": "Broken", "cause": "no"}})
+        self.assertEqual((caught["status"], caught["nextState"]), ("CAUGHT_ERROR", "Apologise"))
+
     def test_validate_state_machine_definition(self):
         ok = self.sfn.validate_state_machine_definition(definition=json.dumps(GREETER))
         self.assertEqual((ok["result"], ok["diagnostics"]), ("OK", []))
@@ -227,6 +259,10 @@ class Serve(unittest.TestCase):
         self.assertIn(execution["executionArn"], [e["executionArn"] for e in listed["executions"]])
         machines = aws("list-state-machines")["stateMachines"]
         self.assertIn(arn, [m["stateMachineArn"] for m in machines])
+        tested = aws("test-state", "--definition", json.dumps(GREETER["States"]["Greet"]), "--role-arn", ROLE,
+                     "--input", '{"who": "cli", "pause": 0}', "--inspection-level", "DEBUG")
+        self.assertEqual((tested["status"], tested["nextState"]), ("SUCCEEDED", "Wait"))
+        self.assertEqual(json.loads(tested["inspectionData"]["afterParameters"]), {"greeting": "hello cli", "pause": 0})
         validated = aws("validate-state-machine-definition", "--definition", json.dumps(GREETER))
         self.assertEqual(validated["result"], "OK")
         # An error is the CLI's usual one, naming Step Functions' error.

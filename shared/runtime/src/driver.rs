@@ -80,7 +80,20 @@ impl LocalDriver {
     /// the epoch) passes; then the snapshot is returned as it stands (still RUNNING) and tasks
     /// still in flight are abandoned.
     pub async fn run_until(&self, info: ExecutionInfo, seed: u64, deadline: Option<Millis>) -> Run {
-        let (mut run, mut loop_state) = self.begin(info, seed);
+        let (run, loop_state) = self.begin(info, seed);
+        self.drive(run, loop_state, deadline).await
+    }
+
+    /// Runs to its end an execution already started (by [`execution::start`] or one of its
+    /// kind): its snapshot and the effects its start asked for.
+    pub async fn run_started(&self, snapshot: Snapshot, effects: Vec<Effect>) -> Run {
+        let mut loop_state = Loop::default();
+        loop_state.take(effects, self.invoker.as_ref());
+        self.drive(Run { snapshot, steps: 1 }, loop_state, None)
+            .await
+    }
+
+    async fn drive(&self, mut run: Run, mut loop_state: Loop, deadline: Option<Millis>) -> Run {
         while !run.snapshot.status.is_terminal() {
             let next = self.next_event(&mut loop_state);
             let event = match deadline {

@@ -703,3 +703,234 @@ fn definition_text() -> String {
         .unwrap()
         .to_string()
 }
+
+/// TestState of `state` (a state's JSON) with more request fields.
+async fn test_state(service: &TestService, state: &Value, more: Value) -> Value {
+    let mut body =
+        json!({"definition": state.to_string(), "roleArn": "arn:aws:iam::123456789012:role/r"});
+    for (k, v) in more.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    ok(service, "TestState", body).await
+}
+
+fn parsed(text: &Value) -> Value {
+    serde_json::from_str(text.as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn test_state_runs_one_state_and_shows_each_stage_of_its_data() {
+    let service = service();
+    // A Pass state: InputPath, Parameters, ResultPath, OutputPath.
+    let pass = json!({"Type": "Pass", "InputPath": "$.order", "Parameters": {"id.$": "$.id", "fixed": 1},
+        "ResultPath": "$.made", "OutputPath": "$.made", "Next": "Ship"});
+    let input = json!({"order": {"id": 7, "extra": true}}).to_string();
+    let info = test_state(&service, &pass, json!({"input": input})).await;
+    assert_eq!(info["status"], "SUCCEEDED");
+    assert_eq!(info["nextState"], "Ship");
+    assert_eq!(parsed(&info["output"]), json!({"id": 7, "fixed": 1}));
+    assert!(
+        info.get("inspectionData").is_none(),
+        "INFO shows no inspection data: {info}"
+    );
+    let debug = test_state(
+        &service,
+        &pass,
+        json!({"input": input, "inspectionLevel": "DEBUG"}),
+    )
+    .await;
+    let data = &debug["inspectionData"];
+    assert_eq!(
+        parsed(&data["input"]),
+        json!({"order": {"id": 7, "extra": true}})
+    );
+    assert_eq!(
+        parsed(&data["afterInputPath"]),
+        json!({"id": 7, "extra": true})
+    );
+    assert_eq!(
+        parsed(&data["afterParameters"]),
+        json!({"id": 7, "fixed": 1})
+    );
+    // ResultPath places the result in the state's raw input, not the InputPath's selection.
+    assert_eq!(
+        parsed(&data["afterResultPath"]),
+        json!({"order": {"id": 7, "extra": true}, "made": {"id": 7, "fixed": 1}})
+    );
+
+    // A Task with a mocked result: the result, ResultSelector, ResultPath.
+    let task = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "Parameters": {"n.$": "$.n"}, "ResultSelector": {"doubled.$": "$.Payload.n2"},
+        "ResultPath": "$.r", "End": true});
+    let ran = test_state(
+        &service,
+        &task,
+        json!({"input": "{\"n\": 2}", "inspectionLevel": "TRACE",
+               "mock": {"result": "{\"Payload\": {\"n2\": 4}}"}}),
+    )
+    .await;
+    assert_eq!(ran["status"], "SUCCEEDED", "{ran}");
+    assert!(ran.get("nextState").is_none());
+    assert_eq!(parsed(&ran["output"]), json!({"n": 2, "r": {"doubled": 4}}));
+    let data = &ran["inspectionData"];
+    assert_eq!(parsed(&data["afterParameters"]), json!({"n": 2}));
+    assert_eq!(parsed(&data["result"]), json!({"Payload": {"n2": 4}}));
+    assert_eq!(parsed(&data["afterResultSelector"]), json!({"doubled": 4}));
+
+    // A mocked error: RETRIABLE while a Retrier has attempts left, then caught.
+    let flaky = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "Retry": [{"ErrorEquals": ["Other"]},
+                  {"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "BackoffRate": 3.0, "MaxAttempts": 2}],
+        "Catch": [{"ErrorEquals": ["Other"], "Next": "Never"},
+                  {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Recover"}],
+        "Next": "Done"});
+    let boom = json!({"errorOutput": {"error": "Boom", "cause": "it broke"}});
+    let retriable = test_state(
+        &service,
+        &flaky,
+        json!({"input": "{\"a\": 1}", "mock": boom, "inspectionLevel": "DEBUG",
+               "stateConfiguration": {"retrierRetryCount": 1}}),
+    )
+    .await;
+    assert_eq!(retriable["status"], "RETRIABLE", "{retriable:#}");
+    assert_eq!(
+        (retriable["error"].as_str(), retriable["cause"].as_str()),
+        (Some("Boom"), Some("it broke"))
+    );
+    let details = &retriable["inspectionData"]["errorDetails"];
+    assert_eq!(details["retryIndex"], 1);
+    assert_eq!(
+        details["retryBackoffIntervalSeconds"],
+        json!(6.0),
+        "2 s × 3^1"
+    );
+    let caught = test_state(
+        &service,
+        &flaky,
+        json!({"input": "{\"a\": 1}", "mock": boom, "inspectionLevel": "DEBUG",
+               "stateConfiguration": {"retrierRetryCount": 2}}),
+    )
+    .await;
+    assert_eq!(caught["status"], "CAUGHT_ERROR", "{caught}");
+    assert_eq!(caught["nextState"], "Recover");
+    assert_eq!(
+        parsed(&caught["output"]),
+        json!({"a": 1, "error": {"Error": "Boom", "Cause": "it broke"}})
+    );
+    assert_eq!(caught["inspectionData"]["errorDetails"]["catchIndex"], 1);
+    let uncaught = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": true});
+    let failed = test_state(&service, &uncaught, json!({"mock": boom})).await;
+    assert_eq!(
+        (failed["status"].as_str(), failed["error"].as_str()),
+        (Some("FAILED"), Some("Boom"))
+    );
+
+    // Choice, Wait (no waiting), Fail.
+    let choice = json!({"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "Big"}],
+        "Default": "Small"});
+    let chosen = test_state(&service, &choice, json!({"input": "{\"n\": 5}"})).await;
+    assert_eq!(
+        (chosen["status"].as_str(), chosen["nextState"].as_str()),
+        (Some("SUCCEEDED"), Some("Big"))
+    );
+    // A state that goes back to itself: its next state is itself, and the run stops there.
+    let again = json!({"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 5, "Next": "TestState"}],
+        "Default": "Out"});
+    let looped = test_state(&service, &again, json!({"input": "{\"n\": 5}"})).await;
+    assert_eq!(
+        (looped["status"].as_str(), looped["nextState"].as_str()),
+        (Some("SUCCEEDED"), Some("TestState"))
+    );
+    let wait = json!({"Type": "Wait", "Seconds": 86400, "Next": "After"});
+    let waited = test_state(&service, &wait, json!({"input": "{\"x\": 1}"})).await;
+    assert_eq!(
+        (waited["status"].as_str(), waited["nextState"].as_str()),
+        (Some("SUCCEEDED"), Some("After"))
+    );
+    assert_eq!(parsed(&waited["output"]), json!({"x": 1}));
+    let fail = json!({"Type": "Fail", "Error": "Demo.Stop", "Cause": "enough"});
+    let stopped = test_state(&service, &fail, json!({})).await;
+    assert_eq!(
+        (
+            stopped["status"].as_str(),
+            stopped["error"].as_str(),
+            stopped["cause"].as_str()
+        ),
+        (Some("FAILED"), Some("Demo.Stop"), Some("enough"))
+    );
+}
+
+#[tokio::test]
+async fn test_state_takes_a_state_of_a_machine_with_variables() {
+    let service = service();
+    let machine = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Next": "Call"},
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "Arguments": {"total": "{% $states.input.n * $rate %}"},
+                "Assign": {"last": "{% $states.result.ok %}"},
+                "Output": {"ok": "{% $states.result.ok %}", "rate": "{% $rate %}"},
+                "Next": "First"
+            }
+        }
+    });
+    let ran = ok(
+        &service,
+        "TestState",
+        json!({"definition": machine.to_string(), "stateName": "Call", "input": "{\"n\": 3}",
+               "variables": "{\"rate\": 10}", "inspectionLevel": "DEBUG",
+               "mock": {"result": "{\"ok\": true}"}}),
+    )
+    .await;
+    assert_eq!(ran["status"], "SUCCEEDED", "{ran}");
+    assert_eq!(ran["nextState"], "First");
+    assert_eq!(parsed(&ran["output"]), json!({"ok": true, "rate": 10}));
+    let data = &ran["inspectionData"];
+    assert_eq!(parsed(&data["afterArguments"]), json!({"total": 30}));
+    assert_eq!(
+        parsed(&data["variables"]),
+        json!({"rate": 10, "last": true})
+    );
+
+    for (body, error) in [
+        (
+            json!({"definition": machine.to_string()}),
+            "ValidationException",
+        ),
+        (
+            json!({"definition": machine.to_string(), "stateName": "Nope"}),
+            "ValidationException",
+        ),
+        (
+            json!({"definition": "{\"Type\": \"Map\", \"End\": true}"}),
+            "ValidationException",
+        ),
+        (
+            json!({"definition": "{\"Type\": \"Pass\", \"End\": true}", "mock": {"result": "1"}}),
+            "ValidationException",
+        ),
+        (
+            json!({"definition": "{\"Type\": \"Pass\", \"End\": true}", "inspectionLevel": "ALL"}),
+            "ValidationException",
+        ),
+        (json!({"definition": "{not json"}), "InvalidDefinition"),
+        (
+            json!({"definition": "{\"Type\": \"Pass\"}"}),
+            "InvalidDefinition",
+        ),
+        (
+            json!({"definition": "{\"Type\": \"Pass\", \"End\": true}", "input": "{"}),
+            "InvalidExecutionInput",
+        ),
+    ] {
+        assert_eq!(
+            refused(&service, "TestState", body.clone()).await,
+            error,
+            "{body}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::context::{EvalScope, StateContext, Vars};
+use super::inspection::Stage;
 use super::snapshot::Thread;
 use super::stepper::Stepper;
 use crate::definition::{PathField, Payload, PayloadError, StateKind, StateMachine};
@@ -67,14 +68,18 @@ impl Stepper<'_> {
     /// The effective input: `InputPath` applied to the raw input, borrowed when it is all of it.
     pub fn input_path<'t>(&mut self, thread: &'t Thread) -> Result<Cow<'t, Value>, Failure> {
         let state = self.state_of(thread);
-        match &state.input_path {
-            PathField::Whole => Ok(Cow::Borrowed(&thread.input)),
-            PathField::Discard => Ok(Cow::Owned(Value::Object(serde_json::Map::new()))),
+        let effective = match &state.input_path {
+            PathField::Whole => Cow::Borrowed(&thread.input),
+            PathField::Discard => Cow::Owned(Value::Object(serde_json::Map::new())),
             PathField::Path(path) => match self.select(thread, path, &thread.input) {
-                Some(v) => Ok(Cow::Owned(v)),
-                None => Err(self.runtime_failure(thread, &no_results(path))),
+                Some(v) => Cow::Owned(v),
+                None => return Err(self.runtime_failure(thread, &no_results(path))),
             },
+        };
+        if self.snap.inspection.is_some() {
+            self.inspect(thread, Stage::InputPath, &effective);
         }
+        Ok(effective)
     }
 
     /// The effective input as an owned value, taking the raw input rather than copying it when
@@ -85,7 +90,7 @@ impl Stepper<'_> {
         result_path_whole: bool,
     ) -> Result<Value, Failure> {
         let whole = matches!(self.state_of(thread).input_path, PathField::Whole);
-        if whole && result_path_whole {
+        if whole && result_path_whole && self.snap.inspection.is_none() {
             return Ok(std::mem::take(&mut thread.input));
         }
         self.input_path(thread).map(Cow::into_owned)

@@ -25,6 +25,7 @@ mod context;
 mod dataflow;
 mod fanout;
 mod history;
+mod inspection;
 mod jsonata_eval;
 mod record;
 mod snapshot;
@@ -38,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use history::HistoryEvent;
+pub use inspection::{start_inspected, Inspection};
 pub use snapshot::{ExecutionInfo, Millis, Options, Snapshot, Status, FORMAT_VERSION};
 
 use crate::definition::StateMachine;

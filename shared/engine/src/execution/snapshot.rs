@@ -151,6 +151,10 @@ pub struct Snapshot {
     /// iteration has its own, whose parent is the scope it was started from.
     #[serde(default)]
     pub(crate) scopes: BTreeMap<u64, VariableScope>,
+    /// What the inspected state did with its data, for an execution started with
+    /// [`super::start_inspected`] (TestState); never stored.
+    #[serde(skip)]
+    pub inspection: Option<Box<super::Inspection>>,
 }
 
 /// One scope of workflow variables.
@@ -179,7 +183,16 @@ impl Snapshot {
             transitions: 0,
             // The top-level scope (0) is created by its first assignment.
             scopes: BTreeMap::new(),
+            inspection: None,
         }
+    }
+
+    /// The variables assigned at the top level.
+    pub fn variables(&self) -> serde_json::Map<String, Value> {
+        self.scopes
+            .get(&0)
+            .map(|scope| scope.vars.clone())
+            .unwrap_or_default()
     }
 
     /// When the execution ended, if it has.

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::inspection::Stage;
 use super::jsonata_eval::States;
 use super::snapshot::{Phase, Thread, ThreadId, Waiter};
 use super::stepper::{Flow, Stepper};
@@ -28,7 +29,9 @@ impl Stepper<'_> {
             }
             (None, Some(parameters)) => {
                 let effective = self.input_path(thread)?;
-                self.payload(thread, parameters, &effective, None)?
+                let parameters = self.payload(thread, parameters, &effective, None)?;
+                self.inspect(thread, Stage::Parameters, &parameters);
+                parameters
             }
             (None, None) => {
                 let whole = matches!(pass.result_path, PathField::Whole);

@@ -3,6 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::dataflow::size_exceeds;
+use super::inspection::Stage;
 use super::jsonata_eval::States;
 use super::snapshot::{Millis, ParentLink, Phase, Snapshot, Status, Thread, ThreadId, Waiter};
 use super::variables;
@@ -316,8 +317,15 @@ impl<'a> Stepper<'a> {
             StateKind::Map(m) => (m.result_selector.as_ref(), Some(&m.result_path)),
             _ => (None, None),
         };
+        if has_task_result(state) {
+            self.inspect(thread, Stage::Result, &result);
+        }
         let selected = match selector {
-            Some(s) => self.payload(thread, s, &result, None)?,
+            Some(s) => {
+                let selected = self.payload(thread, s, &result, None)?;
+                self.inspect(thread, Stage::ResultSelector, &selected);
+                selected
+            }
             None => result,
         };
         // `$` in a JSONPath Assign is the state's result (after ResultSelector).
@@ -338,6 +346,9 @@ impl<'a> Stepper<'a> {
             }
             None => selected,
         };
+        if result_path.is_some() {
+            self.inspect(thread, Stage::ResultPath, &merged);
+        }
         let output = self.output_path(thread, &state.output_path, merged)?;
         Ok((output, assigned))
     }
@@ -365,6 +376,9 @@ impl<'a> Stepper<'a> {
         } else {
             (&value, None)
         };
+        if has_task_result(state) {
+            self.inspect(thread, Stage::Result, &value);
+        }
         let states = States {
             input,
             result,
@@ -701,4 +715,9 @@ fn exited_event(type_name: &str) -> &'static str {
         "Parallel" => "ParallelStateExited",
         _ => "MapStateExited",
     }
+}
+
+/// Whether the state's result comes from outside (a Task's), as TestState's `result` shows.
+fn has_task_result(state: &State) -> bool {
+    matches!(state.kind, StateKind::Task(_))
 }

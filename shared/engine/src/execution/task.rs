@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use super::dataflow::{no_results, size_exceeds};
+use super::inspection::Stage;
 use super::jsonata_eval::States;
 use super::snapshot::{Phase, Thread, ThreadId, Waiter};
 use super::stepper::{data_limit_failure, failure_details, input_text, Flow, Stepper};
@@ -163,9 +164,16 @@ impl<'a> Stepper<'a> {
         let effective = self.input_path(thread)?;
         let input = match (&task.arguments, &task.parameters) {
             (Some(args), _) => {
-                self.jsonata(thread, args, "Arguments", States::input(&thread.input))?
+                let arguments =
+                    self.jsonata(thread, args, "Arguments", States::input(&thread.input))?;
+                self.inspect(thread, Stage::Arguments, &arguments);
+                arguments
             }
-            (None, Some(p)) => self.payload(thread, p, &effective, None)?,
+            (None, Some(p)) => {
+                let parameters = self.payload(thread, p, &effective, None)?;
+                self.inspect(thread, Stage::Parameters, &parameters);
+                parameters
+            }
             (None, None) => effective.as_ref().clone(),
         };
         let timeout = self.seconds(

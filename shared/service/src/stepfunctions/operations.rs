@@ -38,6 +38,7 @@ pub const SERVED: &[&str] = &[
     "SendTaskSuccess",
     "SendTaskFailure",
     "SendTaskHeartbeat",
+    "TestState",
 ];
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
@@ -91,6 +92,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             "SendTaskFailure" => self.send_task(TaskAnswerKind::Failure, request).await,
             "SendTaskHeartbeat" => self.send_task(TaskAnswerKind::Heartbeat, request).await,
             "ListStateMachines" => self.list_state_machines(request).await,
+            "TestState" => self.test_state(request).await,
             "DeleteStateMachine" => self.delete_state_machine(request).await,
             "ListExecutions" => self.list_executions(request).await,
             "DescribeStateMachineForExecution" => {
