@@ -194,6 +194,11 @@ pub(super) fn register(
                 .map_err(setup)?;
         }
     }
+    if mentions(super::guard::RANGE_BOUND) {
+        evaluator
+            .register_fn(super::guard::RANGE_BOUND, super::guard::range_bound)
+            .map_err(setup)?;
+    }
     if mentions("partition") {
         evaluator
             .register_fn("partition", partition_fn)

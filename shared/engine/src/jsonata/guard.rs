@@ -19,6 +19,11 @@
 //! - Letters read as a number (`$parseInteger(s, 'A')`, a `[YA]` component) overflow past 13
 //!   letters: refused. `$formatInteger(n, 'I')` builds one `M` per thousand at once: a number
 //!   past a billion is refused, as `$pad` past [`MAX_STRING_LENGTH`].
+//! - The range operator (`[a..b]`) subtracts its bounds as `i64`s: bounds far beyond the
+//!   10,000,000 items it allows overflow (`[0..1e20]`: a panic where overflow is checked, a
+//!   wrapped size elsewhere). Each bound passes through [`RANGE_BOUND`], which refuses a
+//!   number beyond ±2^53 with jsonata-js's own D2014 (no range that large can be built; the
+//!   one answer this changes is a one-item range of such a number, `[1e20..1e20]`).
 //!
 //! A host override would not see jsonata-js's implicit context argument
 //! (`$string('1€').$parseInteger('0;o')` passes only the picture), so the built-ins are kept
@@ -31,7 +36,7 @@
 
 use std::collections::BTreeSet;
 
-use jsonata_core::ast::{AstNode, Stage};
+use jsonata_core::ast::{AstNode, BinaryOp, Stage};
 use jsonata_core::evaluator::EvaluatorError;
 use jsonata_core::value::{with_stack, JValue};
 
@@ -102,6 +107,24 @@ pub(super) static CHECKS: [(&str, Check); 7] = [
         date_text(arg(args, 0), arg(args, 1))
     }),
 ];
+
+/// The host function every range operator's bound passes through.
+pub(super) const RANGE_BOUND: &str = "__quickstep_range_bound";
+
+/// The largest integer a double holds exactly: no range bound beyond it is reasonable.
+const MAX_RANGE_BOUND: f64 = 9_007_199_254_740_992.0;
+
+/// A range operator's bound, unless it is a number too far from zero (D2014).
+pub(super) fn range_bound(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let bound = arg(args, 0);
+    match bound.as_f64() {
+        Some(n) if n.abs() > MAX_RANGE_BOUND => Err(EvaluatorError::EvaluationError(format!(
+            "D2014: The size of the sequence allocated by the range operator (..) must not \
+             exceed 1e7 (a bound of {n})"
+        ))),
+        _ => Ok(bound.clone()),
+    }
+}
 
 /// Refuses, before jsonata-core parses it, an expression with a lambda signature holding a
 /// character outside ASCII (`function($x)<é:n>{...}`): its signature parser finds the `:` by
@@ -416,14 +439,20 @@ pub(super) fn check(refuse: Check, args: &[JValue]) -> Result<JValue, EvaluatorE
 }
 
 /// Rewrites the calls and references of the guarded built-ins in `ast` as the module
-/// documentation says, but for names the expression binds itself (`bound`).
-pub(super) fn rewrite(ast: &mut AstNode, mentioned: &BTreeSet<String>, bound: &BTreeSet<String>) {
+/// documentation says, but for names the expression binds itself (`bound`), and passes the
+/// bounds of range operators (if `ranges`) through [`RANGE_BOUND`].
+pub(super) fn rewrite(
+    ast: &mut AstNode,
+    mentioned: &BTreeSet<String>,
+    bound: &BTreeSet<String>,
+    ranges: bool,
+) {
     let guarded: Vec<(&'static Guarded, Option<AstNode>)> = GUARDED
         .iter()
         .filter(|g| mentioned.contains(g.name) && !bound.contains(g.name))
         .map(|g| (g, jsonata_core::parser::parse(g.lambda).ok()))
         .collect();
-    if !guarded.is_empty() {
+    if !guarded.is_empty() || ranges {
         Rewrite { guarded }.node(ast);
     }
 }
@@ -431,6 +460,16 @@ pub(super) fn rewrite(ast: &mut AstNode, mentioned: &BTreeSet<String>, bound: &B
 struct Rewrite {
     /// Each guarded built-in the expression uses, with its lambda parsed.
     guarded: Vec<(&'static Guarded, Option<AstNode>)>,
+}
+
+/// `node` passed through the host function [`RANGE_BOUND`].
+fn checked_bound(node: &mut AstNode) {
+    let inner = std::mem::replace(node, AstNode::Null);
+    *node = AstNode::Function {
+        name: RANGE_BOUND.to_owned(),
+        args: vec![inner],
+        is_builtin: true,
+    };
 }
 
 impl Rewrite {
@@ -462,9 +501,13 @@ impl Rewrite {
                     };
                 }
             }
-            AstNode::Binary { lhs, rhs, .. } => {
+            AstNode::Binary { op, lhs, rhs } => {
                 self.node(lhs);
                 self.node(rhs);
+                if *op == BinaryOp::Range {
+                    checked_bound(lhs);
+                    checked_bound(rhs);
+                }
             }
             AstNode::Lambda { body, .. } => self.node(body),
             AstNode::Path { steps } => {

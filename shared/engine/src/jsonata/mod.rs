@@ -209,7 +209,9 @@ impl Expression {
         })?;
         let mut walk = Walk::default();
         walk.node(&ast);
-        guard::rewrite(&mut ast, &walk.mentioned, &walk.bound);
+        // A range operator's bounds are checked by a host function (see guard.rs).
+        let ranges = text.contains("..");
+        guard::rewrite(&mut ast, &walk.mentioned, &walk.bound, ranges);
         let variables = walk
             .mentioned
             .iter()
@@ -220,6 +222,10 @@ impl Expression {
             })
             .cloned()
             .collect();
+        if ranges {
+            // Not a variable: the host function the rewrite calls, registered as one.
+            walk.mentioned.insert(guard::RANGE_BOUND.to_owned());
+        }
         Ok(Expression {
             inner: Arc::new(Compiled {
                 text: text.to_owned(),

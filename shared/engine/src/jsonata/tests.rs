@@ -446,6 +446,13 @@ fn huge_sequences_are_refused_before_they_are_built() {
     assert_eq!(err("[1..100000000]").code, "D2014");
     assert_eq!(err("$range(0, 100000000, 1)").code, codes::INVALID_ARGUMENT);
     assert_eq!(err("$count([1..10000001])").code, "D2014");
+    // Bounds far past the limit once overflowed jsonata-core's size arithmetic (a panic).
+    assert_eq!(
+        err("[0..1999999999999999999999999999999999999999999999999999999999999999900]").code,
+        "D2014"
+    );
+    assert_eq!(err("[-1e300..0]").code, "D2014");
+    assert_eq!(err("[-9e18..9e18]").code, "D2014");
 }
 
 #[test]
