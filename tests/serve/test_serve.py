@@ -225,6 +225,15 @@ class Serve(unittest.TestCase):
                                      mock={"errorOutput": {"error": "Broken", "cause": "no"}})
         self.assertEqual((caught["status"], caught["nextState"]), ("CAUGHT_ERROR", "Apologise"))
 
+    def test_tags(self):
+        arn = self.sfn.create_state_machine(name="tagged", definition=json.dumps(GREETER), roleArn=ROLE,
+                                            type="EXPRESS", tags=[{"key": "team", "value": "payments"}])["stateMachineArn"]
+        self.sfn.tag_resource(resourceArn=arn, tags=[{"key": "tier", "value": "1"}])
+        self.sfn.untag_resource(resourceArn=arn, tagKeys=["team"])
+        self.assertEqual(self.sfn.list_tags_for_resource(resourceArn=arn)["tags"], [{"key": "tier", "value": "1"}])
+        missing = "arn:aws:states:us-east-1:123456789012:stateMachine:nope"
+        self.assertEqual(self.error_of(self.sfn.list_tags_for_resource, resourceArn=missing), "ResourceNotFound")
+
     def test_validate_state_machine_definition(self):
         ok = self.sfn.validate_state_machine_definition(definition=json.dumps(GREETER))
         self.assertEqual((ok["result"], ok["diagnostics"]), ("OK", []))

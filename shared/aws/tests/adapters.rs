@@ -17,7 +17,7 @@ use quickstep_aws::setup::{create_resources, Resources};
 use quickstep_aws::store::DynamoStore;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
-use quickstep_service::records::{ExecutionRecord, MachineType, StatusChange, StepMessage};
+use quickstep_service::records::{ExecutionRecord, MachineType, StatusChange, StepMessage, Tags};
 use quickstep_testing::http::{serve, Reply};
 use quickstep_testing::moto::{free_port, sdk_config, Moto};
 use serde_json::{json, Value};
@@ -230,6 +230,32 @@ async fn store_lists_and_deletes_state_machines_through_its_index() {
         store.get_state_machine("bravo").await.unwrap().unwrap(),
         again
     );
+    // Tags: written conditionally on their version, deleted with the state machine.
+    assert_eq!(store.get_tags("alpha").await.unwrap(), Tags::default());
+    let tags = std::collections::BTreeMap::from([("team".to_owned(), "a".to_owned())]);
+    store.put_tags("alpha", &tags, 0).await.unwrap();
+    assert_eq!(
+        store.put_tags("alpha", &tags, 0).await,
+        Err(PortError::Conflict)
+    );
+    let stored = store.get_tags("alpha").await.unwrap();
+    assert_eq!((stored.version, &stored.tags), (1, &tags));
+    store
+        .put_tags("alpha", &std::collections::BTreeMap::new(), 1)
+        .await
+        .unwrap();
+    assert!(store.get_tags("alpha").await.unwrap().tags.is_empty());
+    store.put_tags("charlie", &tags, 0).await.unwrap();
+    store
+        .delete_state_machine("charlie", &arn("charlie"), 950)
+        .await
+        .unwrap();
+    assert_eq!(store.get_tags("charlie").await.unwrap(), Tags::default());
+    store
+        .put_state_machine("charlie", &arn("charlie"), &json!({"v": 9}), None, 960)
+        .await
+        .unwrap();
+
     let listed = store.list_state_machines(Some("alpha"), 1).await.unwrap();
     assert_eq!(listed.items[0].name, "bravo");
     assert_eq!(listed.items[0].created, 1000);

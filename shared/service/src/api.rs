@@ -354,7 +354,7 @@ mod tests {
     use crate::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
     use crate::ports::{Created, Listing, PortError, StepQueue, Store};
     use crate::records::{
-        ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord,
+        ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, Tags,
     };
     use serde_json::Value;
 
@@ -500,6 +500,17 @@ mod tests {
             _: Option<MachineType>,
             _: i64,
         ) -> Result<StateMachineRecord, PortError> {
+            Err(self.0.clone())
+        }
+        async fn get_tags(&self, _: &str) -> Result<Tags, PortError> {
+            Err(self.0.clone())
+        }
+        async fn put_tags(
+            &self,
+            _: &str,
+            _: &std::collections::BTreeMap<String, String>,
+            _: u64,
+        ) -> Result<(), PortError> {
             Err(self.0.clone())
         }
         async fn delete_state_machine(&self, _: &str, _: &str, _: i64) -> Result<(), PortError> {

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use crate::records::{
     ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StatusChange,
-    StepMessage,
+    StepMessage, Tags,
 };
 
 /// What can go wrong behind a port.
@@ -78,9 +78,21 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = Result<StateMachineRecord, PortError>> + Send;
 
+    /// The state machine's tags (none, version 0, if it was never tagged).
+    fn get_tags(&self, name: &str) -> impl Future<Output = Result<Tags, PortError>> + Send;
+
+    /// Replaces the state machine's tags with `tags`, as version `expected_version + 1`, if
+    /// their stored version is still `expected_version` ([`PortError::Conflict`] otherwise).
+    fn put_tags(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+        expected_version: u64,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+
     /// Deletes the state machine: a deletion marker becomes its current revision, and it is
-    /// no longer listed. Its revisions stay for the executions that use them. Deleting a
-    /// state machine that does not exist does nothing.
+    /// no longer listed; its tags are deleted. Its revisions stay for the executions that use
+    /// them. Deleting a state machine that does not exist does nothing.
     fn delete_state_machine(
         &self,
         name: &str,

@@ -73,6 +73,14 @@ impl StateMachineRecord {
     }
 }
 
+/// A state machine's tags, with the version their next write is conditional on (0: never
+/// tagged).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tags {
+    pub version: u64,
+    pub tags: BTreeMap<String, String>,
+}
+
 /// A state machine as ListStateMachines shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineEntry {

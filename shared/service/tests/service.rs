@@ -14,6 +14,7 @@ use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
 use quickstep_service::ports::{Created, Listing, PortError, Store};
 use quickstep_service::records::{
     ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StepMessage,
+    Tags,
 };
 use quickstep_service::service::Service;
 use quickstep_service::worker::StepOutcome;
@@ -41,6 +42,17 @@ impl Store for FlakyStore {
         self.inner
             .put_state_machine(name, arn, definition, machine_type, now)
             .await
+    }
+    async fn get_tags(&self, name: &str) -> Result<Tags, PortError> {
+        self.inner.get_tags(name).await
+    }
+    async fn put_tags(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+        expected_version: u64,
+    ) -> Result<(), PortError> {
+        self.inner.put_tags(name, tags, expected_version).await
     }
     async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
         self.inner.delete_state_machine(name, arn, now).await

@@ -316,8 +316,8 @@ async fn errors_carry_step_functions_names() {
             "InvalidToken",
         ),
         (
-            "ListTagsForResource",
-            json!({}),
+            "CreateActivity",
+            json!({"name": "worker"}),
             "UnknownOperationException",
         ),
     ] {
@@ -933,4 +933,129 @@ async fn test_state_takes_a_state_of_a_machine_with_variables() {
             "{body}"
         );
     }
+}
+
+#[tokio::test]
+async fn state_machines_are_tagged_untagged_and_listed() {
+    let service = service();
+    ok(
+        &service,
+        "CreateStateMachine",
+        json!({"name": "hello", "definition": definition(), "type": "EXPRESS",
+               "tags": [{"key": "team", "value": "payments"}, {"key": "tier", "value": "1"}]}),
+    )
+    .await;
+    let listed = ok(
+        &service,
+        "ListTagsForResource",
+        json!({"resourceArn": MACHINE}),
+    )
+    .await;
+    assert_eq!(
+        listed,
+        json!({"tags": [{"key": "team", "value": "payments"}, {"key": "tier", "value": "1"}]})
+    );
+    ok(
+        &service,
+        "TagResource",
+        json!({"resourceArn": MACHINE, "tags": [{"key": "tier", "value": "2"}, {"key": "owner", "value": "ana"}]}),
+    )
+    .await;
+    ok(
+        &service,
+        "UntagResource",
+        json!({"resourceArn": MACHINE, "tagKeys": ["team", "absent"]}),
+    )
+    .await;
+    let listed = ok(
+        &service,
+        "ListTagsForResource",
+        json!({"resourceArn": MACHINE}),
+    )
+    .await;
+    assert_eq!(
+        listed,
+        json!({"tags": [{"key": "owner", "value": "ana"}, {"key": "tier", "value": "2"}]})
+    );
+    // An update keeps them; at most 50; a key of 1 to 128 characters.
+    ok(
+        &service,
+        "UpdateStateMachine",
+        json!({"stateMachineArn": MACHINE, "definition": definition()}),
+    )
+    .await;
+    let listed = ok(
+        &service,
+        "ListTagsForResource",
+        json!({"resourceArn": MACHINE}),
+    )
+    .await;
+    assert_eq!(listed["tags"].as_array().unwrap().len(), 2);
+    let many: Vec<Value> = (0..49)
+        .map(|i| json!({"key": format!("k{i}"), "value": ""}))
+        .collect();
+    assert_eq!(
+        refused(
+            &service,
+            "TagResource",
+            json!({"resourceArn": MACHINE, "tags": many})
+        )
+        .await,
+        "TooManyTags"
+    );
+    assert_eq!(
+        refused(
+            &service,
+            "TagResource",
+            json!({"resourceArn": MACHINE, "tags": [{"key": "", "value": "x"}]})
+        )
+        .await,
+        "ValidationException"
+    );
+    // Invalid tags on create: refused before the state machine is made.
+    let bad =
+        json!({"name": "untagged", "definition": definition(), "tags": [{"value": "no key"}]});
+    assert_eq!(
+        refused(&service, "CreateStateMachine", bad).await,
+        "ValidationException"
+    );
+    let untagged = "arn:aws:states:us-east-1:123456789012:stateMachine:untagged";
+    assert_eq!(
+        refused(
+            &service,
+            "DescribeStateMachine",
+            json!({"stateMachineArn": untagged})
+        )
+        .await,
+        "StateMachineDoesNotExist"
+    );
+    assert_eq!(
+        refused(
+            &service,
+            "ListTagsForResource",
+            json!({"resourceArn": untagged})
+        )
+        .await,
+        "ResourceNotFound"
+    );
+    // Deleted with the state machine: one created again under the name starts untagged.
+    ok(
+        &service,
+        "DeleteStateMachine",
+        json!({"stateMachineArn": MACHINE}),
+    )
+    .await;
+    ok(
+        &service,
+        "CreateStateMachine",
+        json!({"name": "hello", "definition": definition()}),
+    )
+    .await;
+    let listed = ok(
+        &service,
+        "ListTagsForResource",
+        json!({"resourceArn": MACHINE}),
+    )
+    .await;
+    assert_eq!(listed, json!({"tags": []}));
 }

@@ -11,7 +11,7 @@ use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, Listing, PortError, StepQueue, Store};
 use quickstep_service::records::{
     ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StatusChange,
-    StepMessage,
+    StepMessage, Tags,
 };
 use serde_json::Value;
 
@@ -78,7 +78,7 @@ impl Store for SimStore {
             if StateMachineRecord::created_since(revisions).is_some() {
                 let revision = revisions.len() as u64 + 1;
                 revisions.push(StateMachineRecord {
-                    name,
+                    name: name.clone(),
                     arn,
                     revision,
                     definition: Value::Null,
@@ -86,7 +86,39 @@ impl Store for SimStore {
                     machine_type: MachineType::default(),
                     deleted: true,
                 });
+                w.dynamo.tags.remove(&name);
             }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_tags(&self, name: &str) -> Result<Tags, PortError> {
+        let name = name.to_owned();
+        let latency = self.0.lock().latency(1, 15);
+        operation(&self.0, latency, true, move |w| {
+            Ok(w.dynamo.tags.get(&name).cloned().unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn put_tags(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+        expected_version: u64,
+    ) -> Result<(), PortError> {
+        let (name, tags) = (name.to_owned(), tags.clone());
+        let latency = self.0.lock().latency(2, 20);
+        operation(&self.0, latency, true, move |w| {
+            let current = w.dynamo.tags.entry(name).or_default();
+            if current.version != expected_version {
+                return Err(PortError::Conflict);
+            }
+            *current = Tags {
+                version: expected_version + 1,
+                tags,
+            };
             Ok(())
         })
         .await

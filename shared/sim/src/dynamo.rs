@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use quickstep_service::records::{ExecutionRecord, StateMachineRecord};
+use quickstep_service::records::{ExecutionRecord, StateMachineRecord, Tags};
 
 #[derive(Debug, Default)]
 pub struct Dynamo {
     pub machines: BTreeMap<String, Vec<StateMachineRecord>>,
     pub executions: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, Tags>,
 }
 
 impl Dynamo {

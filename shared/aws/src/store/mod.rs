@@ -11,6 +11,7 @@
 //! | execution | `EX#<execution ARN>` | `RECORD` | `version` (N), `status` (S), `expiresAt` (N), and either `record` (S: JSON [`ExecutionRecord`]) or `parts` (N) + `partsKey` (S) |
 //! | part of a large execution | `EX#<execution ARN>` | `<partsKey><n, 4 digits>` | `data` (S: one slice of the JSON), `expiresAt` (N) |
 //! | state machine, while it exists | `SM#<name>` | `MACHINE` | `created` (N, epoch ms), `type` (S) |
+//! | its tags, once tagged | `SM#<name>` | `TAGS` | `version` (N), `tags` (S: JSON object) |
 //!
 //! The execution and `MACHINE` items also carry the keys of the global secondary index
 //! [`LISTING_INDEX`] (see [`listing`]): ListStateMachines and ListExecutions read it.
@@ -45,7 +46,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use quickstep_service::ports::{Created, Listing, PortError, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, Tags,
 };
 
 use crate::errors::{port_error, surely_refused};
@@ -65,6 +66,7 @@ const REVISION_ATTEMPTS: usize = 5;
 const READ_ATTEMPTS: usize = 3;
 const RECORD: &str = "RECORD";
 const MACHINE: &str = "MACHINE";
+const TAGS: &str = "TAGS";
 
 /// State machines and executions in one DynamoDB table (see the [module docs](self)).
 #[derive(Debug, Clone)]
@@ -389,8 +391,76 @@ impl Store for DynamoStore {
         if self.get_state_machine(name).await?.is_some() {
             self.put_revision(name, arn, &serde_json::Value::Null, None, now, true)
                 .await?;
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(sm_pk(name)))
+                .key("sk", s(TAGS))
+                .send()
+                .await
+                .map_err(|e| port_error("DynamoDB DeleteItem (state machine tags)", &e))?;
         }
         Ok(())
+    }
+
+    async fn get_tags(&self, name: &str) -> Result<Tags, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(sm_pk(name)))
+            .key("sk", s(TAGS))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error("DynamoDB GetItem (state machine tags)", &e))?;
+        let Some(item) = out.item else {
+            return Ok(Tags::default());
+        };
+        let version = number(&item, "version").unwrap_or(0);
+        let tags = text(&item, "tags")
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| {
+                PortError::Terminal(format!("state machine {name}: unreadable tags: {e}"))
+            })?
+            .unwrap_or_default();
+        Ok(Tags { version, tags })
+    }
+
+    async fn put_tags(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+        expected_version: u64,
+    ) -> Result<(), PortError> {
+        let json = serde_json::to_string(tags)
+            .map_err(|e| PortError::Terminal(format!("state machine {name}: tags: {e}")))?;
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(sm_pk(name)))
+            .item("sk", s(TAGS))
+            .item("version", n(expected_version + 1))
+            .item("tags", AttributeValue::S(json));
+        let request = if expected_version == 0 {
+            request.condition_expression("attribute_not_exists(pk)")
+        } else {
+            request
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", n(expected_version))
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(PortError::Conflict)
+            }
+            Err(e) => Err(port_error("DynamoDB PutItem (state machine tags)", &e)),
+        }
     }
 
     async fn list_state_machines(

@@ -7,13 +7,14 @@ use serde_json::Value;
 
 use crate::ports::{Created, Listing, PortError, Store};
 use crate::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, Tags,
 };
 
 #[derive(Default)]
 pub struct MemoryStore {
     machines: Mutex<HashMap<String, Vec<StateMachineRecord>>>,
     executions: Mutex<HashMap<String, ExecutionRecord>>,
+    tags: Mutex<HashMap<String, Tags>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -69,7 +70,30 @@ impl Store for MemoryStore {
             .is_some_and(|r| StateMachineRecord::created_since(r).is_some());
         if exists {
             self.put_revision(name, arn, &Value::Null, None, now, true);
+            lock(&self.tags).remove(name);
         }
+        Ok(())
+    }
+
+    async fn get_tags(&self, name: &str) -> Result<Tags, PortError> {
+        Ok(lock(&self.tags).get(name).cloned().unwrap_or_default())
+    }
+
+    async fn put_tags(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+        expected_version: u64,
+    ) -> Result<(), PortError> {
+        let mut all = lock(&self.tags);
+        let current = all.entry(name.to_owned()).or_default();
+        if current.version != expected_version {
+            return Err(PortError::Conflict);
+        }
+        *current = Tags {
+            version: expected_version + 1,
+            tags: tags.clone(),
+        };
         Ok(())
     }
 

@@ -16,6 +16,7 @@ mod listing;
 mod operations;
 mod paging;
 mod request;
+mod tags;
 mod test_state;
 
 use quickstep::execution::Millis;

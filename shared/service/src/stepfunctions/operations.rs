@@ -39,6 +39,9 @@ pub const SERVED: &[&str] = &[
     "SendTaskFailure",
     "SendTaskHeartbeat",
     "TestState",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 ];
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
@@ -93,6 +96,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             "SendTaskHeartbeat" => self.send_task(TaskAnswerKind::Heartbeat, request).await,
             "ListStateMachines" => self.list_state_machines(request).await,
             "TestState" => self.test_state(request).await,
+            "TagResource" => self.tag_resource(request).await,
+            "UntagResource" => self.untag_resource(request).await,
+            "ListTagsForResource" => self.list_tags_for_resource(request).await,
             "DeleteStateMachine" => self.delete_state_machine(request).await,
             "ListExecutions" => self.list_executions(request).await,
             "DescribeStateMachineForExecution" => {
@@ -112,6 +118,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let name = required_text(request, "name")?;
         let machine_type = machine_type(request)?;
         let definition = definition(request)?;
+        let tags = super::tags::create_tags(request)?;
         if let Some(existing) = self
             .store
             .get_state_machine(name)
@@ -139,6 +146,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 }
                 other => Fault::from_service(other, MACHINE_MISSING),
             })?;
+        self.tag_new_machine(name, tags).await?;
         Ok(created(&record))
     }
 
