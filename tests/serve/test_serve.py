@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 from pathlib import Path
@@ -46,6 +47,38 @@ GREETER = {
         "Done": {"Type": "Pass", "Parameters": {"greeting.$": "$.greeting"}, "End": True},
     },
 }
+# Step Functions Local's mocked testing: the server reads this file through SFN_MOCK_CONFIG.
+MOCK_CONFIG = {
+    "StateMachines": {"orders": {"TestCases": {"Paid": {"Charge": "ChargeOk"}}}},
+    "MockedResponses": {"ChargeOk": {"0": {"Return": {"StatusCode": 200, "Payload": {"paid": True}}}}},
+}
+APPROVER = {"StartAt": "Ask", "States": {"Ask": {"Type": "Pass", "End": True}}}
+
+
+def orders(approver_arn: str) -> dict:
+    """Charges through Lambda (mocked by test case Paid), then waits for an approval: a child
+    execution of the approver is handed the task token, which the test answers."""
+    return {
+        "StartAt": "Charge",
+        "States": {
+            "Charge": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+                "ResultSelector": {"paid.$": "$.Payload.paid"},
+                "Next": "Approve",
+            },
+            "Approve": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+                "Parameters": {"StateMachineArn": approver_arn, "Input": {"token.$": "$$.Task.Token"}},
+                "ResultPath": "$.approval",
+                "End": True,
+            },
+        },
+    }
+
+
 FAILING = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Demo.Boom", "Cause": "on purpose"}}}
 
 
@@ -55,7 +88,10 @@ class Serve(unittest.TestCase):
         if not BINARY.is_file():
             raise AssertionError(f"{BINARY} is missing: build it first (cargo build --bin quickstep)")
         os.environ.update(CREDENTIALS)
-        env = dict(os.environ)
+        cls.mocks = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        json.dump(MOCK_CONFIG, cls.mocks)
+        cls.mocks.close()
+        env = dict(os.environ, SFN_MOCK_CONFIG=cls.mocks.name)
         cls.server = subprocess.Popen(
             [str(BINARY), "serve", "--port", "0", "--clock", "virtual"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -71,6 +107,7 @@ class Serve(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.kill()
         cls.server.wait()
+        os.unlink(cls.mocks.name)
 
     def create(self, name: str, definition: dict) -> str:
         answer = self.sfn.create_state_machine(
@@ -241,7 +278,8 @@ class Serve(unittest.TestCase):
         self.assertEqual(bad["result"], "FAIL")
         self.assertTrue(all(d["severity"] == "ERROR" and d["code"] and d["location"] for d in bad["diagnostics"]))
 
-    def test_the_aws_cli(self):
+    def aws_cli(self):
+        """A function running `aws stepfunctions ARGS` against the server, answering its JSON."""
         if not AWS_CLI.is_file():
             raise AssertionError(f"{AWS_CLI} is missing: tests/run installs the AWS CLI there")
         env = dict(os.environ, **CREDENTIALS)
@@ -252,6 +290,12 @@ class Serve(unittest.TestCase):
                 env=env, capture_output=True, text=True)
             self.assertEqual(result.returncode, 0, result.stderr)
             return json.loads(result.stdout) if result.stdout.strip() else {}
+
+        return aws
+
+    def test_the_aws_cli(self):
+        aws = self.aws_cli()
+        env = dict(os.environ, **CREDENTIALS)
 
         arn = aws("create-state-machine", "--name", "cli", "--definition", json.dumps(GREETER),
                   "--role-arn", ROLE, "--type", "EXPRESS")["stateMachineArn"]
@@ -281,6 +325,34 @@ class Serve(unittest.TestCase):
             env=env, capture_output=True, text=True)
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("ExecutionDoesNotExist", result.stderr)
+
+    def test_a_mocked_test_case_and_a_callback_with_the_aws_cli(self):
+        aws = self.aws_cli()
+        approver = aws("create-state-machine", "--name", "approver", "--definition", json.dumps(APPROVER),
+                       "--role-arn", ROLE)["stateMachineArn"]
+        arn = aws("create-state-machine", "--name", "orders", "--definition", json.dumps(orders(approver)),
+                  "--role-arn", ROLE)["stateMachineArn"]
+        # As with Step Functions Local: the test case follows the state machine's ARN.
+        started = aws("start-execution", "--state-machine-arn", f"{arn}#Paid", "--name", "order-1",
+                      "--input", '{"order": 1}')
+        self.assertEqual(started["executionArn"], arn.replace(":stateMachine:", ":express:") + ":order-1")
+        children = []
+        for _ in range(200):
+            children = aws("list-executions", "--state-machine-arn", approver)["executions"]
+            if children:
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(children), 1, children)
+        child = aws("describe-execution", "--execution-arn", children[0]["executionArn"])
+        token = json.loads(child["input"])["token"]
+        self.assertEqual(aws("describe-execution", "--execution-arn", started["executionArn"])["status"], "RUNNING")
+        aws("send-task-success", "--task-token", token, "--task-output", '{"approved": true}')
+        ended = self.wait_for_end(started["executionArn"])
+        self.assertEqual(ended["status"], "SUCCEEDED", ended)
+        self.assertEqual(json.loads(ended["output"]), {"paid": True, "approval": {"approved": True}})
+        # Without the test case, Charge calls Lambda for real: here there is none to call.
+        real = aws("start-execution", "--state-machine-arn", arn, "--input", '{"order": 2}')
+        self.assertEqual(self.wait_for_end(real["executionArn"])["status"], "FAILED")
 
 
 if __name__ == "__main__":

@@ -26,4 +26,11 @@ pub trait TaskInvoker: Send + Sync {
     fn supports(&self, _resource: &str) -> bool {
         true
     }
+
+    /// Whether this invoker's outcome for the `.waitForTaskToken` task `request` is already
+    /// its answer (a mock's, as Step Functions Local answers mocked callback tasks at once),
+    /// rather than the resource's reply before the wait for the token.
+    fn answers_callbacks(&self, _request: &TaskRequest) -> bool {
+        false
+    }
 }

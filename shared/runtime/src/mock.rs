@@ -174,6 +174,10 @@ impl MockInvoker {
 }
 
 impl TaskInvoker for MockInvoker {
+    fn answers_callbacks(&self, request: &TaskRequest) -> bool {
+        self.mocks(&request.state_name)
+    }
+
     fn invoke(&self, request: &TaskRequest) -> Invocation {
         let Some(sequence) = self.states.get(&request.state_name) else {
             return Invocation::Ready(Err(self.not_mocked(&request.state_name)));

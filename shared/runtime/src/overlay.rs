@@ -31,6 +31,10 @@ impl TaskInvoker for MockOverlay {
     fn supports(&self, resource: &str) -> bool {
         self.real.supports(resource)
     }
+
+    fn answers_callbacks(&self, request: &TaskRequest) -> bool {
+        self.mocks.answers_callbacks(request)
+    }
 }
 
 #[cfg(test)]

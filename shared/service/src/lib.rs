@@ -17,5 +17,6 @@ pub mod records;
 pub mod service;
 pub mod stepfunctions;
 pub mod sync;
+pub mod test_cases;
 pub mod trigger;
 pub mod worker;

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use quickstep::execution::TaskRequest;
 use quickstep::failure::{names, Failure};
 use quickstep_runtime::invoker::{Invocation, TaskInvoker, TaskOutcome};
+use quickstep_runtime::mock::MockInvoker;
 use serde_json::{json, Value};
 
 use crate::error::ServiceError;
@@ -40,6 +41,8 @@ pub(crate) struct Tasks<S, Q, P> {
     parent_arn: String,
     /// How deep the parent is in a chain of starts.
     depth: u32,
+    /// The parent's test case, when it was started on one (`quickstep serve --mock-config`).
+    mocks: Option<Arc<MockInvoker>>,
 }
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
@@ -49,6 +52,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             service: self.clone(),
             parent_arn: parent_arn.to_owned(),
             depth,
+            mocks: self.test_cases.as_ref().and_then(|t| t.of(parent_arn)),
         })
     }
 
@@ -90,6 +94,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> TaskInvoker for Tasks<S, Q, P> {
     fn invoke(&self, request: &TaskRequest) -> Invocation {
+        if let Some(mocks) = self.mocks.as_ref().filter(|m| m.mocks(&request.state_name)) {
+            return mocks.invoke(request);
+        }
         if !runs(&request.resource) {
             return self.service.invoker.invoke(request);
         }
@@ -104,6 +111,12 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> TaskInvoker for Tasks<S, Q, P> {
 
     fn supports(&self, resource: &str) -> bool {
         runs(resource) || self.service.invoker.supports(resource)
+    }
+
+    fn answers_callbacks(&self, request: &TaskRequest) -> bool {
+        self.mocks
+            .as_ref()
+            .is_some_and(|m| m.answers_callbacks(request))
     }
 }
 

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::{ExecutionRecord, MachineType, StateMachineRecord, StatusChange};
+use crate::test_cases::TestCases;
 
 /// The service. Cloning it is cheap and shares everything (ports, cache): a nested execution's
 /// Task holds a clone.
@@ -36,6 +37,8 @@ pub struct Service<S, Q, P> {
     pub config: Config,
     /// Checked definitions by (name, revision): a revision never changes, so this never goes stale.
     machines: Arc<Mutex<Machines>>,
+    /// Step Functions Local's mocked testing (`quickstep serve --mock-config`): none on Lambda.
+    pub test_cases: Option<Arc<TestCases>>,
 }
 
 /// Checked state machines by (name, revision).
@@ -53,6 +56,7 @@ impl<S, Q, P> Clone for Service<S, Q, P> {
             sleeper: Arc::clone(&self.sleeper),
             config: self.config.clone(),
             machines: Arc::clone(&self.machines),
+            test_cases: self.test_cases.clone(),
         }
     }
 }
@@ -76,7 +80,16 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             sleeper: Arc::new(TokioSleeper),
             config,
             machines: Arc::new(Mutex::new(HashMap::new())),
+            test_cases: None,
         }
+    }
+
+    /// The same service running executions started as `<stateMachineArn>#<TestCase>` on the
+    /// test cases of a mock config, as Step Functions Local does.
+    #[must_use]
+    pub fn with_test_cases(mut self, test_cases: TestCases) -> Self {
+        self.test_cases = Some(Arc::new(test_cases));
+        self
     }
 
     /// The same service reading time from `clock`, shared with whoever moves it (a simulation).

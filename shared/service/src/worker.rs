@@ -65,8 +65,10 @@ pub struct Started {
     pub new: bool,
 }
 
-/// A call in flight: the pending call it carries out, and its outcome.
-type Flight = Pin<Box<dyn Future<Output = (Box<TaskRequest>, TaskOutcome)> + Send>>;
+/// A call in flight: the pending call it carries out, whether its outcome answers a callback
+/// task at once (a mock's), and its outcome.
+type Flight = Pin<Box<dyn Future<Output = Called> + Send>>;
+type Called = (Box<TaskRequest>, bool, TaskOutcome);
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// Starts an asynchronous execution of the current revision of `machine_name`: the engine
@@ -246,7 +248,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let mut actions = Vec::new();
         let mut flight: FuturesUnordered<Flight> = FuturesUnordered::new();
         let mut flying: BTreeMap<u64, Box<TaskRequest>> = BTreeMap::new();
-        let mut ready: Vec<(Box<TaskRequest>, TaskOutcome)> = Vec::new();
+        let mut ready: Vec<Called> = Vec::new();
         // Calls born of a timer or a resume: another current message may fire the same timer
         // while this step runs, so such a call is made only once a commit has claimed it.
         let mut deferred: BTreeSet<u64> = BTreeSet::new();
@@ -260,19 +262,20 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                     // A callback task calls its resource without the suffix.
                     let mut call = (*request).clone();
                     call.resource = called_resource(&request.resource).to_owned();
+                    let answered = tasks.answers_callbacks(&call);
                     match tasks.invoke(&call) {
-                        Invocation::Ready(outcome) => ready.push((request, outcome)),
+                        Invocation::Ready(outcome) => ready.push((request, answered, outcome)),
                         Invocation::Pending(future) => {
-                            flight.push(Box::pin(async move { (request, future.await) }));
+                            flight.push(Box::pin(async move { (request, answered, future.await) }))
                         }
                     }
                 }
             }
             let mut due: Vec<Action> = ready
                 .drain(..)
-                .map(|(request, outcome)| {
+                .map(|(request, answered, outcome)| {
                     flying.remove(&request.task);
-                    outcome_action(request, outcome)
+                    outcome_action(request, answered, outcome)
                 })
                 .collect();
             if !stale {
@@ -410,11 +413,12 @@ fn earliest_timer(record: &ExecutionRecord) -> Option<Millis> {
 }
 
 /// The action a call's outcome is: a callback task whose resource took the token now waits
-/// for it; any other call answered.
-fn outcome_action(request: Box<TaskRequest>, outcome: TaskOutcome) -> Action {
+/// for it, unless the outcome is already its answer (`answered`: a mock's); any other call
+/// answered.
+fn outcome_action(request: Box<TaskRequest>, answered: bool, outcome: TaskOutcome) -> Action {
     let task = request.task;
     match (request.task_token.clone(), outcome) {
-        (Some(token), Ok(_)) => Action::Callback { request, token },
+        (Some(token), Ok(_)) if !answered => Action::Callback { request, token },
         (_, Ok(output)) => Action::Outcome {
             request,
             event: Event::TaskSucceeded { task, output },

@@ -3,6 +3,7 @@
 //! worker through the same service code as on Lambda. Prints where it listens on one line.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -10,7 +11,9 @@ use quickstep_runtime::clock::Clock;
 use quickstep_service::config::Config;
 use quickstep_service::memory::{MemoryPublisher, MemoryStore};
 use quickstep_service::service::Service;
+use quickstep_service::test_cases::TestCases;
 
+use crate::commands::input::read_json;
 use crate::serve::{http, worker};
 use crate::ClockKind;
 
@@ -29,6 +32,11 @@ pub struct Args {
     /// `cargo lambda watch` expect.
     #[arg(long)]
     lambda_by_name: bool,
+    /// A mock config in Step Functions Local's MockConfigFile format (default: the file the
+    /// SFN_MOCK_CONFIG variable names, as Step Functions Local reads it): executions started
+    /// with `<stateMachineArn>#<TestCase>` answer the Tasks their test case mocks from it.
+    #[arg(long)]
+    mock_config: Option<PathBuf>,
 }
 
 pub fn main(args: &Args) -> Result<ExitCode, String> {
@@ -40,6 +48,17 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
         .cloned()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     quickstep::execution::token::set_key(key.as_bytes());
+    let mock_file = args
+        .mock_config
+        .clone()
+        .or_else(|| vars.get("SFN_MOCK_CONFIG").map(PathBuf::from));
+    let test_cases = match &mock_file {
+        Some(file) => Some(
+            TestCases::new(read_json(file, "mock config")?)
+                .map_err(|e| format!("{}: {e}", file.display()))?,
+        ),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -56,14 +75,18 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
         } else {
             Clock::Real
         };
-        let service = Arc::new(Service::new(
+        let mut service = Service::new(
             MemoryStore::default(),
             queue,
             MemoryPublisher::default(),
             Arc::new(tasks),
             clock,
             config,
-        ));
+        );
+        if let Some(test_cases) = test_cases {
+            service = service.with_test_cases(test_cases);
+        }
+        let service = Arc::new(service);
         let address = format!("{}:{}", args.host, args.port);
         let listener = tokio::net::TcpListener::bind(&address)
             .await
@@ -71,9 +94,12 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
         let bound = listener
             .local_addr()
             .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+        let mocks = mock_file
+            .map(|f| format!(", test cases from {}", f.display()))
+            .unwrap_or_default();
         println!(
-            "quickstep serve: listening on http://{bound} (in memory, {} clock; Step Functions API \
-             and REST routes)",
+            "quickstep serve: listening on http://{bound} (in memory, {} clock{mocks}; Step \
+             Functions API and REST routes)",
             if virtual_clock { "virtual" } else { "real" }
         );
         tokio::spawn(worker.run(Arc::clone(&service)));

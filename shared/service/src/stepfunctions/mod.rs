@@ -13,6 +13,7 @@ mod arns;
 mod fault;
 mod history;
 mod listing;
+mod mocked;
 mod operations;
 mod paging;
 mod request;

@@ -16,6 +16,7 @@ use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::{epoch_seconds as seconds, MachineType, StateMachineRecord};
 use crate::service::Service;
 use crate::sync::describe_fields;
+use crate::test_cases;
 
 const MACHINE_MISSING: &str = "StateMachineDoesNotExist";
 const EXECUTION_MISSING: &str = "ExecutionDoesNotExist";
@@ -189,13 +190,27 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     }
 
     async fn start_execution(&self, request: &Value) -> Result<Value, Fault> {
-        let machine = arns::state_machine_name(required_text(request, "stateMachineArn")?)?;
-        let name = execution_name(request)?;
+        let (arn, case) = test_cases::split(required_text(request, "stateMachineArn")?);
+        let machine = arns::state_machine_name(arn)?;
+        let mut name = execution_name(request)?;
         let input = execution_input(request)?;
-        let started = self
-            .start_async(machine, name, input.clone())
-            .await
-            .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
+        let mocked = match case {
+            Some(case) => Some(self.begin_test_case(machine, name, case)?),
+            None => None,
+        };
+        if let Some((mocked_name, _)) = &mocked {
+            name = Some(mocked_name);
+        }
+        let started = self.start_async(machine, name, input.clone()).await;
+        let started = match started {
+            Ok(started) => started,
+            Err(e) => {
+                if let Some((_, arn)) = &mocked {
+                    self.end_test_case(arn);
+                }
+                return Err(Fault::from_service(e, MACHINE_MISSING));
+            }
+        };
         if !started.new {
             // Step Functions returns a running execution of the same name and input; any other
             // of that name is ExecutionAlreadyExists.
@@ -221,12 +236,20 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         request: &Value,
         deadline: Option<quickstep::execution::Millis>,
     ) -> Result<Value, Fault> {
-        let machine = arns::state_machine_name(required_text(request, "stateMachineArn")?)?;
+        let (arn, case) = test_cases::split(required_text(request, "stateMachineArn")?);
+        let machine = arns::state_machine_name(arn)?;
         let name = execution_name(request)?;
         let input = execution_input(request)?;
-        self.start_sync(machine, name, input, deadline)
-            .await
-            .map_err(|e| Fault::from_service(e, MACHINE_MISSING))
+        let Some(case) = case else {
+            return self
+                .start_sync(machine, name, input, deadline)
+                .await
+                .map_err(|e| Fault::from_service(e, MACHINE_MISSING));
+        };
+        let (name, arn) = self.begin_test_case(machine, name, case)?;
+        let ended = self.start_sync(machine, Some(&name), input, deadline).await;
+        self.end_test_case(&arn);
+        ended.map_err(|e| Fault::from_service(e, MACHINE_MISSING))
     }
 
     async fn send_task(&self, kind: TaskAnswerKind, request: &Value) -> Result<Value, Fault> {
