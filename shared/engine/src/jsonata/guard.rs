@@ -15,7 +15,8 @@
 //!   [`MAX_PICTURE_WIDTH`], are refused.
 //!   `$fromMillis` also overflows on a time beyond JavaScript's dates (±8.64e15 ms) or a
 //!   timezone beyond `±9999`: refused too. `$toMillis` panics on a timestamp holding digits
-//!   outside ASCII (`'٢٠٢٤'`): refused.
+//!   outside ASCII (`'٢٠٢٤'`): refused. It also panics on a day of the year past about
+//!   10^11 (`$toMillis('20240101123849', '[d]')`): text that could give one is refused.
 //! - Letters read as a number (`$parseInteger(s, 'A')`, a `[YA]` component) overflow past 13
 //!   letters: refused. `$formatInteger(n, 'I')` builds one `M` per thousand at once: a number
 //!   past a billion is refused, as `$pad` past [`MAX_STRING_LENGTH`].
@@ -216,6 +217,15 @@ pub(super) fn date_picture(value: &JValue) -> Option<String> {
 /// The markers of a date/time picture: the text between each `[` and its `]` (`[[` is a
 /// literal bracket, not a marker).
 fn markers(picture: &str) -> Vec<String> {
+    markers_in_sequence(picture)
+        .into_iter()
+        .map(|(marker, _)| marker)
+        .collect()
+}
+
+/// The markers of a date/time picture, each with whether another marker follows it at once
+/// (`[d001][H01]`: jsonata-core then reads it with a fixed number of digits).
+fn markers_in_sequence(picture: &str) -> Vec<(String, bool)> {
     let mut found = Vec::new();
     let mut chars = picture.chars().peekable();
     while let Some(c) = chars.next() {
@@ -226,7 +236,10 @@ fn markers(picture: &str) -> Vec<String> {
             chars.next();
             continue;
         }
-        found.push(chars.by_ref().take_while(|c| *c != ']').collect());
+        let marker = chars.by_ref().take_while(|c| *c != ']').collect();
+        let mut after = chars.clone();
+        let followed = after.next() == Some('[') && after.next() != Some('[');
+        found.push((marker, followed));
     }
     found
 }
@@ -296,6 +309,9 @@ fn date_text(value: &JValue, picture: &JValue) -> Option<String> {
         return None;
     };
     if let JValue::String(picture) = picture {
+        if let Some(why) = day_of_year(text, picture) {
+            return Some(why);
+        }
         // A component presented as letters (`[YA]`) is read back as a base-26 number that
         // overflows past 13 letters.
         return (has_letter_component(picture) && longest_letter_run(text) > MAX_LETTERS).then(
@@ -344,6 +360,66 @@ pub(super) fn timezone(value: &JValue) -> Option<String> {
     let unsigned = text.trim().trim_start_matches(['+', '-']);
     let digits = unsigned.bytes().take_while(u8::is_ascii_digit).count();
     (digits > 4).then(|| format!("the timezone '{text}' is not ±HHMM"))
+}
+
+/// jsonata-core adds a day of the year (`[d]`) to January 1st with chrono's
+/// `TimeDelta::days`, which panics past `i64::MAX` milliseconds (about 1.07 × 10^11 days). A
+/// day read from the text that could pass 10^11 is refused: more than 11 digits (unless a
+/// marker right after it fixes its width at 11 or fewer), more than 7 letters (26^8 > 10^11),
+/// words naming millions or more, three magnitudes (`hundred`, `thousand`) or a thousand
+/// words, or Roman numerals longer than 10^8 characters.
+fn day_of_year(text: &str, picture: &str) -> Option<String> {
+    const MAX_DIGITS: usize = 11;
+    const MAX_LETTERS: usize = 7;
+    const MAX_MAGNITUDES: usize = 2;
+    const MAX_WORDS: usize = 1000;
+    const MAX_ROMAN: usize = 100_000_000;
+    let refuse = || Some("$toMillis: a day of the year past 10^11 is not a date".to_owned());
+    for (marker, followed) in markers_in_sequence(picture) {
+        let compact: String = marker.chars().filter(|c| !c.is_whitespace()).collect();
+        let (named, width) = match compact.rsplit_once(',') {
+            Some((named, width)) => (named, Some(width)),
+            None => (compact.as_str(), None),
+        };
+        let Some(presentation) = named.strip_prefix('d') else {
+            continue;
+        };
+        match presentation.chars().next() {
+            Some('a' | 'A') if longest_letter_run(text) > MAX_LETTERS => return refuse(),
+            Some('w' | 'W') => {
+                let lower = text.to_lowercase();
+                let words: Vec<&str> = lower
+                    .split(|c: char| !c.is_alphabetic())
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let magnitudes = words
+                    .iter()
+                    .filter(|w| w.starts_with("hundred") || w.starts_with("thousand"))
+                    .count();
+                if words.len() > MAX_WORDS
+                    || magnitudes > MAX_MAGNITUDES
+                    || words.iter().any(|w| w.contains("illion"))
+                {
+                    return refuse();
+                }
+            }
+            Some('i' | 'I') if text.len() > MAX_ROMAN => return refuse(),
+            Some('a' | 'A' | 'i' | 'I') => {}
+            _ => {
+                let digits = presentation.chars().filter(char::is_ascii_digit).count();
+                let fixed = followed && width.is_none() && digits.max(1) <= MAX_DIGITS;
+                let longest_run = text
+                    .split(|c: char| !c.is_ascii_digit())
+                    .map(str::len)
+                    .max()
+                    .unwrap_or(0);
+                if !fixed && longest_run > MAX_DIGITS {
+                    return refuse();
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The most letters jsonata-core reads as a number (`'A'` pictures): 26^13 fits in an `i64`,

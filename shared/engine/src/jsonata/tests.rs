@@ -617,6 +617,12 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
         "$fromMillis(0, '[Y,64]')",
         "$fromMillis(0, '[Y0000000000000000000001]')",
         "$toMillis('2024', '[Y,*-99]')",
+        // Found by the soak: a day of the year past 10^11 days overflows chrono's TimeDelta.
+        "$toMillis('2024-01-01T12:38:49Z') = $toMillis('20240101123849', '[decodms00]')",
+        "$toMillis('2024-200000000000', '[Y]-[d]')",
+        "$toMillis('2024-zzzzzzzzz', '[Y]-[da]')",
+        "$toMillis('2024 one trillion', '[Y] [dw]')",
+        "$toMillis('2024 one thousand thousand thousand', '[Y] [dw]')",
     ] {
         let e = err(expr);
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
@@ -637,6 +643,15 @@ fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
         json!(1_704_067_200_000_i64)
     );
     assert_eq!(ok("$fromMillis(0, '[MNn]')"), json!("January"));
+    // Days of the year that fit are read as before, also many digits of fixed-width markers.
+    assert_eq!(
+        ok("$toMillis('2024-032', '[Y]-[d]')"),
+        json!(1_706_745_600_000_i64)
+    );
+    assert_eq!(
+        ok("$toMillis('032000002024', '[d001][Y]')"),
+        json!(1_706_745_600_000_i64)
+    );
     assert_eq!(
         ok("$fromMillis(86400000)"),
         json!("1970-01-02T00:00:00.000Z")
