@@ -79,6 +79,10 @@ def orders(approver_arn: str) -> dict:
     }
 
 
+def says(word: str) -> dict:
+    return {"StartAt": "Say", "States": {"Say": {"Type": "Pass", "Result": word, "End": True}}}
+
+
 FAILING = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Demo.Boom", "Cause": "on purpose"}}}
 
 
@@ -261,6 +265,50 @@ class Serve(unittest.TestCase):
         caught = self.sfn.test_state(definition=json.dumps(task), roleArn=ROLE, input=json.dumps({"sku": "A1"}),
                                      mock={"errorOutput": {"error": "Broken", "cause": "no"}})
         self.assertEqual((caught["status"], caught["nextState"]), ("CAUGHT_ERROR", "Apologise"))
+
+    def test_versions_and_aliases(self):
+        sfn = self.sfn
+        created = sfn.create_state_machine(name="versioned", definition=json.dumps(says("one")), roleArn=ROLE,
+                                           type="EXPRESS", publish=True, versionDescription="first")
+        arn, v1 = created["stateMachineArn"], created["stateMachineVersionArn"]
+        self.assertEqual(v1, arn + ":1")
+        v2 = sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(says("two")),
+                                      publish=True)["stateMachineVersionArn"]
+        self.assertEqual(v2, arn + ":2")
+        sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(says("three")))
+        # boto3 has no paginator for it: pages by hand.
+        first = sfn.list_state_machine_versions(stateMachineArn=arn, maxResults=1)
+        rest = sfn.list_state_machine_versions(stateMachineArn=arn, maxResults=1, nextToken=first["nextToken"])
+        versions = [v["stateMachineVersionArn"] for v in first["stateMachineVersions"] + rest["stateMachineVersions"]]
+        self.assertEqual(versions, [v2, v1])
+        self.assertNotIn("nextToken", rest)
+        self.assertEqual(sfn.describe_state_machine(stateMachineArn=v1)["description"], "first")
+        # Synchronous and asynchronous executions of a version, and through an alias.
+        self.assertEqual(json.loads(sfn.start_sync_execution(stateMachineArn=v1)["output"]), "one")
+        alias = sfn.create_state_machine_alias(
+            name="live", routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 100}])["stateMachineAliasArn"]
+        self.assertEqual(alias, arn + ":live")
+        started = sfn.start_execution(stateMachineArn=alias)
+        ended = self.wait_for_end(started["executionArn"])
+        self.assertEqual((json.loads(ended["output"]), ended["stateMachineAliasArn"], ended["stateMachineVersionArn"]),
+                         ("two", alias, v2))
+        listed = sfn.list_executions(stateMachineArn=alias)["executions"]
+        self.assertEqual([e["executionArn"] for e in listed], [started["executionArn"]])
+        sfn.update_state_machine_alias(stateMachineAliasArn=alias, description="users",
+                                       routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}])
+        described = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+        self.assertEqual((described["description"], described["routingConfiguration"]),
+                         ("users", [{"stateMachineVersionArn": v1, "weight": 100}]))
+        self.assertEqual([a["stateMachineAliasArn"] for a in sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]],
+                         [alias])
+        with self.assertRaises(sfn.exceptions.ConflictException):
+            sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+        sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+        sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+        with self.assertRaises(sfn.exceptions.StateMachineDoesNotExist):
+            sfn.start_execution(stateMachineArn=v1)
+        with self.assertRaises(sfn.exceptions.ResourceNotFound):
+            sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
 
     def test_tags(self):
         arn = self.sfn.create_state_machine(name="tagged", definition=json.dumps(GREETER), roleArn=ROLE,

@@ -96,7 +96,8 @@ class Translated(unittest.TestCase):
             sorted((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
             [("listPk", "HASH"), ("listSk", "RANGE")])
         self.assertEqual(index["Projection"],
-                         {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status", "stopDate", "created", "type"]})
+                         {"ProjectionType": "INCLUDE",
+                          "NonKeyAttributes": ["status", "stopDate", "created", "type", "versionArn", "aliasArn"]})
         self.assertEqual(table["TimeToLiveSpecification"], {"AttributeName": "expiresAt", "Enabled": True})
         self.assertEqual(table["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True})
 

@@ -17,7 +17,9 @@ use quickstep_aws::setup::{create_resources, Resources};
 use quickstep_aws::store::DynamoStore;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
-use quickstep_service::records::{ExecutionRecord, MachineType, StatusChange, StepMessage, Tags};
+use quickstep_service::records::{
+    Alias, ExecutionRecord, MachineType, Published, StatusChange, StepMessage, Tags, Version,
+};
 use quickstep_testing::http::{serve, Reply};
 use quickstep_testing::moto::{free_port, sdk_config, Moto};
 use serde_json::{json, Value};
@@ -57,6 +59,8 @@ fn record(name: &str, input: Value) -> ExecutionRecord {
         dispatch: std::collections::BTreeMap::new(),
         claim: 0,
         depth: 0,
+        version_arn: None,
+        alias_arn: None,
     }
 }
 
@@ -251,6 +255,56 @@ async fn store_lists_and_deletes_state_machines_through_its_index() {
         .await
         .unwrap();
     assert_eq!(store.get_tags("charlie").await.unwrap(), Tags::default());
+    // Versions and aliases: one document, written the same way, deleted with the machine.
+    assert_eq!(
+        store.get_published("alpha").await.unwrap(),
+        Published::default()
+    );
+    let mut published = Published {
+        last_number: 1,
+        versions: vec![Version {
+            number: 1,
+            revision: 2,
+            description: Some("first".into()),
+            created: 700,
+        }],
+        ..Published::default()
+    };
+    published.aliases.insert(
+        "live".into(),
+        Alias {
+            description: None,
+            routing: vec![(1, 100)],
+            created: 701,
+            updated: 702,
+        },
+    );
+    store.put_published("alpha", &published).await.unwrap();
+    assert_eq!(
+        store.put_published("alpha", &published).await,
+        Err(PortError::Conflict)
+    );
+    let stored = store.get_published("alpha").await.unwrap();
+    assert_eq!(
+        stored,
+        Published {
+            version: 1,
+            ..published.clone()
+        }
+    );
+    store
+        .put_state_machine("charlie", &arn("charlie"), &json!({"v": 8}), None, 952)
+        .await
+        .unwrap();
+    store.put_published("charlie", &published).await.unwrap();
+    store
+        .delete_state_machine("charlie", &arn("charlie"), 955)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_published("charlie").await.unwrap(),
+        Published::default()
+    );
     store
         .put_state_machine("charlie", &arn("charlie"), &json!({"v": 9}), None, 960)
         .await
@@ -286,6 +340,11 @@ async fn store_lists_executions_newest_first_by_status() {
         let mut execution = record(&format!("run-{i}"), json!({"n": i}));
         execution.start_date = 1_000 + i * 10;
         store.create_execution(&execution).await.unwrap();
+        if i == 6 {
+            // Started through an alias: the version and alias reach the index.
+            execution.version_arn = Some("arn:v:1".into());
+            execution.alias_arn = Some("arn:a:live".into());
+        }
         if i % 2 == 0 {
             // Ended: the status and stop date reach the index with the write.
             let version = execution.version();
@@ -325,8 +384,11 @@ async fn store_lists_executions_newest_first_by_status() {
     assert_eq!(all[0].start_date, 1_060);
     assert_eq!(all[0].status, "SUCCEEDED");
     assert_eq!(all[0].stop_date, Some(1_065));
+    assert_eq!(all[0].version_arn.as_deref(), Some("arn:v:1"));
+    assert_eq!(all[0].alias_arn.as_deref(), Some("arn:a:live"));
     assert_eq!(all[1].status, "RUNNING");
     assert_eq!(all[1].stop_date, None);
+    assert_eq!((&all[1].version_arn, &all[1].alias_arn), (&None, &None));
 
     let running = page_through(Some("RUNNING"), 2).await;
     let running: Vec<&str> = running.iter().map(|e| e.arn.as_str()).collect();

@@ -27,8 +27,8 @@ use quickstep_runtime::clock::Clock;
 use quickstep_service::config::Config;
 use quickstep_service::ports::{Created, Listing, PortError, StepQueue, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StepMessage,
-    Tags,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord,
+    StepMessage, Tags,
 };
 use quickstep_service::service::Service;
 use quickstep_service::worker::StepOutcome;
@@ -132,6 +132,12 @@ impl<S: Store> Store for Counted<S> {
         expected_version: u64,
     ) -> Result<(), PortError> {
         self.inner.put_tags(name, tags, expected_version).await
+    }
+    async fn get_published(&self, name: &str) -> Result<Published, PortError> {
+        self.inner.get_published(name).await
+    }
+    async fn put_published(&self, name: &str, published: &Published) -> Result<(), PortError> {
+        self.inner.put_published(name, published).await
     }
     async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
         self.inner.delete_state_machine(name, arn, now).await

@@ -354,7 +354,8 @@ mod tests {
     use crate::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
     use crate::ports::{Created, Listing, PortError, StepQueue, Store};
     use crate::records::{
-        ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, Tags,
+        ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord,
+        Tags,
     };
     use serde_json::Value;
 
@@ -511,6 +512,12 @@ mod tests {
             _: &std::collections::BTreeMap<String, String>,
             _: u64,
         ) -> Result<(), PortError> {
+            Err(self.0.clone())
+        }
+        async fn get_published(&self, _: &str) -> Result<Published, PortError> {
+            Err(self.0.clone())
+        }
+        async fn put_published(&self, _: &str, _: &Published) -> Result<(), PortError> {
             Err(self.0.clone())
         }
         async fn delete_state_machine(&self, _: &str, _: &str, _: i64) -> Result<(), PortError> {

@@ -4,8 +4,8 @@
 use std::future::Future;
 
 use crate::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StatusChange,
-    StepMessage, Tags,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord,
+    StatusChange, StepMessage, Tags,
 };
 
 /// What can go wrong behind a port.
@@ -90,8 +90,23 @@ pub trait Store: Send + Sync + 'static {
         expected_version: u64,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 
+    /// The state machine's versions and aliases (none, version 0, if it never published one).
+    fn get_published(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Published, PortError>> + Send;
+
+    /// Replaces the state machine's versions and aliases with `published`, as version
+    /// `published.version + 1`, if their stored version is still `published.version`
+    /// ([`PortError::Conflict`] otherwise).
+    fn put_published(
+        &self,
+        name: &str,
+        published: &Published,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+
     /// Deletes the state machine: a deletion marker becomes its current revision, and it is
-    /// no longer listed; its tags are deleted. Its revisions stay for the executions that use
+    /// no longer listed; its tags, versions and aliases are deleted. Its revisions stay for the executions that use
     /// them. Deleting a state machine that does not exist does nothing.
     fn delete_state_machine(
         &self,

@@ -81,6 +81,47 @@ pub struct Tags {
     pub tags: BTreeMap<String, String>,
 }
 
+/// A state machine's published versions and its aliases, with the version of this document
+/// its next write is conditional on (0: never written).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    #[serde(skip)]
+    pub version: u64,
+    /// The number the last version published got (numbers are never used again).
+    pub last_number: u64,
+    /// Oldest first.
+    pub versions: Vec<Version>,
+    /// By name.
+    pub aliases: BTreeMap<String, Alias>,
+}
+
+/// A published version: an immutable revision of the state machine, numbered from 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    pub number: u64,
+    pub revision: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub created: Millis,
+}
+
+/// An alias: a name whose executions run one or two versions, chosen by weight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// (version number, weight in percent); the weights add up to 100.
+    pub routing: Vec<(u64, u8)>,
+    pub created: Millis,
+    pub updated: Millis,
+}
+
+impl Published {
+    pub fn version(&self, number: u64) -> Option<&Version> {
+        self.versions.iter().find(|v| v.number == number)
+    }
+}
+
 /// A state machine as ListStateMachines shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineEntry {
@@ -97,6 +138,9 @@ pub struct ExecutionEntry {
     pub status: String,
     pub start_date: Millis,
     pub stop_date: Option<Millis>,
+    /// The version it runs and the alias it was started through, if any.
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
 }
 
 impl ExecutionEntry {
@@ -106,6 +150,8 @@ impl ExecutionEntry {
             status: record.status.clone(),
             start_date: record.start_date,
             stop_date: record.stop_date,
+            version_arn: record.version_arn.clone(),
+            alias_arn: record.alias_arn.clone(),
         }
     }
 
@@ -156,6 +202,12 @@ pub struct ExecutionRecord {
     /// client), so that a workflow that starts itself ends instead of fanning out forever.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub depth: u32,
+    /// The version it runs, when it was started through a version or an alias ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_arn: Option<String>,
+    /// The alias it was started through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias_arn: Option<String>,
 }
 
 /// Who carries out a pending task call.
@@ -346,6 +398,8 @@ mod tests {
             dispatch: BTreeMap::new(),
             claim: 0,
             depth: 0,
+            version_arn: None,
+            alias_arn: None,
         }
     }
 

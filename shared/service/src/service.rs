@@ -41,6 +41,15 @@ pub struct Service<S, Q, P> {
     pub test_cases: Option<Arc<TestCases>>,
 }
 
+/// Which revision a new execution runs: the current one, or a version's, started through the
+/// version's ARN or an alias's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    pub revision: Option<u64>,
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+}
+
 /// Checked state machines by (name, revision).
 type Machines = HashMap<(String, u64), Arc<StateMachine>>;
 
@@ -176,6 +185,23 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         Ok(record)
     }
 
+    /// The revision an execution started on `target` runs.
+    pub(crate) async fn target_revision(
+        &self,
+        name: &str,
+        target: &Target,
+    ) -> Result<StateMachineRecord, ServiceError> {
+        let Some(revision) = target.revision else {
+            return self.get_state_machine(name).await;
+        };
+        self.store
+            .get_revision(name, revision)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("state machine '{name}' has no revision {revision}"))
+            })
+    }
+
     pub async fn get_state_machine(&self, name: &str) -> Result<StateMachineRecord, ServiceError> {
         self.store
             .get_state_machine(name)
@@ -303,6 +329,8 @@ pub(crate) fn record_of(
         dispatch: std::collections::BTreeMap::new(),
         claim: 0,
         depth: 0,
+        version_arn: None,
+        alias_arn: None,
     };
     sync_status(&mut record);
     record

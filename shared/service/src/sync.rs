@@ -13,7 +13,7 @@ use crate::callback::WAIT_FOR_TASK_TOKEN;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::{epoch_seconds, ExecutionRecord, MachineType};
-use crate::service::{record_of, task_resources, Service};
+use crate::service::{record_of, task_resources, Service, Target};
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// Runs an execution of the current revision of `machine_name` to its end, within this
@@ -27,8 +27,27 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         input: Value,
         deadline: Option<Millis>,
     ) -> Result<Value, ServiceError> {
+        self.start_sync_on(
+            machine_name,
+            execution_name,
+            input,
+            deadline,
+            &Target::default(),
+        )
+        .await
+    }
+
+    /// [`Self::start_sync`] of the revision `target` names (a version's).
+    pub(crate) async fn start_sync_on(
+        &self,
+        machine_name: &str,
+        execution_name: Option<&str>,
+        input: Value,
+        deadline: Option<Millis>,
+        target: &Target,
+    ) -> Result<Value, ServiceError> {
         self.check_input(&input)?;
-        let machine_record = self.get_state_machine(machine_name).await?;
+        let machine_record = self.target_revision(machine_name, target).await?;
         if machine_record.machine_type != MachineType::Express {
             // As Step Functions: synchronous executions are for Express state machines.
             return Err(ServiceError::TypeNotSupported(format!(
@@ -79,6 +98,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             );
         }
         let mut record = record_of(&machine_record, run.snapshot, Vec::new());
+        record.version_arn.clone_from(&target.version_arn);
+        record.alias_arn.clone_from(&target.alias_arn);
         self.publish_if_failed(&record).await?;
         record.status_event_sent = true;
         Ok(sync_response(&record, started, self.clock.now()))
@@ -110,6 +131,12 @@ pub fn describe_fields(record: &ExecutionRecord) -> Value {
     });
     if let Some(stop) = record.stop_date {
         body["stopDate"] = json!(seconds(stop));
+    }
+    if let Some(version) = &record.version_arn {
+        body["stateMachineVersionArn"] = json!(version);
+    }
+    if let Some(alias) = &record.alias_arn {
+        body["stateMachineAliasArn"] = json!(alias);
     }
     if let Some(output) = &record.output {
         body["output"] = json!(output.to_string());

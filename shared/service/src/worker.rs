@@ -40,7 +40,7 @@ use crate::commit::{apply, next_delay, pending_of, Action, Applied, Committed};
 use crate::error::ServiceError;
 use crate::ports::{Created, EventPublisher, StepQueue, Store};
 use crate::records::{ExecutionRecord, StepMessage};
-use crate::service::{record_of, Service};
+use crate::service::{record_of, Service, Target};
 
 pub use crate::commit::MAX_DELAY_SECONDS;
 
@@ -92,9 +92,28 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         input: Value,
         depth: u32,
     ) -> Result<Started, ServiceError> {
+        self.start_async_on(
+            machine_name,
+            execution_name,
+            input,
+            depth,
+            &Target::default(),
+        )
+        .await
+    }
+
+    /// [`Self::start_async_at`] of the revision `target` names (a version's).
+    pub(crate) async fn start_async_on(
+        &self,
+        machine_name: &str,
+        execution_name: Option<&str>,
+        input: Value,
+        depth: u32,
+        target: &Target,
+    ) -> Result<Started, ServiceError> {
         self.check_input(&input)?;
         let name = self.execution_name(execution_name)?;
-        let machine_record = self.get_state_machine(machine_name).await?;
+        let machine_record = self.target_revision(machine_name, target).await?;
         let arn = self.config.execution_arn(machine_name, &name);
         if let Some(existing) = self.store.get_execution(&arn).await? {
             return Ok(Started {
@@ -110,6 +129,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let (snapshot, effects) = execution::start(&machine, info, self.options(), seed, now);
         let mut record = record_of(&machine_record, snapshot, pending_of(effects));
         record.depth = depth;
+        record.version_arn.clone_from(&target.version_arn);
+        record.alias_arn.clone_from(&target.alias_arn);
         self.send_continuation(&mut record, now).await?;
         match self.store.create_execution(&record).await? {
             Created::Existing(existing) => Ok(Started {

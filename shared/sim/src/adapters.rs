@@ -10,8 +10,8 @@ use quickstep_runtime::ids::IdGenerator;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, Listing, PortError, StepQueue, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, StatusChange,
-    StepMessage, Tags,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord,
+    StatusChange, StepMessage, Tags,
 };
 use serde_json::Value;
 
@@ -87,6 +87,7 @@ impl Store for SimStore {
                     deleted: true,
                 });
                 w.dynamo.tags.remove(&name);
+                w.dynamo.published.remove(&name);
             }
             Ok(())
         })
@@ -118,6 +119,32 @@ impl Store for SimStore {
             *current = Tags {
                 version: expected_version + 1,
                 tags,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_published(&self, name: &str) -> Result<Published, PortError> {
+        let name = name.to_owned();
+        let latency = self.0.lock().latency(1, 15);
+        operation(&self.0, latency, true, move |w| {
+            Ok(w.dynamo.published.get(&name).cloned().unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn put_published(&self, name: &str, published: &Published) -> Result<(), PortError> {
+        let (name, published) = (name.to_owned(), published.clone());
+        let latency = self.0.lock().latency(2, 20);
+        operation(&self.0, latency, true, move |w| {
+            let current = w.dynamo.published.entry(name).or_default();
+            if current.version != published.version {
+                return Err(PortError::Conflict);
+            }
+            *current = Published {
+                version: published.version + 1,
+                ..published
             };
             Ok(())
         })

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use quickstep_service::records::{ExecutionRecord, StateMachineRecord, Tags};
+use quickstep_service::records::{ExecutionRecord, Published, StateMachineRecord, Tags};
 
 #[derive(Debug, Default)]
 pub struct Dynamo {
     pub machines: BTreeMap<String, Vec<StateMachineRecord>>,
     pub executions: BTreeMap<String, String>,
     pub tags: BTreeMap<String, Tags>,
+    pub published: BTreeMap<String, Published>,
 }
 
 impl Dynamo {

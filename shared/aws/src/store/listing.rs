@@ -23,7 +23,18 @@ pub const LISTING_INDEX: &str = "Listing";
 pub const LIST_PK: &str = "listPk";
 pub const LIST_SK: &str = "listSk";
 /// The attributes the index keeps beside its keys.
-pub const LISTED_ATTRIBUTES: [&str; 4] = ["status", "stopDate", "created", "type"];
+pub const LISTED_ATTRIBUTES: [&str; 6] = [
+    "status",
+    "stopDate",
+    "created",
+    "type",
+    VERSION_ARN,
+    ALIAS_ARN,
+];
+/// The version an execution runs and the alias it was started through (ListExecutions of a
+/// version or an alias filters by them).
+const VERSION_ARN: &str = "versionArn";
+const ALIAS_ARN: &str = "aliasArn";
 /// The partition of the index that lists state machines.
 const MACHINES: &str = "SM";
 
@@ -41,6 +52,12 @@ pub(super) fn add_execution_keys(item: &mut Item, record: &ExecutionRecord) {
     item.insert(LIST_SK.to_owned(), s(entry.listing_key()));
     if let Some(stop) = record.stop_date {
         item.insert("stopDate".to_owned(), n(stop));
+    }
+    if let Some(version) = &record.version_arn {
+        item.insert(VERSION_ARN.to_owned(), s(version));
+    }
+    if let Some(alias) = &record.alias_arn {
+        item.insert(ALIAS_ARN.to_owned(), s(alias));
     }
 }
 
@@ -193,6 +210,8 @@ fn execution_entry(item: &Item) -> Result<(String, ExecutionEntry), PortError> {
         status: status.to_owned(),
         start_date,
         stop_date: millis(item, "stopDate"),
+        version_arn: text(item, VERSION_ARN).map(str::to_owned),
+        alias_arn: text(item, ALIAS_ARN).map(str::to_owned),
     };
     Ok((cursor.to_owned(), entry))
 }

@@ -12,6 +12,7 @@
 //! | part of a large execution | `EX#<execution ARN>` | `<partsKey><n, 4 digits>` | `data` (S: one slice of the JSON), `expiresAt` (N) |
 //! | state machine, while it exists | `SM#<name>` | `MACHINE` | `created` (N, epoch ms), `type` (S) |
 //! | its tags, once tagged | `SM#<name>` | `TAGS` | `version` (N), `tags` (S: JSON object) |
+//! | its versions and aliases, once published | `SM#<name>` | `PUBLISHED` | `version` (N), `published` (S: JSON [`Published`]) |
 //!
 //! The execution and `MACHINE` items also carry the keys of the global secondary index
 //! [`LISTING_INDEX`] (see [`listing`]): ListStateMachines and ListExecutions read it.
@@ -46,7 +47,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use quickstep_service::ports::{Created, Listing, PortError, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, Tags,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord, Tags,
 };
 
 use crate::errors::{port_error, surely_refused};
@@ -67,6 +68,7 @@ const READ_ATTEMPTS: usize = 3;
 const RECORD: &str = "RECORD";
 const MACHINE: &str = "MACHINE";
 const TAGS: &str = "TAGS";
+const PUBLISHED: &str = "PUBLISHED";
 
 /// State machines and executions in one DynamoDB table (see the [module docs](self)).
 #[derive(Debug, Clone)]
@@ -79,6 +81,73 @@ pub struct DynamoStore {
 type Item = HashMap<String, AttributeValue>;
 
 impl DynamoStore {
+    /// A state machine's document `sk` (its tags, its versions and aliases) and the version
+    /// its next write is conditional on, if it was ever written.
+    async fn get_document<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        sk: &str,
+    ) -> Result<Option<(u64, T)>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(sm_pk(name)))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error("DynamoDB GetItem (state machine document)", &e))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let version = number(&item, "version").unwrap_or(0);
+        let attribute = sk.to_lowercase();
+        let json = text(&item, &attribute).unwrap_or("{}");
+        let document = serde_json::from_str(json).map_err(|e| {
+            PortError::Terminal(format!("state machine {name}: unreadable {attribute}: {e}"))
+        })?;
+        Ok(Some((version, document)))
+    }
+
+    /// Writes a state machine's document `sk` as version `expected_version + 1`, if its stored
+    /// version is still `expected_version` (0: it was never written).
+    async fn put_document<T: serde::Serialize>(
+        &self,
+        name: &str,
+        sk: &str,
+        document: &T,
+        expected_version: u64,
+    ) -> Result<(), PortError> {
+        let attribute = sk.to_lowercase();
+        let json = serde_json::to_string(document)
+            .map_err(|e| PortError::Terminal(format!("state machine {name}: {attribute}: {e}")))?;
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(sm_pk(name)))
+            .item("sk", s(sk))
+            .item("version", n(expected_version + 1))
+            .item(&attribute, AttributeValue::S(json));
+        let request = if expected_version == 0 {
+            request.condition_expression("attribute_not_exists(pk)")
+        } else {
+            request
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", n(expected_version))
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(PortError::Conflict)
+            }
+            Err(e) => Err(port_error("DynamoDB PutItem (state machine document)", &e)),
+        }
+    }
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -391,41 +460,25 @@ impl Store for DynamoStore {
         if self.get_state_machine(name).await?.is_some() {
             self.put_revision(name, arn, &serde_json::Value::Null, None, now, true)
                 .await?;
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .key("pk", s(sm_pk(name)))
-                .key("sk", s(TAGS))
-                .send()
-                .await
-                .map_err(|e| port_error("DynamoDB DeleteItem (state machine tags)", &e))?;
+            for document in [TAGS, PUBLISHED] {
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key("pk", s(sm_pk(name)))
+                    .key("sk", s(document))
+                    .send()
+                    .await
+                    .map_err(|e| port_error("DynamoDB DeleteItem (state machine document)", &e))?;
+            }
         }
         Ok(())
     }
 
     async fn get_tags(&self, name: &str) -> Result<Tags, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(sm_pk(name)))
-            .key("sk", s(TAGS))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| port_error("DynamoDB GetItem (state machine tags)", &e))?;
-        let Some(item) = out.item else {
-            return Ok(Tags::default());
-        };
-        let version = number(&item, "version").unwrap_or(0);
-        let tags = text(&item, "tags")
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| {
-                PortError::Terminal(format!("state machine {name}: unreadable tags: {e}"))
-            })?
-            .unwrap_or_default();
-        Ok(Tags { version, tags })
+        Ok(match self.get_document(name, TAGS).await? {
+            Some((version, tags)) => Tags { version, tags },
+            None => Tags::default(),
+        })
     }
 
     async fn put_tags(
@@ -434,33 +487,22 @@ impl Store for DynamoStore {
         tags: &std::collections::BTreeMap<String, String>,
         expected_version: u64,
     ) -> Result<(), PortError> {
-        let json = serde_json::to_string(tags)
-            .map_err(|e| PortError::Terminal(format!("state machine {name}: tags: {e}")))?;
-        let request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(sm_pk(name)))
-            .item("sk", s(TAGS))
-            .item("version", n(expected_version + 1))
-            .item("tags", AttributeValue::S(json));
-        let request = if expected_version == 0 {
-            request.condition_expression("attribute_not_exists(pk)")
-        } else {
-            request
-                .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", n(expected_version))
-        };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(PortError::Conflict)
-            }
-            Err(e) => Err(port_error("DynamoDB PutItem (state machine tags)", &e)),
-        }
+        self.put_document(name, TAGS, tags, expected_version).await
+    }
+
+    async fn get_published(&self, name: &str) -> Result<Published, PortError> {
+        Ok(match self.get_document(name, PUBLISHED).await? {
+            Some((version, published)) => Published {
+                version,
+                ..published
+            },
+            None => Published::default(),
+        })
+    }
+
+    async fn put_published(&self, name: &str, published: &Published) -> Result<(), PortError> {
+        self.put_document(name, PUBLISHED, published, published.version)
+            .await
     }
 
     async fn list_state_machines(

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::ports::{Created, Listing, PortError, Store};
 use crate::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, StateMachineRecord, Tags,
+    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord, Tags,
 };
 
 #[derive(Default)]
@@ -15,6 +15,7 @@ pub struct MemoryStore {
     machines: Mutex<HashMap<String, Vec<StateMachineRecord>>>,
     executions: Mutex<HashMap<String, ExecutionRecord>>,
     tags: Mutex<HashMap<String, Tags>>,
+    published: Mutex<HashMap<String, Published>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -71,7 +72,25 @@ impl Store for MemoryStore {
         if exists {
             self.put_revision(name, arn, &Value::Null, None, now, true);
             lock(&self.tags).remove(name);
+            lock(&self.published).remove(name);
         }
+        Ok(())
+    }
+
+    async fn get_published(&self, name: &str) -> Result<Published, PortError> {
+        Ok(lock(&self.published).get(name).cloned().unwrap_or_default())
+    }
+
+    async fn put_published(&self, name: &str, published: &Published) -> Result<(), PortError> {
+        let mut all = lock(&self.published);
+        let current = all.entry(name.to_owned()).or_default();
+        if current.version != published.version {
+            return Err(PortError::Conflict);
+        }
+        *current = Published {
+            version: published.version + 1,
+            ..published.clone()
+        };
         Ok(())
     }
 

@@ -72,7 +72,15 @@ impl Fault {
     /// it is logged (`request_id`).
     pub fn answer(&self, request_id: Option<&str>) -> (u16, Value) {
         match self {
-            Self::Client { name, message } => (400, json!({"__type": name, "message": message})),
+            Self::Client { name, message } => {
+                // As Step Functions: a change that lost to a concurrent one is 409.
+                let status = if *name == "ConflictException" {
+                    409
+                } else {
+                    400
+                };
+                (status, json!({"__type": name, "message": message}))
+            }
             Self::Internal(error) => {
                 let (status, _) = error.status_and_name();
                 let message = match request_id {

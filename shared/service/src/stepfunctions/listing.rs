@@ -77,7 +77,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 "Must provide a StateMachine ARN or MapRun ARN",
             ));
         };
-        let machine = arns::state_machine_name(&arn)?;
+        // Of a version or an alias: the executions that ran it or were started through it.
+        let (machine, qualifier) = arns::state_machine(&arn)?;
+        let qualified = qualifier.is_some().then(|| arn.clone());
         let status = optional_text(request, "statusFilter")?;
         if let Some(status) = status.as_deref().filter(|s| !STATUSES.contains(s)) {
             return Err(Fault::validation(format!(
@@ -107,9 +109,16 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .await
             .map_err(|e| Fault::from_service(e.into(), MACHINE_MISSING))?;
         let state_machine_arn = self.config.state_machine_arn(machine);
+        // A page of a version's or an alias's executions is the page of the state machine's
+        // that holds them: it may hold fewer than maxResults, and the next page still follows.
         let executions: Vec<Value> = listing
             .items
             .iter()
+            .filter(|e| {
+                qualified.as_ref().is_none_or(|arn| {
+                    e.version_arn.as_ref() == Some(arn) || e.alias_arn.as_ref() == Some(arn)
+                })
+            })
             .map(|e| summary(e, &state_machine_arn))
             .collect();
         Ok(with_token(
@@ -162,6 +171,12 @@ fn summary(entry: &ExecutionEntry, state_machine_arn: &str) -> Value {
     });
     if let Some(stop) = entry.stop_date {
         summary["stopDate"] = json!(seconds(stop));
+    }
+    if let Some(version) = &entry.version_arn {
+        summary["stateMachineVersionArn"] = json!(version);
+    }
+    if let Some(alias) = &entry.alias_arn {
+        summary["stateMachineAliasArn"] = json!(alias);
     }
     summary
 }

@@ -9,6 +9,7 @@
 //! of [`crate::api`]. Signatures are accepted, not verified: on AWS, the deployment's own
 //! authorization (API Gateway's IAM authorizer, a function URL's `AWS_IAM`) stands in front.
 
+mod aliases;
 mod arns;
 mod fault;
 mod history;
@@ -19,6 +20,7 @@ mod paging;
 mod request;
 mod tags;
 mod test_state;
+mod versions;
 
 use quickstep::execution::Millis;
 use serde_json::Value;

@@ -43,6 +43,14 @@ pub const SERVED: &[&str] = &[
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
+    "PublishStateMachineVersion",
+    "ListStateMachineVersions",
+    "DeleteStateMachineVersion",
+    "CreateStateMachineAlias",
+    "DescribeStateMachineAlias",
+    "UpdateStateMachineAlias",
+    "DeleteStateMachineAlias",
+    "ListStateMachineAliases",
 ];
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
@@ -105,6 +113,14 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             "DescribeStateMachineForExecution" => {
                 self.describe_state_machine_for_execution(request).await
             }
+            "PublishStateMachineVersion" => self.publish_state_machine_version(request).await,
+            "ListStateMachineVersions" => self.list_state_machine_versions(request).await,
+            "DeleteStateMachineVersion" => self.delete_state_machine_version(request).await,
+            "CreateStateMachineAlias" => self.create_state_machine_alias(request).await,
+            "DescribeStateMachineAlias" => self.describe_state_machine_alias(request).await,
+            "UpdateStateMachineAlias" => self.update_state_machine_alias(request).await,
+            "DeleteStateMachineAlias" => self.delete_state_machine_alias(request).await,
+            "ListStateMachineAliases" => self.list_state_machine_aliases(request).await,
             other => Err(Fault::client(
                 "UnknownOperationException",
                 format!(
@@ -120,6 +136,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let machine_type = machine_type(request)?;
         let definition = definition(request)?;
         let tags = super::tags::create_tags(request)?;
+        let publish = publishing(request)?;
         if let Some(existing) = self
             .store
             .get_state_machine(name)
@@ -128,7 +145,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         {
             // As Step Functions: creating it again with the same definition is idempotent.
             if existing.definition == definition && existing.machine_type == machine_type {
-                return Ok(created(&existing));
+                return self.published_too(created(&existing), name, publish).await;
             }
             return Err(Fault::client(
                 "StateMachineAlreadyExists",
@@ -148,16 +165,50 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 other => Fault::from_service(other, MACHINE_MISSING),
             })?;
         self.tag_new_machine(name, tags).await?;
-        Ok(created(&record))
+        self.published_too(created(&record), name, publish).await
+    }
+
+    /// `answer` with the `stateMachineVersionArn` of the version published of the current
+    /// revision of `name`, when the request asked to publish one (`publish`).
+    async fn published_too(
+        &self,
+        mut answer: Value,
+        name: &str,
+        publish: Option<Option<String>>,
+    ) -> Result<Value, Fault> {
+        if let Some(description) = publish {
+            let version = self.publish(name, None, description).await?;
+            answer["stateMachineVersionArn"] = version["stateMachineVersionArn"].clone();
+        }
+        Ok(answer)
     }
 
     async fn describe_state_machine(&self, request: &Value) -> Result<Value, Fault> {
-        let name = arns::state_machine_name(required_text(request, "stateMachineArn")?)?;
+        let arn = required_text(request, "stateMachineArn")?;
+        let name = match arns::state_machine(arn)? {
+            (name, None) => name,
+            (name, Some(arns::Qualifier::Version(number))) => {
+                return self.describe_version(name, number).await
+            }
+            (_, Some(arns::Qualifier::Alias(_))) => {
+                return Err(Fault::client(
+                    "InvalidArn",
+                    format!(
+                        "Invalid Arn: '{arn}' is an alias's: DescribeStateMachineAlias describes it"
+                    ),
+                ))
+            }
+        };
         let record = self
             .get_state_machine(name)
             .await
             .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
-        Ok(json!({
+        Ok(self.machine_description(&record))
+    }
+
+    /// DescribeStateMachine's answer for the revision `record`.
+    pub(super) fn machine_description(&self, record: &StateMachineRecord) -> Value {
+        json!({
             "stateMachineArn": record.arn,
             "name": record.name,
             "status": "ACTIVE",
@@ -168,7 +219,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
             "tracingConfiguration": {"enabled": false},
             "revisionId": record.revision.to_string(),
-        }))
+        })
     }
 
     async fn update_state_machine(&self, request: &Value) -> Result<Value, Fault> {
@@ -177,21 +228,23 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .get_state_machine(name)
             .await
             .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
+        let publish = publishing(request)?;
         let Some(text) = request.get("definition").filter(|d| !d.is_null()) else {
             // Nothing quickstep keeps changes (role, logging, tracing): the current revision.
-            return Ok(updated(&current));
+            return self.published_too(updated(&current), name, publish).await;
         };
         let definition = parse_definition(text)?;
         let record = self
             .put_state_machine(name, &definition)
             .await
             .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
-        Ok(updated(&record))
+        self.published_too(updated(&record), name, publish).await
     }
 
     async fn start_execution(&self, request: &Value) -> Result<Value, Fault> {
         let (arn, case) = test_cases::split(required_text(request, "stateMachineArn")?);
-        let machine = arns::state_machine_name(arn)?;
+        let (machine, qualifier) = arns::state_machine(arn)?;
+        let target = self.target(machine, qualifier).await?;
         let mut name = execution_name(request)?;
         let input = execution_input(request)?;
         let mocked = match case {
@@ -201,7 +254,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         if let Some((mocked_name, _)) = &mocked {
             name = Some(mocked_name);
         }
-        let started = self.start_async(machine, name, input.clone()).await;
+        let started = self
+            .start_async_on(machine, name, input.clone(), 0, &target)
+            .await;
         let started = match started {
             Ok(started) => started,
             Err(e) => {
@@ -237,17 +292,20 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         deadline: Option<quickstep::execution::Millis>,
     ) -> Result<Value, Fault> {
         let (arn, case) = test_cases::split(required_text(request, "stateMachineArn")?);
-        let machine = arns::state_machine_name(arn)?;
+        let (machine, qualifier) = arns::state_machine(arn)?;
+        let target = self.target(machine, qualifier).await?;
         let name = execution_name(request)?;
         let input = execution_input(request)?;
         let Some(case) = case else {
             return self
-                .start_sync(machine, name, input, deadline)
+                .start_sync_on(machine, name, input, deadline, &target)
                 .await
                 .map_err(|e| Fault::from_service(e, MACHINE_MISSING));
         };
         let (name, arn) = self.begin_test_case(machine, name, case)?;
-        let ended = self.start_sync(machine, Some(&name), input, deadline).await;
+        let ended = self
+            .start_sync_on(machine, Some(&name), input, deadline, &target)
+            .await;
         self.end_test_case(&arn);
         ended.map_err(|e| Fault::from_service(e, MACHINE_MISSING))
     }
@@ -283,6 +341,18 @@ fn validate_definition(request: &Value) -> Result<Value, Fault> {
         "diagnostics": diagnostics,
         "truncated": problems.len() > limit,
     }))
+}
+
+/// `publish` and `versionDescription`: whether to publish a version, with its description.
+fn publishing(request: &Value) -> Result<Option<Option<String>>, Fault> {
+    let publish = flag(request, "publish", false)?;
+    let description = super::versions::description(request, "versionDescription")?;
+    if description.is_some() && !publish {
+        return Err(Fault::validation(
+            "A versionDescription can only be set when publish is true",
+        ));
+    }
+    Ok(publish.then_some(description))
 }
 
 fn created(record: &StateMachineRecord) -> Value {
