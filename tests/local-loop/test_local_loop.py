@@ -313,6 +313,47 @@ class LocalLoop(unittest.TestCase):
         self.assertEqual(body["status"], "SUCCEEDED", body)
         self.assertEqual(json.loads(body["output"]), {"approved": True})
 
+    def test_2c_boto3_speaks_the_step_functions_api_to_the_api_function_url(self):
+        # `cargo lambda watch` serves each function's URL at /lambda-url/<function>, turning
+        # requests into function URL (payload 2.0) events, as the deployed URL does.
+        sfn, signatures = step_functions_client(f"http://127.0.0.1:{self.watch_port}/lambda-url/quickstep-api")
+        definition = {
+            "StartAt": "Greet",
+            "States": {
+                "Greet": {"Type": "Pass", "Parameters": {"greeting.$": "States.Format('Hi, {}!', $.name)"}, "End": True},
+            },
+        }
+        created = sfn.create_state_machine(name="boto", definition=json.dumps(definition), type="EXPRESS",
+                                           roleArn="arn:aws:iam::123456789012:role/r", publish=True)
+        arn = created["stateMachineArn"]
+        self.assertEqual(arn, "arn:aws:states:us-east-1:123456789012:stateMachine:boto")
+        self.assertEqual(created["stateMachineVersionArn"], arn + ":1")
+        # Signed for the Lambda function URL ("lambda"), not for Step Functions ("states").
+        self.assertTrue(signatures and all("/us-east-1/lambda/aws4_request" in s for s in signatures), signatures)
+
+        sync = sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps({"name": "Ada"}))
+        self.assertEqual((sync["status"], json.loads(sync["output"])), ("SUCCEEDED", {"greeting": "Hi, Ada!"}))
+        started = sfn.start_execution(stateMachineArn=arn + ":1", name="boto-async", input=json.dumps({"name": "Grace"}))
+        described = self.pump_until(started["executionArn"], lambda d, _: d["status"] != "RUNNING")
+        self.assertEqual(described["status"], "SUCCEEDED", described)
+        described = sfn.describe_execution(executionArn=started["executionArn"])
+        self.assertEqual((json.loads(described["output"]), described["stateMachineVersionArn"]),
+                         ({"greeting": "Hi, Grace!"}, arn + ":1"))
+        events = sfn.get_execution_history(executionArn=started["executionArn"], reverseOrder=True)["events"]
+        self.assertEqual(events[0]["type"], "ExecutionSucceeded")
+        listed = sfn.list_executions(stateMachineArn=arn)["executions"]
+        self.assertEqual([e["executionArn"] for e in listed], [started["executionArn"]])
+        machines = [m["name"] for page in sfn.get_paginator("list_state_machines").paginate(PaginationConfig={"PageSize": 1})
+                    for m in page["stateMachines"]]
+        self.assertIn("boto", machines)
+        tested = sfn.test_state(definition=json.dumps(definition["States"]["Greet"]), roleArn="arn:aws:iam::1:role/r",
+                                input=json.dumps({"name": "Ida"}), inspectionLevel="DEBUG")
+        self.assertEqual(json.loads(tested["inspectionData"]["afterParameters"]), {"greeting": "Hi, Ida!"})
+        with self.assertRaises(sfn.exceptions.ExecutionDoesNotExist):
+            sfn.describe_execution(executionArn=arn.replace(":stateMachine:", ":express:") + ":nope")
+        with self.assertRaises(sfn.exceptions.StateMachineDoesNotExist):
+            sfn.start_execution(stateMachineArn=arn + "-missing")
+
     def test_3_quickstep_run_calls_lambda_functions_served_by_cargo_lambda_watch(self):
         definition = self.workdir / "greet.asl.json"
         definition.write_text(
@@ -354,6 +395,26 @@ class LocalLoop(unittest.TestCase):
             json.loads(report["output"]["caught"]["Cause"]),
             {"errorType": "OrderRejected", "errorMessage": "greeter was asked to fail with OrderRejected"},
         )
+
+
+def step_functions_client(url):
+    """A boto3 Step Functions client for quickstep's API function URL, as the README shows it:
+    signed for the service `lambda` (a function URL with AWS_IAM checks that), and without the
+    `sync-` host prefix of StartSyncExecution. Also answers the Authorization headers it sent."""
+    import boto3
+    from botocore.config import Config
+
+    sfn = boto3.client("stepfunctions", endpoint_url=url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing",
+                       config=Config(inject_host_prefix=False))
+
+    def sign_for_lambda(request, **_):
+        request.context.setdefault("signing", {})["signing_name"] = "lambda"
+
+    sfn.meta.events.register("before-sign.sfn.*", sign_for_lambda)
+    signatures = []
+    sfn.meta.events.register("before-send.sfn.*", lambda request, **_: signatures.append(request.headers["Authorization"].decode() if isinstance(request.headers["Authorization"], bytes) else request.headers["Authorization"]))
+    return sfn, signatures
 
 
 def api_event(method, path, body=None):

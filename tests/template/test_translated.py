@@ -233,6 +233,17 @@ class Translated(unittest.TestCase):
         # The API function answers before API Gateway's 30-second integration limit.
         self.assertLess(self.find_in_map(self.props("ApiFunction")["Timeout"]) * 1000, integration["TimeoutInMillis"])
 
+    def test_the_api_function_has_a_function_url_with_iam_authorization(self):
+        urls = self.of_type("AWS::Lambda::Url")
+        self.assertEqual(set(urls), {"ApiFunctionUrl"})
+        url = urls["ApiFunctionUrl"]["Properties"]
+        self.assertEqual((url["AuthType"], url["TargetFunctionArn"]), ("AWS_IAM", {"Ref": "ApiFunction"}))
+        # No permission opens it to everyone (SAM adds one only for AuthType NONE).
+        for permission in self.of_type("AWS::Lambda::Permission").values():
+            self.assertNotEqual(permission["Properties"].get("FunctionUrlAuthType"), "NONE")
+            self.assertNotEqual(permission["Properties"]["Principal"], "*")
+        self.assertEqual(self.cfn["Outputs"]["ApiFunctionUrl"]["Value"], getatt("ApiFunctionUrl", "FunctionUrl"))
+
     def test_the_dead_letter_alarm_watches_the_dead_letter_queue(self):
         alarm = self.props("DeadLetterAlarm")
         queues = {json.dumps(m["MetricStat"]["Metric"]["Dimensions"][0]["Value"])
