@@ -4,8 +4,8 @@
 //!   time limit: `$pad("", 2147483647)` asks for gigabytes and aborts the process (jsonata-js
 //!   throws a RangeError there). A width past [`MAX_STRING_LENGTH`] is refused.
 //! - `$parseInteger(text, picture)` panics with a picture in another digit family (`'０'`) on
-//!   text holding anything but that family's digits and `,` (it subtracts the family's zero
-//!   from every character), and with an ordinal picture (`'0;o'`) on text that ends inside a
+//!   text holding anything but that family's digits and, if the picture groups digits with
+//!   it, `,` (it subtracts the family's zero from every character it does not strip), and with an ordinal picture (`'0;o'`) on text that ends inside a
 //!   multi-byte character. Such text is refused.
 //! - `$fromMillis`, `$toMillis` and `$now` panic on a date/time picture whose component is
 //!   not ASCII (`'[É]'`), has a width but no name (`'[,2]'`), presents fractional seconds
@@ -495,9 +495,12 @@ fn parse_integer_text(text: &JValue, picture: &JValue) -> Option<String> {
             .find(|zero| (**zero..=*zero + 9).contains(&c))
             .filter(|zero| **zero != 0x30)
     })?;
+    // jsonata-core strips `,` from the text only when the picture groups digits; otherwise a
+    // `,` too has the family's zero subtracted from it.
+    let comma = primary.contains(',');
     let foreign = text
         .chars()
-        .find(|c| *c != ',' && !(*zero..=*zero + 9).contains(&u32::from(*c)))?;
+        .find(|c| !(comma && *c == ',') && !(*zero..=*zero + 9).contains(&u32::from(*c)))?;
     Some(format!(
         "$parseInteger: '{foreign}' is not a digit of the picture's digit family"
     ))

@@ -565,6 +565,9 @@ fn parse_integer_refuses_text_it_would_panic_on() {
         "$parseInteger('FABCDEFGHIJKLMNOPZ', 'A')",
         "$parseInteger('abcdefghijklmn', 'a;o')",
         "$parseInteger('\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}FZPH', 'A')",
+        // Found by the soak: a `,` is stripped only if the picture groups with it.
+        "$parseInteger('１２３,', 'ړ##０')",
+        "$parseInteger('１,２３', '#０')",
         // Found by reading: Roman numerals of a huge number are built at once.
         "$formatInteger(1e13, 'I')",
         "$formatInteger(-1e300, 'i')",
