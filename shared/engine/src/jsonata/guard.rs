@@ -498,9 +498,8 @@ fn parse_integer_text(text: &JValue, picture: &JValue) -> Option<String> {
     // jsonata-core strips `,` from the text only when the picture groups digits; otherwise a
     // `,` too has the family's zero subtracted from it.
     let comma = primary.contains(',');
-    let foreign = text
-        .chars()
-        .find(|c| !(comma && *c == ',') && !(*zero..=*zero + 9).contains(&u32::from(*c)))?;
+    let readable = |c: &char| (*zero..=*zero + 9).contains(&u32::from(*c)) || (comma && *c == ',');
+    let foreign = text.chars().find(|c| !readable(c))?;
     Some(format!(
         "$parseInteger: '{foreign}' is not a digit of the picture's digit family"
     ))
