@@ -3,6 +3,7 @@
 
 mod commands;
 mod conformance;
+mod event_source;
 mod execute;
 mod serve;
 

@@ -15,10 +15,9 @@ use std::process::ExitCode;
 use aws_lambda_events::event::sqs::SqsBatchResponse;
 use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName,
-};
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use crate::event_source::{Delivery, EventSource, Settings};
 
 const DEFAULT_FUNCTION_URL: &str =
     "http://127.0.0.1:9000/2015-03-31/functions/quickstep-worker/invocations";
@@ -61,19 +60,10 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One queue the pump polls.
-struct Source {
-    url: String,
-    arn: String,
-    dead_letters: bool,
-}
-
-struct Pump<'a> {
-    args: &'a Args,
-    sqs: aws_sdk_sqs::Client,
+/// The worker function behind Lambda's Invoke API.
+struct LambdaFunction {
     lambda: aws_sdk_lambda::Client,
     function: String,
-    region: String,
 }
 
 async fn pump(args: &Args) -> Result<(), String> {
@@ -82,145 +72,30 @@ async fn pump(args: &Args) -> Result<(), String> {
     let lambda_config = aws_sdk_lambda::config::Builder::from(&sdk)
         .endpoint_url(origin)
         .build();
-    let pump = Pump {
-        args,
-        sqs: aws_sdk_sqs::Client::new(&sdk),
+    let settings = Settings {
+        queue_url: args.queue_url.clone(),
+        dead_letter_queue_url: args.dead_letter_queue_url.clone(),
+        batch_size: args.batch_size,
+        visibility_timeout: args.visibility_timeout,
+        max_receive_count: args.max_receive_count,
+        wait_time_seconds: args.wait_time_seconds,
+    };
+    let delivery = LambdaFunction {
         lambda: aws_sdk_lambda::Client::from_conf(lambda_config),
         function,
-        region: sdk
-            .region()
-            .map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
     };
-    let mut sources = vec![Source {
-        arn: pump.queue_arn(&args.queue_url).await?,
-        url: args.queue_url.clone(),
-        dead_letters: false,
-    }];
-    if let Some(dlq) = &args.dead_letter_queue_url {
-        sources.push(Source {
-            arn: pump.queue_arn(dlq).await?,
-            url: dlq.clone(),
-            dead_letters: true,
-        });
-    }
+    let pump = EventSource::new(settings, &sdk, delivery).await?;
     loop {
-        for source in &sources {
-            // Long-poll the step queue only; the dead-letter queue is looked at in passing.
-            let wait = if source.dead_letters {
-                0
-            } else {
-                args.wait_time_seconds
-            };
-            if let Some(report) = pump.batch(source, wait).await? {
-                println!("{report}");
-            }
-        }
+        pump.poll(|report| println!("{report}")).await?;
         if args.once {
             return Ok(());
         }
     }
 }
 
-impl Pump<'_> {
-    async fn queue_arn(&self, url: &str) -> Result<String, String> {
-        self.sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot read queue {url} (check AWS_REGION, credentials and \
-                     AWS_ENDPOINT_URL): {}",
-                    aws_sdk_sqs::error::DisplayErrorContext(&e)
-                )
-            })?
-            .attributes
-            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-            .ok_or_else(|| format!("queue {url} has no ARN"))
-    }
-
-    /// Receives one batch, runs it through the function, settles its messages; `None` if the
-    /// queue had nothing.
-    async fn batch(&self, source: &Source, wait: i32) -> Result<Option<Value>, String> {
-        let messages = self
-            .sqs
-            .receive_message()
-            .queue_url(&source.url)
-            .max_number_of_messages(self.args.batch_size)
-            .visibility_timeout(self.args.visibility_timeout)
-            .wait_time_seconds(wait)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "SQS ReceiveMessage from {}: {}",
-                    source.url,
-                    aws_sdk_sqs::error::DisplayErrorContext(&e)
-                )
-            })?
-            .messages
-            .unwrap_or_default();
-        if messages.is_empty() {
-            return Ok(None);
-        }
-        let payload = sqs_event(&messages, &source.arn, &self.region);
-        let (failed, problem) = match self.invoke(&payload).await {
-            Ok(failed) => (failed, None),
-            // The whole batch failed: every message stays and reappears.
-            Err(problem) => (
-                messages
-                    .iter()
-                    .filter_map(|m| m.message_id().map(str::to_owned))
-                    .collect(),
-                Some(problem),
-            ),
-        };
-        let mut delete = Vec::new();
-        let mut moved = 0;
-        for message in &messages {
-            let id = message.message_id().unwrap_or_default();
-            if !failed.contains(id) {
-                delete.push(message);
-                continue;
-            }
-            if let (false, Some(dlq)) = (source.dead_letters, &self.args.dead_letter_queue_url) {
-                if receive_count(message) >= self.args.max_receive_count {
-                    self.sqs
-                        .send_message()
-                        .queue_url(dlq)
-                        .message_body(message.body().unwrap_or_default())
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            format!(
-                                "SQS SendMessage to {dlq}: {}",
-                                aws_sdk_sqs::error::DisplayErrorContext(&e)
-                            )
-                        })?;
-                    delete.push(message);
-                    moved += 1;
-                }
-            }
-        }
-        self.delete(&source.url, &delete).await?;
-        let mut report = json!({
-            "queue": source.url,
-            "received": messages.len(),
-            "deleted": delete.len() - moved,
-            "failed": failed.len(),
-            "movedToDeadLetterQueue": moved,
-        });
-        if let Some(problem) = problem {
-            report["error"] = json!(problem);
-        }
-        Ok(Some(report))
-    }
-
+impl Delivery for LambdaFunction {
     /// Invokes the function with the batch; the ids of the messages it reports as failed.
-    async fn invoke(&self, payload: &Value) -> Result<HashSet<String>, String> {
+    async fn deliver(&self, payload: Value, _: bool) -> Result<HashSet<String>, String> {
         let out = self
             .lambda
             .invoke()
@@ -262,45 +137,6 @@ impl Pump<'_> {
             .map(|f| f.item_identifier)
             .collect())
     }
-
-    async fn delete(&self, url: &str, messages: &[&Message]) -> Result<(), String> {
-        if messages.is_empty() {
-            return Ok(());
-        }
-        let mut entries = Vec::new();
-        for (i, message) in messages.iter().enumerate() {
-            entries.push(
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(message.receipt_handle().unwrap_or_default())
-                    .build()
-                    .map_err(|e| format!("SQS DeleteMessageBatch: {e}"))?,
-            );
-        }
-        let out = self
-            .sqs
-            .delete_message_batch()
-            .queue_url(url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "SQS DeleteMessageBatch on {url}: {}",
-                    aws_sdk_sqs::error::DisplayErrorContext(&e)
-                )
-            })?;
-        if let Some(failed) = out.failed().first() {
-            // The message reappears and is handled again: harmless, the worker drops repeats.
-            eprintln!(
-                "quickstep: SQS DeleteMessageBatch on {url}: {} messages not deleted ({}: {})",
-                out.failed().len(),
-                failed.code(),
-                failed.message().unwrap_or_default()
-            );
-        }
-        Ok(())
-    }
 }
 
 /// `<origin>/2015-03-31/functions/<name>/invocations` → (origin, name).
@@ -322,41 +158,6 @@ fn split_function_url(url: &str) -> Result<(String, String), String> {
         return Err(bad());
     }
     Ok((format!("{scheme}://{authority}"), function.to_owned()))
-}
-
-fn receive_count(message: &Message) -> u32 {
-    message
-        .attributes()
-        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1)
-}
-
-/// The event Lambda's SQS event source mapping gives a function for `messages`.
-fn sqs_event(messages: &[Message], queue_arn: &str, region: &str) -> Value {
-    let records: Vec<Value> = messages
-        .iter()
-        .map(|m| {
-            let attributes: serde_json::Map<String, Value> = m
-                .attributes()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.as_str().to_owned(), json!(v)))
-                .collect();
-            json!({
-                "messageId": m.message_id(),
-                "receiptHandle": m.receipt_handle(),
-                "body": m.body(),
-                "attributes": attributes,
-                "messageAttributes": {},
-                "md5OfBody": m.md5_of_body(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": region,
-            })
-        })
-        .collect();
-    json!({ "Records": records })
 }
 
 #[cfg(test)]
