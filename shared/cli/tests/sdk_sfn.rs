@@ -18,8 +18,8 @@ use aws_sdk_sfn::types::{
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
 
-/// `quickstep serve` on a free port with the virtual clock (for asynchronous executions;
-/// synchronous ones run on the real clock); killed when dropped.
+/// `quickstep serve` on a free port with the virtual clock (Waits take no time); killed when
+/// dropped.
 struct Server {
     child: Child,
     endpoint: String,

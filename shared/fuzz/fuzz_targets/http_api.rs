@@ -25,7 +25,9 @@ const MAX_REQUESTS: usize = 8;
 /// transitions (the engine's bound per `step`), which a workflow that loops forever fills: with
 /// sanitizers that is a second or more, so a few messages keep an input within the timeout.
 const MAX_MESSAGES: usize = 3;
-/// How long a synchronous execution may run, in wall-clock ms (it runs on the real clock).
+/// The deadline of a synchronous execution, in ms after the wall clock's now. It runs on the
+/// service's clock (virtual here: its Waits take no time), so what bounds it is mostly the
+/// history event limit.
 const SYNC_BUDGET_MS: i64 = 20;
 const T0: i64 = 1_704_067_200_000;
 

@@ -79,8 +79,16 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let deadline = deadline
             .filter(|d| *d > started)
             .map(|d| d.saturating_sub(self.config.sync_margin_ms));
+        // On a virtual service clock (`quickstep serve --clock virtual`, tests), Waits and
+        // back-off of a synchronous execution take no time either: it runs on a virtual clock
+        // of its own, from now.
+        let clock = if self.clock.is_virtual() {
+            Clock::virtual_at(started)
+        } else {
+            Clock::Real
+        };
         let driver =
-            LocalDriver::new(Arc::clone(&machine), tasks, Clock::Real).with_options(self.options());
+            LocalDriver::new(Arc::clone(&machine), tasks, clock).with_options(self.options());
         let mut run = driver.run_until(info, seed, deadline).await;
         if !run.snapshot.status.is_terminal() {
             // Out of time: the engine ends it as AWS ends an execution past its timeout.

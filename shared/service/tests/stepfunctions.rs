@@ -55,7 +55,7 @@ async fn refused(service: &TestService, operation: &str, body: Value) -> String 
     answer["__type"].as_str().unwrap().to_owned()
 }
 
-/// Greets, and waits `$.pause` seconds (synchronous executions run on the real clock).
+/// Greets, and waits `$.pause` seconds (on the service's virtual clock: no time).
 fn definition() -> String {
     json!({
         "StartAt": "Greet",
@@ -1058,4 +1058,26 @@ async fn state_machines_are_tagged_untagged_and_listed() {
     )
     .await;
     assert_eq!(listed, json!({"tags": []}));
+}
+
+#[tokio::test]
+async fn a_synchronous_execution_waits_on_the_service_clock() {
+    // The service's clock is virtual (as `quickstep serve --clock virtual`): an hour's Wait in
+    // a synchronous execution takes no time, and the dates say an hour passed.
+    let service = service();
+    ok(
+        &service,
+        "CreateStateMachine",
+        json!({"name": "hello", "definition": definition(), "type": "EXPRESS", "roleArn": "arn:aws:iam::1:role/r"}),
+    )
+    .await;
+    let done = ok(
+        &service,
+        "StartSyncExecution",
+        json!({"stateMachineArn": MACHINE, "input": "{\"who\": \"later\", \"pause\": 3600}"}),
+    )
+    .await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let took = done["stopDate"].as_f64().unwrap() - done["startDate"].as_f64().unwrap();
+    assert!((took - 3600.0).abs() < 1.0, "{done}");
 }
