@@ -310,6 +310,28 @@ class Serve(unittest.TestCase):
         with self.assertRaises(sfn.exceptions.ResourceNotFound):
             sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
 
+    def test_redrive_a_failed_execution(self):
+        # Fails until its input says otherwise: redriving reruns the failed state with the same
+        # input, so here it fails again, and the redrive shows in the history and the counts.
+        arn = self.create("redriven", {"StartAt": "Check", "States": {
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Fine"}],
+                      "Default": "Boom"},
+            "Boom": {"Type": "Fail", "Error": "Demo.Boom", "Cause": "not ok"},
+            "Fine": {"Type": "Succeed"}}})
+        started = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps({"ok": False}))
+        failed = self.wait_for_end(started["executionArn"])
+        self.assertEqual((failed["status"], failed["redriveStatus"]), ("FAILED", "REDRIVABLE"))
+        redriven = self.sfn.redrive_execution(executionArn=started["executionArn"])
+        self.assertIn("redriveDate", redriven)
+        again = self.wait_for_end(started["executionArn"])
+        self.assertEqual((again["status"], again["redriveCount"]), ("FAILED", 1))
+        events = self.sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+        self.assertIn("ExecutionRedriven", [e["type"] for e in events])
+        with self.assertRaises(self.sfn.exceptions.ExecutionNotRedrivable):
+            done = self.sfn.start_execution(stateMachineArn=arn, input=json.dumps({"ok": True}))
+            self.wait_for_end(done["executionArn"])
+            self.sfn.redrive_execution(executionArn=done["executionArn"])
+
     def test_tags(self):
         arn = self.sfn.create_state_machine(name="tagged", definition=json.dumps(GREETER), roleArn=ROLE,
                                             type="EXPRESS", tags=[{"key": "team", "value": "payments"}])["stateMachineArn"]

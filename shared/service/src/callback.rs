@@ -105,7 +105,7 @@ impl TaskRequestBody {
                         output.len()
                     )));
                 }
-                let value = serde_json::from_str(output).map_err(|e| ServiceError::Callback {
+                let value = serde_json::from_str(output).map_err(|e| ServiceError::Refused {
                     name: "InvalidOutput",
                     message: format!("Invalid Output: the output is not valid JSON: {e}"),
                 })?;
@@ -124,13 +124,13 @@ impl TaskRequestBody {
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// Answers the task that waits for `token`, and lets its execution go on.
     pub async fn answer_task(&self, token: &str, answer: TaskAnswer) -> Result<(), ServiceError> {
-        let invalid = || ServiceError::Callback {
+        let invalid = || ServiceError::Refused {
             name: "InvalidToken",
             message: "Invalid Token: the token was not made by this quickstep deployment, or \
                       its execution is no longer kept"
                 .into(),
         };
-        let timed_out = || ServiceError::Callback {
+        let timed_out = || ServiceError::Refused {
             name: "TaskTimedOut",
             message: "Task Timed Out: 'Provided task does not exist anymore'".into(),
         };

@@ -14,10 +14,10 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     PayloadTooLarge(String),
-    /// A `SendTask*` request Step Functions would refuse, with its error name
-    /// (`InvalidToken`, `TaskTimedOut`, `InvalidOutput`).
+    /// A request Step Functions would refuse, with its error name (`InvalidToken`,
+    /// `TaskTimedOut`, `InvalidOutput` for `SendTask*`; `ExecutionNotRedrivable`).
     #[error("{message}")]
-    Callback { name: &'static str, message: String },
+    Refused { name: &'static str, message: String },
     /// An operation the state machine's type does not allow (StartSyncExecution of a
     /// Standard one).
     #[error("{0}")]
@@ -34,7 +34,7 @@ impl ServiceError {
             Self::InvalidDefinition(_) => (400, "InvalidDefinition"),
             Self::NotFound(_) => (404, "NotFound"),
             Self::PayloadTooLarge(_) => (413, "PayloadTooLarge"),
-            Self::Callback { name, .. } => (400, name),
+            Self::Refused { name, .. } => (400, name),
             Self::TypeNotSupported(_) => (400, "StateMachineTypeNotSupported"),
             Self::Port(PortError::Conflict) => (409, "Conflict"),
             Self::Port(PortError::Retryable(_)) => (503, "ServiceUnavailable"),

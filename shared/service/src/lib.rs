@@ -14,6 +14,7 @@ pub mod memory;
 pub mod nested;
 pub mod ports;
 pub mod records;
+pub mod redrive;
 pub mod service;
 pub mod stepfunctions;
 pub mod sync;

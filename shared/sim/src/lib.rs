@@ -472,7 +472,7 @@ fn caller(service: SimService) -> calls::Caller {
 
 fn name_of(e: &ServiceError) -> String {
     match e {
-        ServiceError::Callback { name, .. } => (*name).to_owned(),
+        ServiceError::Refused { name, .. } => (*name).to_owned(),
         ServiceError::NotFound(_) => "NotFound".to_owned(),
         other => other.to_string(),
     }

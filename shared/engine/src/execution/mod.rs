@@ -178,6 +178,16 @@ pub fn step(
     (snapshot, effects)
 }
 
+/// Starts an execution that ended FAILED, TIMED_OUT or ABORTED again from the top-level state
+/// it ended in (see [`Snapshot::redrivable`]); says why not if it cannot be.
+pub fn redrive(
+    machine: &StateMachine,
+    snapshot: &mut Snapshot,
+    now: Millis,
+) -> Result<Vec<Effect>, String> {
+    stepper::Stepper::new(machine, snapshot, now).redrive()
+}
+
 /// [`step`] without moving the snapshot.
 pub fn step_in_place(
     machine: &StateMachine,

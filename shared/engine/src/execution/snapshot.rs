@@ -155,6 +155,25 @@ pub struct Snapshot {
     /// [`super::start_inspected`] (TestState); never stored.
     #[serde(skip)]
     pub inspection: Option<Box<super::Inspection>>,
+    /// Where a redrive starts, once the execution ended FAILED, TIMED_OUT or ABORTED: the
+    /// top-level state it ended in, and that state's input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) redrive_from: Option<RedrivePoint>,
+    /// How often the execution was redriven.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub redrive_count: u32,
+}
+
+/// The top-level state an unsuccessful execution ended in, and its input.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RedrivePoint {
+    pub state: StateId,
+    pub input: Value,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One scope of workflow variables.
@@ -184,7 +203,17 @@ impl Snapshot {
             // The top-level scope (0) is created by its first assignment.
             scopes: BTreeMap::new(),
             inspection: None,
+            redrive_from: None,
+            redrive_count: 0,
         }
+    }
+
+    /// Whether RedriveExecution can restart it: it ended unsuccessfully in a state.
+    pub fn redrivable(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Failed { .. } | Status::TimedOut { .. } | Status::Aborted { .. }
+        ) && self.redrive_from.is_some()
     }
 
     /// The variables assigned at the top level.

@@ -5,7 +5,9 @@ use serde_json::{json, Map, Value};
 use super::dataflow::size_exceeds;
 use super::inspection::Stage;
 use super::jsonata_eval::States;
-use super::snapshot::{Millis, ParentLink, Phase, Snapshot, Status, Thread, ThreadId, Waiter};
+use super::snapshot::{
+    Millis, ParentLink, Phase, RedrivePoint, Snapshot, Status, Thread, ThreadId, Waiter,
+};
 use super::variables;
 use super::{Effect, Event};
 use crate::definition::{
@@ -58,6 +60,45 @@ impl<'a> Stepper<'a> {
             self.end_execution(Err(data_limit_failure("input")));
             return self.finish();
         }
+        self.start_execution_timeout();
+        let root = self.spawn(None, None, 0, self.machine.top().start_at, input);
+        self.snap.ready.push_back(root);
+        self.run();
+        self.finish()
+    }
+
+    /// Starts an execution that ended FAILED, TIMED_OUT or ABORTED again in the top-level
+    /// state it ended in, with that state's input and the variables it had, as Step Functions'
+    /// RedriveExecution does (a Parallel or Map state runs again as a whole).
+    pub fn redrive(mut self) -> Result<Vec<Effect>, String> {
+        if !self.snap.redrivable() {
+            return Err(match self.snap.status {
+                Status::Running => "the execution is still running".to_owned(),
+                Status::Succeeded { .. } => "the execution succeeded".to_owned(),
+                _ => "the execution ended before it entered a state".to_owned(),
+            });
+        }
+        let Some(point) = self.snap.redrive_from.take() else {
+            return Err("the execution ended before it entered a state".to_owned());
+        };
+        self.snap.redrive_count += 1;
+        self.snap.status = Status::Running;
+        self.snap.stop_time = None;
+        let count = self.snap.redrive_count;
+        self.record(
+            "ExecutionRedriven",
+            None,
+            || json!({"executionRedrivenEventDetails": {"redriveCount": count}}),
+        );
+        self.start_execution_timeout();
+        let root = self.spawn(None, None, 0, point.state, point.input);
+        self.snap.ready.push_back(root);
+        self.run();
+        Ok(self.finish())
+    }
+
+    /// Starts the timer of the execution's `TimeoutSeconds` (or the service's cap), from now.
+    fn start_execution_timeout(&mut self) {
         let timeout = match (
             self.machine.timeout_seconds,
             self.snap.options.max_execution_seconds,
@@ -69,10 +110,6 @@ impl<'a> Stepper<'a> {
             let at = self.now + seconds_to_millis(seconds);
             self.timer(Waiter::ExecutionTimeout, at);
         }
-        let root = self.spawn(None, None, 0, self.machine.top().start_at, input);
-        self.snap.ready.push_back(root);
-        self.run();
-        self.finish()
     }
 
     pub fn handle(mut self, event: Event) -> Vec<Effect> {
@@ -566,7 +603,15 @@ impl<'a> Stepper<'a> {
             variables::close(&mut self.snap.scopes, thread.scope);
         }
         match thread.parent {
-            None => self.end_execution(outcome),
+            None => {
+                if outcome.is_err() {
+                    self.snap.redrive_from = Some(RedrivePoint {
+                        state: thread.state,
+                        input: thread.input.clone(),
+                    });
+                }
+                self.end_execution(outcome);
+            }
             Some(link) => self.child_finished(tid, link, outcome),
         }
     }
@@ -618,6 +663,15 @@ impl<'a> Stepper<'a> {
     }
 
     pub fn terminate(&mut self, status: Status) {
+        // Ended from outside the workflow (a stop, a timeout, a limit): a redrive starts again
+        // in the top-level state it was in.
+        if !matches!(status, Status::Succeeded { .. }) && self.snap.redrive_from.is_none() {
+            let root = self.snap.threads.values().find(|t| t.parent.is_none());
+            self.snap.redrive_from = root.map(|t| RedrivePoint {
+                state: t.state,
+                input: t.input.clone(),
+            });
+        }
         self.snap.threads.clear();
         self.snap.ready.clear();
         self.snap.waits.clear();

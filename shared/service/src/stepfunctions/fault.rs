@@ -55,7 +55,7 @@ impl Fault {
                         .join(", ")
                 ),
             ),
-            ServiceError::Callback { name, message } => Self::client(name, message),
+            ServiceError::Refused { name, message } => Self::client(name, message),
             ServiceError::TypeNotSupported(message) => {
                 Self::client("StateMachineTypeNotSupported", message)
             }

@@ -14,6 +14,7 @@ use crate::callback::{TaskAnswerKind, TaskRequestBody};
 use crate::nested::valid_execution_name;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::{epoch_seconds as seconds, MachineType, StateMachineRecord};
+use crate::redrive;
 use crate::service::Service;
 use crate::sync::describe_fields;
 use crate::test_cases;
@@ -35,6 +36,7 @@ pub const SERVED: &[&str] = &[
     "DescribeStateMachineForExecution",
     "ListExecutions",
     "StopExecution",
+    "RedriveExecution",
     "GetExecutionHistory",
     "SendTaskSuccess",
     "SendTaskFailure",
@@ -75,8 +77,17 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                     .await
                     .map_err(|e| Fault::from_service(e, EXECUTION_MISSING))?;
                 let mut body = describe_fields(&record);
-                body["redriveCount"] = json!(0);
-                body["redriveStatus"] = json!("NOT_REDRIVABLE");
+                body["redriveCount"] = json!(record.snapshot.redrive_count);
+                match redrive::not_redrivable(&record, self.clock.now()) {
+                    None => body["redriveStatus"] = json!("REDRIVABLE"),
+                    Some(why) => {
+                        body["redriveStatus"] = json!("NOT_REDRIVABLE");
+                        body["redriveStatusReason"] = json!(why);
+                    }
+                }
+                if let Some(date) = redrive::redrive_date(&record) {
+                    body["redriveDate"] = json!(seconds(date));
+                }
                 Ok(body)
             }
             "StopExecution" => {
@@ -99,6 +110,12 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                     .await
                     .map_err(|e| Fault::from_service(e, EXECUTION_MISSING))?;
                 history::page(&record.snapshot.history, &paging, reverse, include_data)
+            }
+            "RedriveExecution" => {
+                let arn = execution_arn(request)?;
+                self.redrive(arn)
+                    .await
+                    .map_err(|e| Fault::from_service(e, EXECUTION_MISSING))
             }
             "SendTaskSuccess" => self.send_task(TaskAnswerKind::Success, request).await,
             "SendTaskFailure" => self.send_task(TaskAnswerKind::Failure, request).await,

@@ -1,0 +1,156 @@
+//! Redriving an execution that ended FAILED, TIMED_OUT or ABORTED: it starts again in the
+//! top-level state it ended in, with that state's input and the variables it had.
+// A test fails by panicking: unwrap and expect are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use quickstep::definition::StateMachine;
+use quickstep::execution::{self, Effect, Event, ExecutionInfo, Options, Snapshot, Status};
+use quickstep::failure::Failure;
+use serde_json::{json, Value};
+
+const T0: i64 = 1_704_067_200_000;
+
+fn machine() -> StateMachine {
+    StateMachine::from_json(&json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Pass", "Assign": {"order": "{% $states.input.order %}"}, "Output": {"n": 1}, "Next": "Charge"},
+            "Charge": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "charge", "Payload": "{% $states.input %}"},
+                "Output": "{% $states.result.Payload %}",
+                "Next": "Done"
+            },
+            "Done": {"Type": "Pass", "Output": {"order": "{% $order %}", "charged": "{% $states.input %}"}, "End": true}
+        }
+    }))
+    .unwrap()
+}
+
+fn start(machine: &StateMachine) -> (Snapshot, Vec<Effect>) {
+    let info = ExecutionInfo {
+        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:m:e".into(),
+        name: "e".into(),
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
+        state_machine_name: "m".into(),
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        input: Arc::new(json!({"order": 7})),
+        start_time: T0,
+        express: false,
+    };
+    execution::start(machine, info, Options::default(), 1, T0)
+}
+
+/// The one task call among `effects`: its id and input.
+fn invoked(effects: &[Effect]) -> (u64, Value) {
+    let calls: Vec<(u64, Value)> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Invoke(r) => Some((r.task, r.input.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls.len(), 1, "{effects:?}");
+    calls[0].clone()
+}
+
+#[test]
+fn a_failed_execution_is_redriven_from_the_state_that_failed() {
+    let machine = machine();
+    let (mut snap, effects) = start(&machine);
+    let (task, input) = invoked(&effects);
+    let failure = Failure::new("Payments.Down", "try later");
+    execution::step_in_place(
+        &machine,
+        &mut snap,
+        Event::TaskFailed { task, failure },
+        T0 + 10,
+    );
+    assert_eq!(snap.status.name(), "FAILED");
+    assert!(snap.redrivable());
+
+    let effects = execution::redrive(&machine, &mut snap, T0 + 1000).unwrap();
+    assert_eq!(snap.status, Status::Running);
+    assert_eq!(snap.redrive_count, 1);
+    // The same state, with the same input, is called again.
+    let (again, again_input) = invoked(&effects);
+    assert_ne!(again, task);
+    assert_eq!(again_input, input);
+    let output = json!({"StatusCode": 200, "Payload": {"paid": true}});
+    execution::step_in_place(
+        &machine,
+        &mut snap,
+        Event::TaskSucceeded {
+            task: again,
+            output,
+        },
+        T0 + 1100,
+    );
+    // The variables assigned before the failure are still there.
+    assert_eq!(
+        snap.status,
+        Status::Succeeded {
+            output: json!({"order": 7, "charged": {"paid": true}})
+        }
+    );
+    let kinds: Vec<&str> = snap.history.iter().map(|e| e.kind.as_str()).collect();
+    let failed = kinds.iter().position(|k| *k == "ExecutionFailed").unwrap();
+    assert_eq!(kinds[failed + 1], "ExecutionRedriven");
+    assert_eq!(kinds[failed + 2], "TaskStateEntered");
+    assert_eq!(kinds.last(), Some(&"ExecutionSucceeded"));
+    // A succeeded execution cannot be redriven.
+    assert!(!snap.redrivable());
+    assert_eq!(
+        execution::redrive(&machine, &mut snap, T0 + 2000).unwrap_err(),
+        "the execution succeeded"
+    );
+}
+
+#[test]
+fn a_stopped_execution_is_redriven_from_the_state_it_was_in() {
+    let machine = machine();
+    let (mut snap, effects) = start(&machine);
+    let (_, input) = invoked(&effects);
+    assert_eq!(
+        execution::redrive(&machine, &mut snap, T0).unwrap_err(),
+        "the execution is still running"
+    );
+    execution::step_in_place(
+        &machine,
+        &mut snap,
+        Event::Stop {
+            failure: Failure::bare("Stopped"),
+        },
+        T0 + 5,
+    );
+    assert_eq!(snap.status.name(), "ABORTED");
+    let effects = execution::redrive(&machine, &mut snap, T0 + 10).unwrap();
+    assert_eq!(invoked(&effects).1, input);
+    // Redriven twice: the count goes on.
+    execution::step_in_place(
+        &machine,
+        &mut snap,
+        Event::Stop {
+            failure: Failure::bare("Stopped"),
+        },
+        T0 + 20,
+    );
+    execution::redrive(&machine, &mut snap, T0 + 30).unwrap();
+    assert_eq!(snap.redrive_count, 2);
+    // It survives a store: the redrive point is part of the snapshot.
+    execution::step_in_place(
+        &machine,
+        &mut snap,
+        Event::Stop {
+            failure: Failure::bare("Stopped"),
+        },
+        T0 + 40,
+    );
+    let stored: Snapshot = serde_json::from_str(&serde_json::to_string(&snap).unwrap()).unwrap();
+    assert!(stored.redrivable());
+    assert_eq!(stored.redrive_count, 2);
+}

@@ -1,0 +1,209 @@
+//! RedriveExecution through the Step Functions API over the in-memory adapters: an execution
+//! that failed, or was stopped, starts again in the state it ended in and runs to its end.
+// A test fails by panicking: unwrap and expect are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use quickstep_runtime::clock::Clock;
+use quickstep_runtime::mock::MockInvoker;
+use quickstep_service::api::Request;
+use quickstep_service::config::Config;
+use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
+use quickstep_service::service::Service;
+use serde_json::{json, Value};
+
+type TestService = Service<MemoryStore, MemoryQueue, MemoryPublisher>;
+
+const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:orders";
+
+/// Charge fails its first call and succeeds after.
+fn service() -> TestService {
+    let mocks = json!({
+        "StateMachines": {"orders": {"TestCases": {"T": {"Charge": "Flaky"}}}},
+        "MockedResponses": {"Flaky": {
+            "0": {"Throw": {"Error": "Payments.Down", "Cause": "try later"}},
+            "1-9": {"Return": {"paid": true}}
+        }}
+    });
+    Service::new(
+        MemoryStore::default(),
+        MemoryQueue::default(),
+        MemoryPublisher::default(),
+        Arc::new(MockInvoker::from_config(&mocks, "orders", "T").unwrap()),
+        Clock::virtual_at(1_700_000_000_000),
+        Config::default(),
+    )
+}
+
+async fn call(service: &TestService, operation: &str, body: &Value) -> (u16, Value) {
+    let request = Request {
+        method: "POST".into(),
+        path: "/".into(),
+        body: body.to_string().into_bytes(),
+        target: Some(format!("AWSStepFunctions.{operation}")),
+        ..Request::default()
+    };
+    let response = service.handle(&request).await;
+    (response.status, response.body)
+}
+
+async fn ok(service: &TestService, operation: &str, body: Value) -> Value {
+    let (status, answer) = call(service, operation, &body).await;
+    assert_eq!(status, 200, "{operation} {body}: {answer}");
+    answer
+}
+
+async fn refused(service: &TestService, operation: &str, body: Value) -> String {
+    let (status, answer) = call(service, operation, &body).await;
+    assert_eq!(status, 400, "{operation} {body}: {answer}");
+    answer["__type"].as_str().unwrap().to_owned()
+}
+
+async fn drain(service: &TestService) {
+    while let Some(queued) = service.queue.pop() {
+        service
+            .clock
+            .advance_to(service.clock.now() + i64::from(queued.delay_seconds) * 1000);
+        service.step(&queued.message).await.unwrap();
+    }
+}
+
+async fn create(service: &TestService) {
+    let definition = json!({
+        "StartAt": "Remember",
+        "States": {
+            "Remember": {"Type": "Pass", "Assign": {"order.$": "$.order"}, "Next": "Nap"},
+            "Nap": {"Type": "Wait", "Seconds": 60, "Next": "Charge"},
+            "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge",
+                       "ResultPath": "$.payment", "Next": "Done"},
+            "Done": {"Type": "Pass", "Parameters": {"order.$": "$order", "payment.$": "$.payment"}, "End": true}
+        }
+    });
+    ok(
+        service,
+        "CreateStateMachine",
+        json!({"name": "orders", "definition": definition.to_string(), "roleArn": "arn:aws:iam::1:role/r"}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_execution_is_redriven_to_success() {
+    let service = service();
+    create(&service).await;
+    let started = ok(
+        &service,
+        "StartExecution",
+        json!({"stateMachineArn": MACHINE, "name": "o-1", "input": "{\"order\": 7}"}),
+    )
+    .await;
+    let arn = started["executionArn"].clone();
+    drain(&service).await;
+    let failed = ok(&service, "DescribeExecution", json!({"executionArn": arn})).await;
+    assert_eq!(
+        (failed["status"].as_str(), failed["error"].as_str()),
+        (Some("FAILED"), Some("Payments.Down"))
+    );
+    assert_eq!(
+        (
+            failed["redriveStatus"].as_str(),
+            failed["redriveCount"].as_u64()
+        ),
+        (Some("REDRIVABLE"), Some(0))
+    );
+    assert_eq!(service.publisher.events().len(), 1);
+
+    let redriven = ok(&service, "RedriveExecution", json!({"executionArn": arn})).await;
+    assert!(redriven["redriveDate"].is_number());
+    let running = ok(&service, "DescribeExecution", json!({"executionArn": arn})).await;
+    assert_eq!(running["status"], "RUNNING");
+    assert!(running.get("error").is_none() && running.get("stopDate").is_none());
+    assert_eq!(
+        refused(&service, "RedriveExecution", json!({"executionArn": arn})).await,
+        "ExecutionNotRedrivable"
+    );
+    drain(&service).await;
+    let done = ok(&service, "DescribeExecution", json!({"executionArn": arn})).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    // The variable assigned before the failure, and the retried call's answer.
+    assert_eq!(
+        serde_json::from_str::<Value>(done["output"].as_str().unwrap()).unwrap(),
+        json!({"order": 7, "payment": {"paid": true}})
+    );
+    assert_eq!(done["redriveCount"], 1);
+    assert_eq!(done["redriveDate"], redriven["redriveDate"]);
+    assert_eq!(done["redriveStatus"], "NOT_REDRIVABLE");
+    assert_eq!(
+        done["redriveStatusReason"],
+        "Execution is SUCCEEDED and cannot be redriven."
+    );
+    let history = ok(
+        &service,
+        "GetExecutionHistory",
+        json!({"executionArn": arn}),
+    )
+    .await;
+    let kinds: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    let failed_at = kinds.iter().position(|k| *k == "ExecutionFailed").unwrap();
+    assert_eq!(
+        &kinds[failed_at + 1..failed_at + 3],
+        ["ExecutionRedriven", "TaskStateEntered"]
+    );
+    // The Wait before the failed state is not waited again.
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "WaitStateEntered").count(),
+        1
+    );
+    assert_eq!(
+        refused(&service, "RedriveExecution", json!({"executionArn": arn})).await,
+        "ExecutionNotRedrivable"
+    );
+    assert_eq!(
+        service.publisher.events().len(),
+        1,
+        "no second failure event"
+    );
+}
+
+#[tokio::test]
+async fn a_stopped_execution_is_redriven_and_unknown_ones_are_refused() {
+    let service = service();
+    create(&service).await;
+    let started = ok(
+        &service,
+        "StartExecution",
+        json!({"stateMachineArn": MACHINE, "name": "o-2", "input": "{\"order\": 8}"}),
+    )
+    .await;
+    let arn = started["executionArn"].clone();
+    ok(&service, "StopExecution", json!({"executionArn": arn})).await;
+    ok(&service, "RedriveExecution", json!({"executionArn": arn})).await;
+    drain(&service).await;
+    // Stopped in the Wait: redriven there, then Charge fails once (its first call) and the
+    // execution ends FAILED; a second redrive finishes it.
+    let failed = ok(&service, "DescribeExecution", json!({"executionArn": arn})).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    ok(&service, "RedriveExecution", json!({"executionArn": arn})).await;
+    drain(&service).await;
+    let done = ok(&service, "DescribeExecution", json!({"executionArn": arn})).await;
+    assert_eq!(
+        (done["status"].as_str(), done["redriveCount"].as_u64()),
+        (Some("SUCCEEDED"), Some(2))
+    );
+    let missing = arn.as_str().unwrap().replace("o-2", "nope");
+    assert_eq!(
+        refused(
+            &service,
+            "RedriveExecution",
+            json!({"executionArn": missing})
+        )
+        .await,
+        "ExecutionDoesNotExist"
+    );
+}
