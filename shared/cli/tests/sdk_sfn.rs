@@ -4,8 +4,8 @@
 // A test fails by panicking: unwrap and expect are its assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::Duration;
 
 use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
@@ -18,41 +18,7 @@ use aws_sdk_sfn::types::{
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
 
-/// `quickstep serve` on a free port with the virtual clock (Waits take no time); killed when
-/// dropped.
-struct Server {
-    child: Child,
-    endpoint: String,
-}
-
-impl Server {
-    fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quickstep"))
-            .args(["serve", "--port", "0", "--clock", "virtual"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("quickstep serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let endpoint = line
-            .split("listening on ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("quickstep serve said {line:?}"))
-            .to_owned();
-        Self { child, endpoint }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::Server;
 
 /// The SDKs send StartSyncExecution and TestState to `sync-<host>` (the API's host prefix),
 /// which a local endpoint does not have. The other SDKs and the CLI turn it off with
@@ -108,7 +74,7 @@ fn greeter() -> String {
 
 #[tokio::test]
 async fn the_aws_sdk_for_rust_drives_quickstep_serve() {
-    let server = Server::start();
+    let server = Server::start(&["--clock", "virtual"], &[]);
     let sfn = client(&server.endpoint).await;
 
     let created = sfn

@@ -4,8 +4,8 @@
 // A test fails by panicking: unwrap and expect are its assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use aws_sdk_sfn::config::{Credentials, Region};
@@ -14,49 +14,32 @@ use aws_sdk_sfn::Client;
 use quickstep_testing::moto::Moto;
 use serde_json::json;
 
-/// `quickstep serve` on moto's table and queues; killed when dropped.
-struct Server {
-    child: Child,
-    endpoint: String,
-}
+use common::Server;
 
-impl Server {
-    fn start(moto: &Moto, resources: &quickstep_aws::setup::Resources) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quickstep"))
-            .args(["serve", "--port", "0", "--table", &resources.table])
-            .args(["--step-queue-url", &resources.step_queue_url])
-            .args(["--dead-letter-queue-url", &resources.dlq_url])
-            .args(["--event-bus", "quickstep-events"])
-            .env("AWS_ENDPOINT_URL", &moto.endpoint)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
+/// `quickstep serve` on moto's table and queues.
+fn serve(moto: &Moto, resources: &quickstep_aws::setup::Resources) -> Server {
+    let server = Server::start(
+        &[
+            "--table",
+            &resources.table,
+            "--step-queue-url",
+            &resources.step_queue_url,
+            "--dead-letter-queue-url",
+            &resources.dlq_url,
+            "--event-bus",
+            "quickstep-events",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL", &moto.endpoint),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
             // Task tokens made by one server are answered by the next.
-            .env("QUICKSTEP_TOKEN_KEY", "durable-test")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("quickstep serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains(&resources.table), "{line}");
-        let endpoint = line
-            .split("listening on ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("quickstep serve said {line:?}"))
-            .to_owned();
-        Self { child, endpoint }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            ("QUICKSTEP_TOKEN_KEY", "durable-test"),
+        ],
+    );
+    assert!(server.said.contains(&resources.table), "{}", server.said);
+    server
 }
 
 async fn client(endpoint: &str) -> Client {
@@ -104,7 +87,7 @@ async fn executions_are_kept_in_dynamodb_and_carried_through_sqs_across_restarts
     .await
     .unwrap();
 
-    let first = Server::start(&moto, &resources);
+    let first = serve(&moto, &resources);
     let sfn = client(&first.endpoint).await;
     let definition = json!({
         "StartAt": "Greet",
@@ -137,7 +120,7 @@ async fn executions_are_kept_in_dynamodb_and_carried_through_sqs_across_restarts
         .unwrap();
     // The server stops while the execution waits; its step message waits in SQS.
     drop(first);
-    let second = Server::start(&moto, &resources);
+    let second = serve(&moto, &resources);
     let sfn = client(&second.endpoint).await;
     let ended = wait_for_end(&sfn, started.execution_arn()).await;
     assert_eq!(ended.status(), &ExecutionStatus::Succeeded);

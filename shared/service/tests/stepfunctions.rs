@@ -3,56 +3,18 @@
 // A test fails by panicking: unwrap and expect are its assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod sfn;
 
-use quickstep_runtime::clock::Clock;
+use sfn::{drain, ok, refused, service_with, TestService, T0};
+
 use quickstep_runtime::mock::MockInvoker;
 use quickstep_service::api::Request;
-use quickstep_service::config::Config;
-use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
-use quickstep_service::service::Service;
 use serde_json::{json, Value};
 
-type TestService = Service<MemoryStore, MemoryQueue, MemoryPublisher>;
-
-const T0: i64 = 1_700_000_000_000;
 const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
 
 fn service() -> TestService {
-    Service::new(
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        MemoryPublisher::default(),
-        Arc::new(MockInvoker::none()),
-        Clock::virtual_at(T0),
-        Config::default(),
-    )
-}
-
-/// One Step Functions request: its status and body.
-async fn call(service: &TestService, operation: &str, body: &Value) -> (u16, Value) {
-    let request = Request {
-        method: "POST".into(),
-        path: "/".into(),
-        body: body.to_string().into_bytes(),
-        target: Some(format!("AWSStepFunctions.{operation}")),
-        ..Request::default()
-    };
-    let response = service.handle(&request).await;
-    (response.status, response.body)
-}
-
-async fn ok(service: &TestService, operation: &str, body: Value) -> Value {
-    let (status, answer) = call(service, operation, &body).await;
-    assert_eq!(status, 200, "{operation} {body}: {answer}");
-    answer
-}
-
-async fn refused(service: &TestService, operation: &str, body: Value) -> String {
-    let (status, answer) = call(service, operation, &body).await;
-    assert_eq!(status, 400, "{operation} {body}: {answer}");
-    assert!(answer["message"].is_string(), "{answer}");
-    answer["__type"].as_str().unwrap().to_owned()
+    service_with(MockInvoker::none())
 }
 
 /// Greets, and waits `$.pause` seconds (on the service's virtual clock: no time).
@@ -70,16 +32,6 @@ fn definition() -> String {
         }
     })
     .to_string()
-}
-
-/// Delivers queued step messages, moving the clock by each delay, until none are left.
-async fn drain(service: &TestService) {
-    while let Some(queued) = service.queue.pop() {
-        service
-            .clock
-            .advance_to(service.clock.now() + i64::from(queued.delay_seconds) * 1000);
-        service.step(&queued.message).await.unwrap();
-    }
 }
 
 #[tokio::test]

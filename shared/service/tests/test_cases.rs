@@ -4,18 +4,13 @@
 // A test fails by panicking: unwrap and expect are its assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod sfn;
 
-use quickstep_runtime::clock::Clock;
+use sfn::{call, drain, ok, service_with, TestService};
+
 use quickstep_runtime::mock::MockInvoker;
-use quickstep_service::api::Request;
-use quickstep_service::config::Config;
-use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
-use quickstep_service::service::Service;
 use quickstep_service::test_cases::TestCases;
 use serde_json::{json, Value};
-
-type TestService = Service<MemoryStore, MemoryQueue, MemoryPublisher>;
 
 const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:orders";
 
@@ -79,45 +74,11 @@ fn real_tasks() -> MockInvoker {
 }
 
 fn new_service(test_cases: bool) -> TestService {
-    let service = Service::new(
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        MemoryPublisher::default(),
-        Arc::new(real_tasks()),
-        Clock::virtual_at(1_700_000_000_000),
-        Config::default(),
-    );
+    let service = service_with(real_tasks());
     if test_cases {
         service.with_test_cases(TestCases::new(mock_config()).unwrap())
     } else {
         service
-    }
-}
-
-async fn call(service: &TestService, operation: &str, body: &Value) -> (u16, Value) {
-    let request = Request {
-        method: "POST".into(),
-        path: "/".into(),
-        body: body.to_string().into_bytes(),
-        target: Some(format!("AWSStepFunctions.{operation}")),
-        ..Request::default()
-    };
-    let response = service.handle(&request).await;
-    (response.status, response.body)
-}
-
-async fn ok(service: &TestService, operation: &str, body: Value) -> Value {
-    let (status, answer) = call(service, operation, &body).await;
-    assert_eq!(status, 200, "{operation} {body}: {answer}");
-    answer
-}
-
-async fn drain(service: &TestService) {
-    while let Some(queued) = service.queue.pop() {
-        service
-            .clock
-            .advance_to(service.clock.now() + i64::from(queued.delay_seconds) * 1000);
-        service.step(&queued.message).await.unwrap();
     }
 }
 

@@ -4,68 +4,23 @@
 // A test fails by panicking: unwrap and expect are its assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod sfn;
 
-use quickstep_runtime::clock::Clock;
+use sfn::{call, drain, ok, refused, service_with, TestService};
+
 use quickstep_runtime::mock::MockInvoker;
-use quickstep_service::api::Request;
-use quickstep_service::config::Config;
-use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
-use quickstep_service::service::Service;
 use serde_json::{json, Value};
-
-type TestService = Service<MemoryStore, MemoryQueue, MemoryPublisher>;
 
 const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:greet";
 
 fn service() -> TestService {
-    Service::new(
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        MemoryPublisher::default(),
-        Arc::new(MockInvoker::none()),
-        Clock::virtual_at(1_700_000_000_000),
-        Config::default(),
-    )
-}
-
-async fn call(service: &TestService, operation: &str, body: &Value) -> (u16, Value) {
-    let request = Request {
-        method: "POST".into(),
-        path: "/".into(),
-        body: body.to_string().into_bytes(),
-        target: Some(format!("AWSStepFunctions.{operation}")),
-        ..Request::default()
-    };
-    let response = service.handle(&request).await;
-    (response.status, response.body)
-}
-
-async fn ok(service: &TestService, operation: &str, body: Value) -> Value {
-    let (status, answer) = call(service, operation, &body).await;
-    assert_eq!(status, 200, "{operation} {body}: {answer}");
-    answer
-}
-
-async fn refused(service: &TestService, operation: &str, body: Value) -> String {
-    let (status, answer) = call(service, operation, &body).await;
-    assert!(
-        status == 400 || status == 409,
-        "{operation} {body}: {status} {answer}"
-    );
-    answer["__type"].as_str().unwrap().to_owned()
+    service_with(MockInvoker::none())
 }
 
 /// A machine that answers `word`.
 fn says(word: &str) -> String {
     json!({"StartAt": "Say", "States": {"Say": {"Type": "Pass", "Result": word, "End": true}}})
         .to_string()
-}
-
-async fn drain(service: &TestService) {
-    while let Some(queued) = service.queue.pop() {
-        service.step(&queued.message).await.unwrap();
-    }
 }
 
 /// Starts an execution through `arn` and answers its description once it ended.

@@ -35,3 +35,49 @@ pub fn temp_file(name: &str, contents: &str) -> String {
     std::fs::write(&path, contents).unwrap();
     path.to_string_lossy().into_owned()
 }
+
+/// `quickstep serve` on a free port with `args` and the environment `env`; killed when
+/// dropped. Its endpoint is read from the one line it prints at start.
+pub struct Server {
+    child: std::process::Child,
+    pub endpoint: String,
+    /// The line it printed.
+    pub said: String,
+}
+
+impl Server {
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_quickstep"))
+            .args(["serve", "--port", "0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("quickstep serve starts");
+        let mut said = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut said)
+            .unwrap();
+        let endpoint = said
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("quickstep serve said {said:?}"))
+            .to_owned();
+        Self {
+            child,
+            endpoint,
+            said,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
