@@ -19,6 +19,8 @@ use quickstep_service::api::Request;
 use quickstep_service::config::Config;
 use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
 use quickstep_service::service::Service;
+use quickstep_service::test_cases::TestCases;
+use serde_json::json;
 
 const MAX_REQUESTS: usize = 8;
 /// Step messages delivered after the requests. Each runs one round of at most 10,000 state
@@ -101,6 +103,14 @@ fuzz_target!(|data: &[u8]| {
             ..Config::default()
         },
     );
+    // Step Functions Local's mocked testing: `…:stateMachine:m#Happy` mocks its Task `T`.
+    let service = match TestCases::new(json!({
+        "StateMachines": {"m": {"TestCases": {"Happy": {"T": "R"}}}},
+        "MockedResponses": {"R": {"0": {"Throw": {"Error": "E", "Cause": "c"}}, "1-9": {"Return": {}}}}
+    })) {
+        Ok(test_cases) => service.with_test_cases(test_cases),
+        Err(e) => panic!("the harness's mock config: {e}"),
+    };
     runtime().block_on(async {
         for bytes in data.split(|b| *b == 0).take(MAX_REQUESTS) {
             let response = service.handle(&request(bytes)).await;
