@@ -441,6 +441,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 
     /// After an execution ended: publish its failure event once, and remember that it was.
     pub(crate) async fn finish(&self, mut record: ExecutionRecord) -> Result<(), ServiceError> {
+        if let Some(test_cases) = &self.test_cases {
+            test_cases.end(&record.arn);
+        }
         if record.status_event_sent {
             return Ok(());
         }

@@ -4,35 +4,44 @@
 //!
 //! Each execution of a test case counts its invocations from 0 on its own, as Step Functions
 //! Local does, so two executions of the same case see the same responses. The service keeps
-//! the test case of the latest executions in memory (at most [`REMEMBERED`]): this is a local
-//! testing feature of one process (`quickstep serve`), not something a deployment stores.
+//! the test case of each execution in memory until the execution ends (and at most
+//! [`REMEMBERED`] at once, forgetting the oldest): this is a local testing feature of one
+//! process (`quickstep serve`), not something a deployment stores.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use quickstep_runtime::mock::{MockError, MockInvoker};
 use serde_json::Value;
 
 /// How many executions' test cases are remembered; the oldest is forgotten first.
-pub const REMEMBERED: usize = 10_000;
+pub const REMEMBERED: usize = 100_000;
 
 /// A mock config, and the test case of each execution started with one.
 #[derive(Debug)]
 pub struct TestCases {
     config: Value,
+    limit: usize,
     running: Mutex<Running>,
 }
 
 #[derive(Debug, Default)]
 struct Running {
-    by_execution: HashMap<String, Arc<MockInvoker>>,
-    order: VecDeque<String>,
+    /// By execution ARN: when it began (a sequence number) and its mocks.
+    by_execution: HashMap<String, (u64, Arc<MockInvoker>)>,
+    /// Execution ARNs by when they began, oldest first.
+    order: BTreeMap<u64, String>,
+    sequence: u64,
 }
 
 impl TestCases {
     /// Checks every test case of `config` up front, so a mistake in the file is reported when
     /// it is loaded, with its JSON pointer, not when an execution first uses it.
     pub fn new(config: Value) -> Result<Self, MockError> {
+        Self::with_limit(config, REMEMBERED)
+    }
+
+    fn with_limit(config: Value, limit: usize) -> Result<Self, MockError> {
         let machines = config
             .get("StateMachines")
             .and_then(Value::as_object)
@@ -50,6 +59,7 @@ impl TestCases {
         }
         Ok(Self {
             config,
+            limit,
             running: Mutex::new(Running::default()),
         })
     }
@@ -61,13 +71,15 @@ impl TestCases {
         if running.by_execution.contains_key(execution_arn) {
             return Ok(());
         }
-        let mocks = MockInvoker::from_config(&self.config, machine, case)?;
+        let mocks = Arc::new(MockInvoker::from_config(&self.config, machine, case)?);
+        running.sequence += 1;
+        let sequence = running.sequence;
         running
             .by_execution
-            .insert(execution_arn.to_owned(), Arc::new(mocks));
-        running.order.push_back(execution_arn.to_owned());
-        while running.order.len() > REMEMBERED {
-            if let Some(oldest) = running.order.pop_front() {
+            .insert(execution_arn.to_owned(), (sequence, mocks));
+        running.order.insert(sequence, execution_arn.to_owned());
+        while running.order.len() > self.limit {
+            if let Some((_, oldest)) = running.order.pop_first() {
                 running.by_execution.remove(&oldest);
             }
         }
@@ -77,14 +89,17 @@ impl TestCases {
     /// The mocks of execution `execution_arn`, if it was started on a test case.
     pub fn of(&self, execution_arn: &str) -> Option<Arc<MockInvoker>> {
         let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        running.by_execution.get(execution_arn).cloned()
+        running
+            .by_execution
+            .get(execution_arn)
+            .map(|(_, mocks)| Arc::clone(mocks))
     }
 
-    /// Forgets execution `execution_arn` (a synchronous one, once it has ended).
+    /// Forgets execution `execution_arn`: it ended.
     pub fn end(&self, execution_arn: &str) {
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        if running.by_execution.remove(execution_arn).is_some() {
-            running.order.retain(|arn| arn != execution_arn);
+        if let Some((sequence, _)) = running.by_execution.remove(execution_arn) {
+            running.order.remove(&sequence);
         }
     }
 }
@@ -137,13 +152,18 @@ mod tests {
 
     #[test]
     fn the_oldest_executions_are_forgotten_first() {
-        let cases = TestCases::new(config()).unwrap();
-        for n in 0..=REMEMBERED {
+        let cases = TestCases::with_limit(config(), 3).unwrap();
+        for n in 0..3 {
             cases.begin(&format!("arn:{n}"), "m", "Happy").unwrap();
         }
+        cases.end("arn:1");
+        cases.begin("arn:3", "m", "Happy").unwrap();
+        cases.begin("arn:4", "m", "Happy").unwrap();
         assert!(cases.of("arn:0").is_none());
-        assert!(cases.of("arn:1").is_some());
-        assert!(cases.of(&format!("arn:{REMEMBERED}")).is_some());
+        assert!(cases.of("arn:1").is_none());
+        for live in ["arn:2", "arn:3", "arn:4"] {
+            assert!(cases.of(live).is_some(), "{live}");
+        }
     }
 
     #[test]

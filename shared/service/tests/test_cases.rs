@@ -125,6 +125,11 @@ async fn a_test_case_mocks_its_states_and_the_rest_run_for_real() {
         .as_str()
         .unwrap()
         .ends_with(":orders:first"));
+    // An ended execution's test case is forgotten.
+    let test_cases = service.test_cases.as_ref().unwrap();
+    assert!(test_cases
+        .of(done["executionArn"].as_str().unwrap())
+        .is_none());
     let history = ok(
         &service,
         "GetExecutionHistory",
