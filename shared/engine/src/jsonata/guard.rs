@@ -31,9 +31,10 @@
 //! and put behind a lambda instead: after parsing, every call of a guarded built-in, and every
 //! use of it as a value (`$f := $pad`), becomes that lambda, which has the built-in's signature
 //! (so the context fills a missing first argument as before) and calls the built-in with the
-//! risky arguments passed through checking host functions ([`CHECKS`]). Nothing
-//! changes for an expression that binds the name itself. (`$now` is the engine's own host
-//! function already and checks its picture and timezone itself.)
+//! risky arguments passed through checking host functions ([`CHECKS`]). For a name the
+//! expression binds itself, only its calls are rewritten, and still get the checks (a call
+//! may come before the binding: `$toMillis := $toMillis(…)`). (`$now` is the engine's own
+//! host function already and checks its picture and timezone itself.)
 
 use std::collections::BTreeSet;
 
@@ -517,8 +518,11 @@ pub(super) fn check(refuse: Check, args: &[JValue]) -> Result<JValue, EvaluatorE
 }
 
 /// Rewrites the calls and references of the guarded built-ins in `ast` as the module
-/// documentation says, but for names the expression binds itself (`bound`), and passes the
-/// bounds of range operators (if `ranges`) through [`RANGE_BOUND`].
+/// documentation says, and passes the bounds of range operators (if `ranges`) through
+/// [`RANGE_BOUND`]. For a name the expression binds itself (`bound`: a variable, a parameter),
+/// only calls are rewritten, and the lambda then calls whatever the name is where it is called:
+/// a reference may be the expression's own value, but a call may still reach the built-in
+/// (`$toMillis := $toMillis(…)` calls it before the binding), so its arguments are checked.
 pub(super) fn rewrite(
     ast: &mut AstNode,
     mentioned: &BTreeSet<String>,
@@ -527,17 +531,23 @@ pub(super) fn rewrite(
 ) {
     let guarded: Vec<(&'static Guarded, Option<AstNode>)> = GUARDED
         .iter()
-        .filter(|g| mentioned.contains(g.name) && !bound.contains(g.name))
+        .filter(|g| mentioned.contains(g.name))
         .map(|g| (g, jsonata_core::parser::parse(g.lambda).ok()))
         .collect();
     if !guarded.is_empty() || ranges {
-        Rewrite { guarded }.node(ast);
+        Rewrite {
+            guarded,
+            bound: bound.clone(),
+        }
+        .node(ast);
     }
 }
 
 struct Rewrite {
     /// Each guarded built-in the expression uses, with its lambda parsed.
     guarded: Vec<(&'static Guarded, Option<AstNode>)>,
+    /// Names the expression binds itself: their references are left alone.
+    bound: BTreeSet<String>,
 }
 
 /// `node` passed through the host function [`RANGE_BOUND`].
@@ -564,6 +574,9 @@ impl Rewrite {
     fn node_inner(&mut self, node: &mut AstNode) {
         match node {
             AstNode::Variable(name) => {
+                if self.bound.contains(name.as_str()) {
+                    return;
+                }
                 if let Some((_, Some(lambda))) = self.guarded.iter().find(|(g, _)| g.name == name) {
                     *node = lambda.clone();
                 }

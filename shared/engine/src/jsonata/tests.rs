@@ -486,10 +486,21 @@ fn pad_keeps_its_meaning() {
     assert_eq!(ok("($f := $pad; $f('a', 3, '.'))"), json!("a.."));
     assert_eq!(ok("($f := $pad; $string('a').$f(-2))"), json!(" a"));
     assert_eq!(eval("$pad(nothing, 3)"), Ok(None));
-    // An expression's own $pad is left alone.
+    // An expression's own $pad is called as it wrote it, its values left alone; its calls
+    // still get the built-in's checks (found by the soak: `$toMillis := $toMillis(…)` calls
+    // the built-in before the binding).
+    assert_eq!(ok("($pad := function($s, $n){$n}; $pad('', 5))"), json!(5));
     assert_eq!(
-        ok("($pad := function($s, $n){$n}; $pad('', 2147483647))"),
-        json!(2_147_483_647)
+        ok("$map([1, 2], function($pad){ $pad * 2 })"),
+        json!([2, 4])
+    );
+    assert_eq!(
+        err("($pad := function($s, $n){$n}; $pad('', 2147483647))").code,
+        codes::INVALID_ARGUMENT
+    );
+    assert_eq!(
+        err("($t := $toMillis := $toMillis('2-12-31', '\u{fffd}[\u{fffd}D]'); $t)").code,
+        codes::INVALID_ARGUMENT
     );
 }
 
