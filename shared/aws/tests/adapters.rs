@@ -18,7 +18,8 @@ use quickstep_aws::store::DynamoStore;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
 use quickstep_service::records::{
-    Alias, ExecutionRecord, MachineType, Published, StatusChange, StepMessage, Tags, Version,
+    Alias, Asked, ExecutionRecord, MachineSettings, MachineType, Published, StatusChange,
+    StepMessage, Tags, Version,
 };
 use quickstep_testing::http::{serve, Reply};
 use quickstep_testing::moto::{free_port, sdk_config, Moto};
@@ -116,7 +117,7 @@ async fn store_keeps_state_machine_revisions() {
     for i in 0..11 {
         revisions.push(
             store
-                .put_state_machine("M", arn, &json!({"v": i}), None, 100 + i)
+                .put_state_machine("M", arn, &json!({"v": i}), &Asked::default(), 100 + i)
                 .await
                 .unwrap(),
         );
@@ -152,16 +153,30 @@ async fn store_lists_and_deletes_state_machines_through_its_index() {
                 name,
                 &arn(name),
                 &json!({"v": 1}),
-                Some(MachineType::Standard),
+                &Asked {
+                    machine_type: Some(MachineType::Standard),
+                    settings: MachineSettings {
+                        role_arn: Some(format!("arn:aws:iam::1:role/{name}")),
+                        ..MachineSettings::default()
+                    },
+                },
                 created,
             )
             .await
             .unwrap();
-        // An update is a revision, not another state machine.
-        store
-            .put_state_machine(name, &arn(name), &json!({"v": 2}), None, 500)
+        // An update is a revision, not another state machine; it keeps the type and role.
+        let updated = store
+            .put_state_machine(name, &arn(name), &json!({"v": 2}), &Asked::default(), 500)
             .await
             .unwrap();
+        assert_eq!(
+            store.get_state_machine(name).await.unwrap().as_ref(),
+            Some(&updated)
+        );
+        assert_eq!(
+            updated.settings.role_arn,
+            Some(format!("arn:aws:iam::1:role/{name}"))
+        );
     }
     let mut names = Vec::new();
     let mut after: Option<String> = None;
@@ -226,7 +241,13 @@ async fn store_lists_and_deletes_state_machines_through_its_index() {
 
     // Created again: numbered after the marker, listed with its new creation date.
     let again = store
-        .put_state_machine("bravo", &arn("bravo"), &json!({"v": 3}), None, 1000)
+        .put_state_machine(
+            "bravo",
+            &arn("bravo"),
+            &json!({"v": 3}),
+            &Asked::default(),
+            1000,
+        )
         .await
         .unwrap();
     assert_eq!(again.revision, 4);
@@ -293,7 +314,13 @@ async fn store_lists_and_deletes_state_machines_through_its_index() {
         }
     );
     store
-        .put_state_machine("charlie", &arn("charlie"), &json!({"v": 8}), None, 952)
+        .put_state_machine(
+            "charlie",
+            &arn("charlie"),
+            &json!({"v": 8}),
+            &Asked::default(),
+            952,
+        )
         .await
         .unwrap();
     store.put_published("charlie", &published).await.unwrap();
@@ -306,7 +333,13 @@ async fn store_lists_and_deletes_state_machines_through_its_index() {
         Published::default()
     );
     store
-        .put_state_machine("charlie", &arn("charlie"), &json!({"v": 9}), None, 960)
+        .put_state_machine(
+            "charlie",
+            &arn("charlie"),
+            &json!({"v": 9}),
+            &Asked::default(),
+            960,
+        )
         .await
         .unwrap();
 

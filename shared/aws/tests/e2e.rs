@@ -27,7 +27,7 @@ use quickstep_runtime::clock::Clock;
 use quickstep_service::config::Config;
 use quickstep_service::ports::{Created, Listing, PortError, StepQueue, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord,
+    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, Published, StateMachineRecord,
     StepMessage, Tags,
 };
 use quickstep_service::service::Service;
@@ -115,11 +115,11 @@ impl<S: Store> Store for Counted<S> {
         name: &str,
         arn: &str,
         definition: &Value,
-        machine_type: Option<MachineType>,
+        asked: &Asked,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
         self.inner
-            .put_state_machine(name, arn, definition, machine_type, now)
+            .put_state_machine(name, arn, definition, asked, now)
             .await
     }
     async fn get_tags(&self, name: &str) -> Result<Tags, PortError> {

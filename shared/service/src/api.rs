@@ -354,8 +354,7 @@ mod tests {
     use crate::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
     use crate::ports::{Created, Listing, PortError, StepQueue, Store};
     use crate::records::{
-        ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord,
-        Tags,
+        Asked, ExecutionEntry, ExecutionRecord, MachineEntry, Published, StateMachineRecord, Tags,
     };
     use serde_json::Value;
 
@@ -498,7 +497,7 @@ mod tests {
             _: &str,
             _: &str,
             _: &Value,
-            _: Option<MachineType>,
+            _: &Asked,
             _: i64,
         ) -> Result<StateMachineRecord, PortError> {
             Err(self.0.clone())

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use crate::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord,
+    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, Published, StateMachineRecord,
     StatusChange, StepMessage, Tags,
 };
 
@@ -67,14 +67,15 @@ impl<T> Listing<T> {
 
 /// State machines and executions.
 pub trait Store: Send + Sync + 'static {
-    /// Stores a new revision of a state machine; revisions are numbered from 1. Its type is
-    /// `machine_type`, or if `None` the current revision's (Express for a new state machine).
+    /// Stores a new revision of a state machine; revisions are numbered from 1. Its type and
+    /// settings are what `asked` says, the rest as the current revision has them
+    /// ([`StateMachineRecord::next`]).
     fn put_state_machine(
         &self,
         name: &str,
         arn: &str,
         definition: &serde_json::Value,
-        machine_type: Option<MachineType>,
+        asked: &Asked,
         now: i64,
     ) -> impl Future<Output = Result<StateMachineRecord, PortError>> + Send;
 

@@ -29,6 +29,54 @@ pub struct StateMachineRecord {
     /// under the name numbers its revisions after this one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// Its role, logging and tracing configuration, as the Step Functions API set them.
+    #[serde(default, skip_serializing_if = "MachineSettings::is_unset")]
+    pub settings: MachineSettings,
+}
+
+/// What a state machine keeps beside its definition and type, as the Step Functions API gives
+/// them: its `roleArn`, `loggingConfiguration` and `tracingConfiguration` (none: never set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MachineSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracing: Option<Value>,
+}
+
+impl MachineSettings {
+    pub fn is_unset(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// These settings over `current`: what these leave unset stays as it is.
+    #[must_use]
+    pub fn over(&self, current: &Self) -> Self {
+        Self {
+            role_arn: self.role_arn.clone().or_else(|| current.role_arn.clone()),
+            logging: self.logging.clone().or_else(|| current.logging.clone()),
+            tracing: self.tracing.clone().or_else(|| current.tracing.clone()),
+        }
+    }
+}
+
+/// What a new revision asks for beside its definition; what it leaves unset stays as the
+/// current revision has it (a new state machine is Express, with no settings).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Asked {
+    pub machine_type: Option<MachineType>,
+    pub settings: MachineSettings,
+}
+
+impl Asked {
+    pub fn of_type(machine_type: MachineType) -> Self {
+        Self {
+            machine_type: Some(machine_type),
+            ..Self::default()
+        }
+    }
 }
 
 /// A state machine's type. Both run the same way in quickstep; the type decides what the
@@ -51,12 +99,19 @@ impl MachineType {
 }
 
 impl StateMachineRecord {
-    /// The type of the next revision after `latest`: `asked`, or the latest one's (Express
-    /// for a new state machine).
-    pub fn next_type(latest: Option<&Self>, asked: Option<MachineType>) -> MachineType {
-        asked
-            .or_else(|| latest.filter(|r| !r.deleted).map(|r| r.machine_type))
-            .unwrap_or_default()
+    /// The type and settings of the next revision after `latest`: what `asked` says, the
+    /// rest as the latest one has it (Express, and no settings, for a new state machine).
+    pub fn next(latest: Option<&Self>, asked: &Asked) -> (MachineType, MachineSettings) {
+        let current = latest.filter(|r| !r.deleted);
+        let machine_type = asked
+            .machine_type
+            .or_else(|| current.map(|r| r.machine_type))
+            .unwrap_or_default();
+        let settings = match current {
+            Some(r) => asked.settings.over(&r.settings),
+            None => asked.settings.clone(),
+        };
+        (machine_type, settings)
     }
 
     /// When the state machine with these revisions (in order) was created, unless it is

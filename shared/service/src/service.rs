@@ -17,7 +17,7 @@ use crate::callback;
 use crate::config::Config;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::{ExecutionRecord, MachineType, StateMachineRecord, StatusChange};
+use crate::records::{Asked, ExecutionRecord, StateMachineRecord, StatusChange};
 use crate::test_cases::TestCases;
 
 /// The service. Cloning it is cheap and shares everything (ports, cache): a nested execution's
@@ -142,15 +142,16 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         name: &str,
         definition: &Value,
     ) -> Result<StateMachineRecord, ServiceError> {
-        self.put_typed_state_machine(name, definition, None).await
+        self.put_revision(name, definition, &Asked::default()).await
     }
 
-    /// [`Self::put_state_machine`], of the type `machine_type` if given.
-    pub async fn put_typed_state_machine(
+    /// [`Self::put_state_machine`], of the type and with the settings `asked` gives (what it
+    /// leaves unset stays as the current revision has it).
+    pub async fn put_revision(
         &self,
         name: &str,
         definition: &Value,
-        machine_type: Option<MachineType>,
+        asked: &Asked,
     ) -> Result<StateMachineRecord, ServiceError> {
         if name.is_empty()
             || name.len() > 80
@@ -179,7 +180,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let arn = self.config.state_machine_arn(name);
         let record = self
             .store
-            .put_state_machine(name, &arn, definition, machine_type, self.clock.now())
+            .put_state_machine(name, &arn, definition, asked, self.clock.now())
             .await?;
         self.remember(name, record.revision, Arc::new(machine));
         Ok(record)

@@ -13,7 +13,7 @@ use quickstep_service::error::ServiceError;
 use quickstep_service::memory::{MemoryPublisher, MemoryQueue, MemoryStore};
 use quickstep_service::ports::{Created, Listing, PortError, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord,
+    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, Published, StateMachineRecord,
     StepMessage, Tags,
 };
 use quickstep_service::service::Service;
@@ -36,11 +36,11 @@ impl Store for FlakyStore {
         name: &str,
         arn: &str,
         definition: &Value,
-        machine_type: Option<MachineType>,
+        asked: &Asked,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
         self.inner
-            .put_state_machine(name, arn, definition, machine_type, now)
+            .put_state_machine(name, arn, definition, asked, now)
             .await
     }
     async fn get_tags(&self, name: &str) -> Result<Tags, PortError> {

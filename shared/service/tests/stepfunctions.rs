@@ -1033,3 +1033,60 @@ async fn a_synchronous_execution_waits_on_the_service_clock() {
     let took = done["stopDate"].as_f64().unwrap() - done["startDate"].as_f64().unwrap();
     assert!((took - 3600.0).abs() < 1.0, "{done}");
 }
+
+#[tokio::test]
+async fn role_logging_and_tracing_are_kept_with_each_revision() {
+    let service = service();
+    let create = json!({
+        "name": "hello", "definition": definition(), "roleArn": "arn:aws:iam::123456789012:role/app",
+        "loggingConfiguration": {"level": "ERROR", "includeExecutionData": true},
+        "tracingConfiguration": {"enabled": true}
+    });
+    ok(&service, "CreateStateMachine", create.clone()).await;
+    let described = ok(
+        &service,
+        "DescribeStateMachine",
+        json!({"stateMachineArn": MACHINE}),
+    )
+    .await;
+    assert_eq!(described["roleArn"], "arn:aws:iam::123456789012:role/app");
+    assert_eq!(
+        described["loggingConfiguration"],
+        json!({"level": "ERROR", "includeExecutionData": true})
+    );
+    assert_eq!(described["tracingConfiguration"], json!({"enabled": true}));
+    // The same request again is idempotent; another role under the name is refused.
+    ok(&service, "CreateStateMachine", create.clone()).await;
+    let mut other = create;
+    other["roleArn"] = json!("arn:aws:iam::123456789012:role/other");
+    assert_eq!(
+        refused(&service, "CreateStateMachine", other).await,
+        "StateMachineAlreadyExists"
+    );
+    // Updating the logging alone is a new revision that keeps the role and the definition.
+    let updated = ok(
+        &service,
+        "UpdateStateMachine",
+        json!({"stateMachineArn": MACHINE, "loggingConfiguration": {"level": "OFF"}}),
+    )
+    .await;
+    assert_eq!(updated["revisionId"], "2");
+    let described = ok(
+        &service,
+        "DescribeStateMachine",
+        json!({"stateMachineArn": MACHINE}),
+    )
+    .await;
+    assert_eq!(described["roleArn"], "arn:aws:iam::123456789012:role/app");
+    assert_eq!(described["loggingConfiguration"]["level"], "OFF");
+    assert_eq!(described["definition"], definition());
+    assert_eq!(
+        refused(
+            &service,
+            "UpdateStateMachine",
+            json!({"stateMachineArn": MACHINE, "loggingConfiguration": {"level": "LOUD"}}),
+        )
+        .await,
+        "ValidationException"
+    );
+}

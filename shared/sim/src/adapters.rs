@@ -10,8 +10,8 @@ use quickstep_runtime::ids::IdGenerator;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, Listing, PortError, StepQueue, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord,
-    StatusChange, StepMessage, Tags,
+    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, MachineSettings, MachineType, Published,
+    StateMachineRecord, StatusChange, StepMessage, Tags,
 };
 use serde_json::Value;
 
@@ -46,21 +46,24 @@ impl Store for SimStore {
         name: &str,
         arn: &str,
         definition: &Value,
-        machine_type: Option<MachineType>,
+        asked: &Asked,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
         let (name, arn, definition) = (name.to_owned(), arn.to_owned(), definition.clone());
+        let asked = asked.clone();
         let latency = self.0.lock().latency(2, 20);
         operation(&self.0, latency, true, move |w| {
             let revisions = w.dynamo.machines.entry(name.clone()).or_default();
+            let (machine_type, settings) = StateMachineRecord::next(revisions.last(), &asked);
             let record = StateMachineRecord {
                 name,
                 arn,
                 revision: revisions.len() as u64 + 1,
                 definition,
                 created: now,
-                machine_type: StateMachineRecord::next_type(revisions.last(), machine_type),
+                machine_type,
                 deleted: false,
+                settings,
             };
             revisions.push(record.clone());
             Ok(record)
@@ -85,6 +88,7 @@ impl Store for SimStore {
                     created: now,
                     machine_type: MachineType::default(),
                     deleted: true,
+                    settings: MachineSettings::default(),
                 });
                 w.dynamo.tags.remove(&name);
                 w.dynamo.published.remove(&name);

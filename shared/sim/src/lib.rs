@@ -339,6 +339,7 @@ pub fn run_traced(seed: u64, settings: &Settings, trace: bool) -> (Schedule, Vec
                     created: T0,
                     machine_type: Default::default(),
                     deleted: false,
+                    settings: Default::default(),
                 }],
             );
         }

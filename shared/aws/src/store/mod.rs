@@ -47,7 +47,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use quickstep_service::ports::{Created, Listing, PortError, Store};
 use quickstep_service::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord, Tags,
+    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published,
+    StateMachineRecord, Tags,
 };
 
 use crate::errors::{port_error, surely_refused};
@@ -350,7 +351,7 @@ impl DynamoStore {
         name: &str,
         arn: &str,
         definition: &serde_json::Value,
-        machine_type: Option<MachineType>,
+        asked: &Asked,
         now: i64,
         deleted: bool,
     ) -> Result<StateMachineRecord, PortError> {
@@ -360,14 +361,16 @@ impl DynamoStore {
                 None => None,
             };
             let exists = latest.as_ref().is_some_and(|r| !r.deleted);
+            let (machine_type, settings) = StateMachineRecord::next(latest.as_ref(), asked);
             let record = StateMachineRecord {
                 name: name.to_owned(),
                 arn: arn.to_owned(),
                 revision: latest.as_ref().map_or(0, |r| r.revision) + 1,
                 definition: definition.clone(),
                 created: now,
-                machine_type: StateMachineRecord::next_type(latest.as_ref(), machine_type),
+                machine_type,
                 deleted,
+                settings,
             };
             let json = serde_json::to_string(&record).map_err(|e| {
                 PortError::Terminal(format!("state machine {name} cannot be serialized: {e}"))
@@ -449,17 +452,24 @@ impl Store for DynamoStore {
         name: &str,
         arn: &str,
         definition: &serde_json::Value,
-        machine_type: Option<MachineType>,
+        asked: &Asked,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
-        self.put_revision(name, arn, definition, machine_type, now, false)
+        self.put_revision(name, arn, definition, asked, now, false)
             .await
     }
 
     async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
         if self.get_state_machine(name).await?.is_some() {
-            self.put_revision(name, arn, &serde_json::Value::Null, None, now, true)
-                .await?;
+            self.put_revision(
+                name,
+                arn,
+                &serde_json::Value::Null,
+                &Asked::default(),
+                now,
+                true,
+            )
+            .await?;
             for document in [TAGS, PUBLISHED] {
                 self.client
                     .delete_item()

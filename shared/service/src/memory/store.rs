@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::ports::{Created, Listing, PortError, Store};
 use crate::records::{
-    ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published, StateMachineRecord, Tags,
+    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, Published, StateMachineRecord, Tags,
 };
 
 #[derive(Default)]
@@ -33,20 +33,22 @@ impl MemoryStore {
         name: &str,
         arn: &str,
         definition: &Value,
-        machine_type: Option<MachineType>,
+        asked: &Asked,
         now: i64,
         deleted: bool,
     ) -> StateMachineRecord {
         let mut machines = lock(&self.machines);
         let revisions = machines.entry(name.to_owned()).or_default();
+        let (machine_type, settings) = StateMachineRecord::next(revisions.last(), asked);
         let record = StateMachineRecord {
             name: name.to_owned(),
             arn: arn.to_owned(),
             revision: revisions.len() as u64 + 1,
             definition: definition.clone(),
             created: now,
-            machine_type: StateMachineRecord::next_type(revisions.last(), machine_type),
+            machine_type,
             deleted,
+            settings,
         };
         revisions.push(record.clone());
         record
@@ -59,10 +61,10 @@ impl Store for MemoryStore {
         name: &str,
         arn: &str,
         definition: &Value,
-        machine_type: Option<MachineType>,
+        asked: &Asked,
         now: i64,
     ) -> Result<StateMachineRecord, PortError> {
-        Ok(self.put_revision(name, arn, definition, machine_type, now, false))
+        Ok(self.put_revision(name, arn, definition, asked, now, false))
     }
 
     async fn delete_state_machine(&self, name: &str, arn: &str, now: i64) -> Result<(), PortError> {
@@ -70,7 +72,7 @@ impl Store for MemoryStore {
             .get(name)
             .is_some_and(|r| StateMachineRecord::created_since(r).is_some());
         if exists {
-            self.put_revision(name, arn, &Value::Null, None, now, true);
+            self.put_revision(name, arn, &Value::Null, &Asked::default(), now, true);
             lock(&self.tags).remove(name);
             lock(&self.published).remove(name);
         }

@@ -18,6 +18,7 @@ mod mocked;
 mod operations;
 mod paging;
 mod request;
+mod settings;
 mod tags;
 mod test_state;
 mod versions;

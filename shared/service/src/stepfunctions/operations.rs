@@ -9,11 +9,12 @@ use super::fault::Fault;
 use super::history;
 use super::paging::Paging;
 use super::request::{flag, missing, optional_text, required_text};
+use super::settings;
 use crate::api::DEFINITION_LIMIT_BYTES;
 use crate::callback::{TaskAnswerKind, TaskRequestBody};
 use crate::nested::valid_execution_name;
 use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::{epoch_seconds as seconds, MachineType, StateMachineRecord};
+use crate::records::{epoch_seconds as seconds, Asked, MachineType, StateMachineRecord};
 use crate::redrive;
 use crate::service::Service;
 use crate::sync::describe_fields;
@@ -154,14 +155,23 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let definition = definition(request)?;
         let tags = super::tags::create_tags(request)?;
         let publish = publishing(request)?;
+        let asked = Asked {
+            machine_type: Some(machine_type),
+            settings: settings::asked(request)?,
+        };
         if let Some(existing) = self
             .store
             .get_state_machine(name)
             .await
             .map_err(|e| Fault::from_service(e.into(), MACHINE_MISSING))?
         {
-            // As Step Functions: creating it again with the same definition is idempotent.
-            if existing.definition == definition && existing.machine_type == machine_type {
+            // As Step Functions: creating it again with the same definition, type and
+            // settings is idempotent.
+            let same_settings = asked.settings.over(&existing.settings) == existing.settings;
+            if existing.definition == definition
+                && existing.machine_type == machine_type
+                && same_settings
+            {
                 return self.published_too(created(&existing), name, publish).await;
             }
             return Err(Fault::client(
@@ -173,7 +183,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             ));
         }
         let record = self
-            .put_typed_state_machine(name, &definition, Some(machine_type))
+            .put_revision(name, &definition, &asked)
             .await
             .map_err(|e| match e {
                 crate::error::ServiceError::BadRequest(message) => {
@@ -225,18 +235,18 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 
     /// DescribeStateMachine's answer for the revision `record`.
     pub(super) fn machine_description(&self, record: &StateMachineRecord) -> Value {
-        json!({
+        let mut answer = json!({
             "stateMachineArn": record.arn,
             "name": record.name,
             "status": "ACTIVE",
             "definition": record.definition.to_string(),
-            "roleArn": format!("arn:aws:iam::{}:role/quickstep", self.config.account),
             "type": record.machine_type.as_str(),
             "creationDate": seconds(record.created),
-            "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
-            "tracingConfiguration": {"enabled": false},
             "revisionId": record.revision.to_string(),
-        })
+        });
+        let role = format!("arn:aws:iam::{}:role/quickstep", self.config.account);
+        settings::described(&record.settings, role, &mut answer);
+        answer
     }
 
     async fn update_state_machine(&self, request: &Value) -> Result<Value, Fault> {
@@ -246,13 +256,21 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .await
             .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
         let publish = publishing(request)?;
-        let Some(text) = request.get("definition").filter(|d| !d.is_null()) else {
-            // Nothing quickstep keeps changes (role, logging, tracing): the current revision.
-            return self.published_too(updated(&current), name, publish).await;
+        let asked = Asked {
+            machine_type: None,
+            settings: settings::asked(request)?,
         };
-        let definition = parse_definition(text)?;
+        let definition = match request.get("definition").filter(|d| !d.is_null()) {
+            Some(text) => parse_definition(text)?,
+            None if asked.settings.is_unset() => {
+                // Nothing changes: the current revision.
+                return self.published_too(updated(&current), name, publish).await;
+            }
+            // A new role, logging or tracing configuration is a new revision, as on AWS.
+            None => current.definition.clone(),
+        };
         let record = self
-            .put_state_machine(name, &definition)
+            .put_revision(name, &definition, &asked)
             .await
             .map_err(|e| Fault::from_service(e, MACHINE_MISSING))?;
         self.published_too(updated(&record), name, publish).await
