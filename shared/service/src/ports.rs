@@ -5,7 +5,7 @@ use std::future::Future;
 
 use crate::records::{
     Asked, ExecutionEntry, ExecutionRecord, MachineEntry, Published, StateMachineRecord,
-    StatusChange, StepMessage, Tags,
+    StatusChange, StepMessage, Tags, Versioned,
 };
 
 /// What can go wrong behind a port.
@@ -20,6 +20,19 @@ pub enum PortError {
     /// Will not work however often it is tried (bad request, missing permission, too large).
     #[error("terminal: {0}")]
     Terminal(String),
+}
+
+/// A store's conditional write of a versioned document held in memory: `current` becomes
+/// `new` as version `new.written() + 1` if it is still at `new.written()`
+/// ([`PortError::Conflict`] otherwise).
+pub fn replace_if_version<T: Versioned>(current: &mut T, mut new: T) -> Result<(), PortError> {
+    let expected = new.written();
+    if current.written() != expected {
+        return Err(PortError::Conflict);
+    }
+    new.set_written(expected + 1);
+    *current = new;
+    Ok(())
 }
 
 /// Whether a new execution was created, or one of the same name already existed.

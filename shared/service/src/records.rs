@@ -171,6 +171,34 @@ pub struct Alias {
     pub updated: Millis,
 }
 
+/// A document written conditionally on its version: a state machine's tags, its versions and
+/// aliases.
+pub trait Versioned {
+    /// The version its next write is conditional on (0: never written).
+    fn written(&self) -> u64;
+    fn set_written(&mut self, version: u64);
+}
+
+impl Versioned for Tags {
+    fn written(&self) -> u64 {
+        self.version
+    }
+
+    fn set_written(&mut self, version: u64) {
+        self.version = version;
+    }
+}
+
+impl Versioned for Published {
+    fn written(&self) -> u64 {
+        self.version
+    }
+
+    fn set_written(&mut self, version: u64) {
+        self.version = version;
+    }
+}
+
 impl Published {
     pub fn version(&self, number: u64) -> Option<&Version> {
         self.versions.iter().find(|v| v.number == number)

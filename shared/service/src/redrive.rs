@@ -44,13 +44,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }
         })?;
         record.pending = pending_of(effects);
-        record.callbacks.clear();
-        record.dispatch.clear();
-        record.output = None;
-        record.error = None;
-        record.cause = None;
-        record.stop_date = None;
-        record.status_event_sent = false;
+        // Clears the end fields, and the callbacks and dispatches of the tasks that ended.
         sync_status(&mut record);
         self.send_continuation(&mut record, now).await?;
         // Conflict: the execution changed since it was read (another redrive); the caller

@@ -343,7 +343,14 @@ pub(crate) fn sync_status(record: &mut ExecutionRecord) {
     let status = record.snapshot.status.clone();
     record.status = status.name().to_owned();
     match status {
-        Status::Running => {}
+        // Running (also again, after a redrive): nothing of an end stays on the record.
+        Status::Running => {
+            record.output = None;
+            record.error = None;
+            record.cause = None;
+            record.stop_date = None;
+            record.status_event_sent = false;
+        }
         Status::Succeeded { output } => record.output = Some(output),
         Status::Failed { failure } | Status::TimedOut { failure } | Status::Aborted { failure } => {
             record.error = failure.error;

@@ -6,7 +6,7 @@
 
 mod sfn;
 
-use sfn::{call, drain, ok, service_with, TestService};
+use sfn::{call, ok, run_to_end, service_with, TestService};
 
 use quickstep_runtime::mock::MockInvoker;
 use quickstep_service::test_cases::TestCases;
@@ -93,19 +93,8 @@ async fn create(service: &TestService, machine_type: &str) {
 }
 
 async fn start(service: &TestService, arn: &str, name: &str) -> Value {
-    let started = ok(
-        service,
-        "StartExecution",
-        json!({"stateMachineArn": arn, "name": name, "input": "{\"order\": 7}"}),
-    )
-    .await;
-    drain(service).await;
-    ok(
-        service,
-        "DescribeExecution",
-        json!({"executionArn": started["executionArn"]}),
-    )
-    .await
+    let request = json!({"stateMachineArn": arn, "name": name, "input": "{\"order\": 7}"});
+    run_to_end(service, request).await
 }
 
 #[tokio::test]

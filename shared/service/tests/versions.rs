@@ -6,7 +6,7 @@
 
 mod sfn;
 
-use sfn::{call, drain, ok, refused, service_with, TestService};
+use sfn::{call, ok, refused, run_to_end, service_with, TestService};
 
 use quickstep_runtime::mock::MockInvoker;
 use serde_json::{json, Value};
@@ -25,14 +25,7 @@ fn says(word: &str) -> String {
 
 /// Starts an execution through `arn` and answers its description once it ended.
 async fn run(service: &TestService, arn: &str) -> Value {
-    let started = ok(service, "StartExecution", json!({"stateMachineArn": arn})).await;
-    drain(service).await;
-    ok(
-        service,
-        "DescribeExecution",
-        json!({"executionArn": started["executionArn"]}),
-    )
-    .await
+    run_to_end(service, json!({"stateMachineArn": arn})).await
 }
 
 #[tokio::test]

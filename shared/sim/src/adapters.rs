@@ -8,7 +8,9 @@ use quickstep::execution::{Millis, TaskRequest};
 use quickstep_runtime::clock::{Clock, Sleeper};
 use quickstep_runtime::ids::IdGenerator;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
-use quickstep_service::ports::{Created, EventPublisher, Listing, PortError, StepQueue, Store};
+use quickstep_service::ports::{
+    replace_if_version, Created, EventPublisher, Listing, PortError, StepQueue, Store,
+};
 use quickstep_service::records::{
     Asked, ExecutionEntry, ExecutionRecord, MachineEntry, MachineSettings, MachineType, Published,
     StateMachineRecord, StatusChange, StepMessage, Tags,
@@ -116,15 +118,11 @@ impl Store for SimStore {
         let (name, tags) = (name.to_owned(), tags.clone());
         let latency = self.0.lock().latency(2, 20);
         operation(&self.0, latency, true, move |w| {
-            let current = w.dynamo.tags.entry(name).or_default();
-            if current.version != expected_version {
-                return Err(PortError::Conflict);
-            }
-            *current = Tags {
-                version: expected_version + 1,
+            let tags = Tags {
+                version: expected_version,
                 tags,
             };
-            Ok(())
+            replace_if_version(w.dynamo.tags.entry(name).or_default(), tags)
         })
         .await
     }
@@ -142,15 +140,7 @@ impl Store for SimStore {
         let (name, published) = (name.to_owned(), published.clone());
         let latency = self.0.lock().latency(2, 20);
         operation(&self.0, latency, true, move |w| {
-            let current = w.dynamo.published.entry(name).or_default();
-            if current.version != published.version {
-                return Err(PortError::Conflict);
-            }
-            *current = Published {
-                version: published.version + 1,
-                ..published
-            };
-            Ok(())
+            replace_if_version(w.dynamo.published.entry(name).or_default(), published)
         })
         .await
     }

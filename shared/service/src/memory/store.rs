@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use crate::ports::{Created, Listing, PortError, Store};
+use crate::ports::{replace_if_version, Created, Listing, PortError, Store};
 use crate::records::{
     Asked, ExecutionEntry, ExecutionRecord, MachineEntry, Published, StateMachineRecord, Tags,
 };
@@ -85,15 +85,7 @@ impl Store for MemoryStore {
 
     async fn put_published(&self, name: &str, published: &Published) -> Result<(), PortError> {
         let mut all = lock(&self.published);
-        let current = all.entry(name.to_owned()).or_default();
-        if current.version != published.version {
-            return Err(PortError::Conflict);
-        }
-        *current = Published {
-            version: published.version + 1,
-            ..published.clone()
-        };
-        Ok(())
+        replace_if_version(all.entry(name.to_owned()).or_default(), published.clone())
     }
 
     async fn get_tags(&self, name: &str) -> Result<Tags, PortError> {
@@ -107,15 +99,11 @@ impl Store for MemoryStore {
         expected_version: u64,
     ) -> Result<(), PortError> {
         let mut all = lock(&self.tags);
-        let current = all.entry(name.to_owned()).or_default();
-        if current.version != expected_version {
-            return Err(PortError::Conflict);
-        }
-        *current = Tags {
-            version: expected_version + 1,
+        let tags = Tags {
+            version: expected_version,
             tags: tags.clone(),
         };
-        Ok(())
+        replace_if_version(all.entry(name.to_owned()).or_default(), tags)
     }
 
     async fn list_state_machines(

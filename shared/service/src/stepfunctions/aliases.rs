@@ -6,10 +6,11 @@
 use serde_json::{json, Value};
 
 use super::arns;
+use super::documents::Changed;
 use super::fault::Fault;
 use super::paging::Paging;
 use super::request::{missing, required_text};
-use super::versions::{description, Changed, NOT_FOUND};
+use super::versions::{description, NOT_FOUND};
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::{epoch_seconds as seconds, Alias, Published};
 use crate::service::Service;

@@ -11,6 +11,7 @@
 
 mod aliases;
 mod arns;
+mod documents;
 mod fault;
 mod history;
 mod listing;

@@ -7,18 +7,18 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::arns;
+use super::documents::{self, Changed};
 use super::fault::Fault;
 use super::request::required_text;
 use crate::error::ServiceError;
-use crate::ports::{EventPublisher, PortError, StepQueue, Store};
+use crate::ports::{EventPublisher, StepQueue, Store};
+use crate::records::Tags;
 use crate::service::Service;
 
 /// Step Functions' limit on a resource's tags.
 const MAX_TAGS: usize = 50;
 const MAX_KEY_LENGTH: usize = 128;
 const MAX_VALUE_LENGTH: usize = 256;
-/// How often a change is tried when others keep coming first.
-const ATTEMPTS: usize = 5;
 
 /// What a change does to the tags.
 enum Change {
@@ -90,33 +90,31 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     }
 
     async fn change_tags(&self, name: &str, change: Change) -> Result<(), Fault> {
-        for _ in 0..ATTEMPTS {
-            let current = self
-                .store
-                .get_tags(name)
-                .await
-                .map_err(|e| Fault::from_service(e.into(), NOT_FOUND))?;
-            let mut tags = current.tags;
-            match &change {
-                Change::Add(added) => tags.extend(added.clone()),
-                Change::Remove(keys) => tags.retain(|k, _| !keys.contains(k)),
-            }
-            if tags.len() > MAX_TAGS {
-                return Err(Fault::client(
-                    "TooManyTags",
-                    format!(
-                        "a resource has at most {MAX_TAGS} tags; this would make {}",
-                        tags.len()
-                    ),
-                ));
-            }
-            match self.store.put_tags(name, &tags, current.version).await {
-                Ok(()) => return Ok(()),
-                Err(PortError::Conflict) => continue,
-                Err(e) => return Err(Fault::from_service(e.into(), NOT_FOUND)),
-            }
-        }
-        Err(Fault::from_service(PortError::Conflict.into(), NOT_FOUND))
+        documents::change(
+            || self.store.get_tags(name),
+            |tags: Tags| async move { self.store.put_tags(name, &tags.tags, tags.version).await },
+            |current: &mut Tags| {
+                match &change {
+                    Change::Add(added) => current.tags.extend(added.clone()),
+                    Change::Remove(keys) => current.tags.retain(|k, _| !keys.contains(k)),
+                }
+                if current.tags.len() > MAX_TAGS {
+                    return Err(Fault::client(
+                        "TooManyTags",
+                        format!(
+                            "a resource has at most {MAX_TAGS} tags; this would make {}",
+                            current.tags.len()
+                        ),
+                    ));
+                }
+                Ok(Changed {
+                    value: (),
+                    write: true,
+                })
+            },
+            NOT_FOUND,
+        )
+        .await
     }
 }
 

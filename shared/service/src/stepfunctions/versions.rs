@@ -11,27 +11,20 @@
 use serde_json::{json, Value};
 
 use super::arns::{self, Qualifier};
+use super::documents::{self, Changed};
 use super::fault::Fault;
 use super::paging::Paging;
 use super::request::{optional_text, required_text};
-use crate::ports::{EventPublisher, PortError, StepQueue, Store};
+use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::{epoch_seconds as seconds, Published, Version};
 use crate::service::{Service, Target};
 
 /// Step Functions' limits: versions and aliases of one state machine.
 pub(super) const MAX_VERSIONS: usize = 1000;
-/// How often a change is tried when others keep coming first.
-const ATTEMPTS: usize = 5;
 const MACHINE_MISSING: &str = "StateMachineDoesNotExist";
 pub(super) const NOT_FOUND: &str = "ResourceNotFound";
 /// The longest description of a version or an alias.
 const MAX_DESCRIPTION: usize = 256;
-
-/// What a change of the versions and aliases made: `T`, and whether there is anything to write.
-pub(super) struct Changed<T> {
-    pub value: T,
-    pub write: bool,
-}
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     pub(super) async fn publish_state_machine_version(
@@ -260,30 +253,19 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .map_err(|e| Fault::from_service(e.into(), MACHINE_MISSING))
     }
 
-    /// Reads the versions and aliases of `name`, lets `change` change them, and writes them
-    /// back if it says so, conditionally on what was read; tried again when another change
-    /// came first.
+    /// Changes the versions and aliases of `name` (see [`documents::change`]).
     pub(super) async fn change_published<T>(
         &self,
         name: &str,
-        mut change: impl FnMut(&mut Published) -> Result<Changed<T>, Fault>,
+        change: impl FnMut(&mut Published) -> Result<Changed<T>, Fault>,
     ) -> Result<T, Fault> {
-        for _ in 0..ATTEMPTS {
-            let mut published = self.published(name).await?;
-            let changed = change(&mut published)?;
-            if !changed.write {
-                return Ok(changed.value);
-            }
-            match self.store.put_published(name, &published).await {
-                Ok(()) => return Ok(changed.value),
-                Err(PortError::Conflict) => continue,
-                Err(e) => return Err(Fault::from_service(e.into(), MACHINE_MISSING)),
-            }
-        }
-        Err(Fault::from_service(
-            PortError::Conflict.into(),
+        documents::change(
+            || self.store.get_published(name),
+            |published| async move { self.store.put_published(name, &published).await },
+            change,
             MACHINE_MISSING,
-        ))
+        )
+        .await
     }
 
     /// Whether `revision` is the first of the state machine as it exists now (`INITIAL`).

@@ -73,3 +73,17 @@ pub async fn drain(service: &TestService) {
         service.step(&queued.message).await.unwrap();
     }
 }
+
+/// Starts an execution with StartExecution's request `start`, delivers its steps, and answers
+/// DescribeExecution of it.
+pub async fn run_to_end(service: &TestService, start: Value) -> Value {
+    let started = ok(service, "StartExecution", start).await;
+    drain(service).await;
+    let arn = started["executionArn"].clone();
+    ok(
+        service,
+        "DescribeExecution",
+        serde_json::json!({"executionArn": arn}),
+    )
+    .await
+}
