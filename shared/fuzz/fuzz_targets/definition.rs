@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use quickstep::definition::StateMachine;
 use quickstep_fuzz::MAX_INPUT;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: quickstep_fuzz::report_deaths(), |data: &[u8]| {
     let data = &data[..data.len().min(MAX_INPUT)];
     let Ok(source) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;

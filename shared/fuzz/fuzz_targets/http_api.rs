@@ -87,7 +87,7 @@ fn request(bytes: &[u8]) -> Request {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: quickstep_fuzz::report_deaths(), |data: &[u8]| {
     let data = &data[..data.len().min(MAX_INPUT)];
     let service = Service::new(
         MemoryStore::default(),

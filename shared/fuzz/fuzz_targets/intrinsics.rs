@@ -37,7 +37,7 @@ impl Scope for FuzzScope {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: quickstep_fuzz::report_deaths(), |data: &[u8]| {
     let (text, rest) = split_nul(data);
     let input = document(rest);
     let Ok(call) = Intrinsic::parse(&text) else {

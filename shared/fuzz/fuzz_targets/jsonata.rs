@@ -37,7 +37,7 @@ impl Environment for Fixed {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: quickstep_fuzz::report_deaths(), |data: &[u8]| {
     let (text, rest) = split_nul(data);
     if text.len() > MAX_EXPRESSION {
         return;

@@ -7,7 +7,7 @@ use quickstep::jsonpath::Path;
 use quickstep_fuzz::{document, split_nul};
 use serde_json::json;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: quickstep_fuzz::report_deaths(), |data: &[u8]| {
     let (text, rest) = split_nul(data);
     let doc = document(rest);
     let Ok(path) = Path::parse(&text) else {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 /// Invocations per mocked state: enough to walk through the ranges a small file declares.
 const INVOCATIONS: u64 = 6;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: quickstep_fuzz::report_deaths(), |data: &[u8]| {
     let data = &data[..data.len().min(MAX_INPUT)];
     let Ok(config) = serde_json::from_slice::<Value>(data) else {
         return;

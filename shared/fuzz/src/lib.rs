@@ -4,6 +4,13 @@
 
 use serde_json::{json, Value};
 
+mod deaths;
+
+pub use deaths::report_deaths;
+
+#[global_allocator]
+static ALLOCATOR: deaths::Bounded = deaths::Bounded;
+
 /// The most bytes of an input a target looks at: longer inputs are cut, so no input costs more
 /// than a bounded amount of parsing however libFuzzer grows it.
 pub const MAX_INPUT: usize = 64 * 1024;
