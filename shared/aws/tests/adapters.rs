@@ -62,6 +62,7 @@ fn record(name: &str, input: Value) -> ExecutionRecord {
         depth: 0,
         version_arn: None,
         alias_arn: None,
+        redrive_tokens: Vec::new(),
     }
 }
 

@@ -291,6 +291,17 @@ pub struct ExecutionRecord {
     /// The alias it was started through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias_arn: Option<String>,
+    /// The `clientToken`s of the last redrives (see [`crate::redrive`]), so that a retried
+    /// RedriveExecution answers as the first did instead of redriving again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redrive_tokens: Vec<RedriveToken>,
+}
+
+/// A RedriveExecution `clientToken` that redrove an execution, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedriveToken {
+    pub token: String,
+    pub at: Millis,
 }
 
 /// Who carries out a pending task call.
@@ -483,6 +494,7 @@ mod tests {
             depth: 0,
             version_arn: None,
             alias_arn: None,
+            redrive_tokens: Vec::new(),
         }
     }
 

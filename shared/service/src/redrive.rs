@@ -14,19 +14,38 @@ use serde_json::{json, Value};
 use crate::commit::pending_of;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::{epoch_seconds, ExecutionRecord};
+use crate::records::{epoch_seconds, ExecutionRecord, RedriveToken};
 use crate::service::{sync_status, Service};
 
 /// How long after it ended an execution can be redriven, as on Step Functions: 14 days.
 pub const REDRIVE_WINDOW_MS: Millis = 14 * 24 * 3600 * 1000;
 /// How often one execution can be redriven, as on Step Functions.
 pub const MAX_REDRIVES: u32 = 1000;
+/// How many `clientToken`s an execution keeps, and for how long after their first use, as on
+/// Step Functions: "idempotent responses for the last 10 client tokens used to successfully
+/// redrive the execution", "valid for up to 15 minutes after they are first used".
+pub const REDRIVE_TOKENS: usize = 10;
+pub const REDRIVE_TOKEN_MS: Millis = 15 * 60 * 1000;
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
-    /// Redrives execution `arn`; answers RedriveExecution's response.
-    pub async fn redrive(&self, arn: &str) -> Result<Value, ServiceError> {
+    /// Redrives execution `arn`; answers RedriveExecution's response. A `client_token` that
+    /// redrove it within [`REDRIVE_TOKEN_MS`] answers that redrive's date again and changes
+    /// nothing, whatever the execution has done since.
+    pub async fn redrive(
+        &self,
+        arn: &str,
+        client_token: Option<&str>,
+    ) -> Result<Value, ServiceError> {
         let mut record = self.execution(arn).await?;
         let now = self.clock.now();
+        if let Some(earlier) = client_token.and_then(|token| {
+            record
+                .redrive_tokens
+                .iter()
+                .find(|t| t.token == token && now - t.at <= REDRIVE_TOKEN_MS)
+        }) {
+            return Ok(json!({"redriveDate": epoch_seconds(earlier.at)}));
+        }
         if let Some(why) = not_redrivable(&record, now) {
             return Err(ServiceError::Refused {
                 name: "ExecutionNotRedrivable",
@@ -44,6 +63,17 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }
         })?;
         record.pending = pending_of(effects);
+        if let Some(token) = client_token {
+            record
+                .redrive_tokens
+                .retain(|t| now - t.at <= REDRIVE_TOKEN_MS);
+            record.redrive_tokens.push(RedriveToken {
+                token: token.to_owned(),
+                at: now,
+            });
+            let extra = record.redrive_tokens.len().saturating_sub(REDRIVE_TOKENS);
+            record.redrive_tokens.drain(..extra);
+        }
         // Clears the end fields, and the callbacks and dispatches of the tasks that ended.
         sync_status(&mut record);
         self.send_continuation(&mut record, now).await?;

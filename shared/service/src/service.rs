@@ -332,6 +332,7 @@ pub(crate) fn record_of(
         depth: 0,
         version_arn: None,
         alias_arn: None,
+        redrive_tokens: Vec::new(),
     };
     sync_status(&mut record);
     record

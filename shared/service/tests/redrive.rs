@@ -162,3 +162,53 @@ async fn a_stopped_execution_is_redriven_and_unknown_ones_are_refused() {
         "ExecutionDoesNotExist"
     );
 }
+
+#[tokio::test]
+async fn a_client_token_answers_its_first_redrive_again_for_fifteen_minutes() {
+    let service = service();
+    create(&service).await;
+    let started = ok(
+        &service,
+        "StartExecution",
+        json!({"stateMachineArn": MACHINE, "name": "o-3", "input": "{\"order\": 9}"}),
+    )
+    .await;
+    let arn = started["executionArn"].clone();
+    drain(&service).await;
+    let redrive = json!({"executionArn": arn, "clientToken": "retry-1"});
+    let first = ok(&service, "RedriveExecution", redrive.clone()).await;
+    // Running again: a retried request with the same token is answered, not refused.
+    service.clock.advance_to(service.clock.now() + 5_000);
+    let again = ok(&service, "RedriveExecution", redrive.clone()).await;
+    assert_eq!(again, first);
+    drain(&service).await;
+    // Ended SUCCEEDED: the same token still answers the first redrive and changes nothing.
+    let again = ok(&service, "RedriveExecution", redrive.clone()).await;
+    assert_eq!(again, first);
+    let done = ok(&service, "DescribeExecution", json!({"executionArn": arn})).await;
+    assert_eq!(
+        (done["status"].as_str(), done["redriveCount"].as_u64()),
+        (Some("SUCCEEDED"), Some(1))
+    );
+    // Fifteen minutes after its first use the token is forgotten: the request is a new redrive,
+    // refused because the execution succeeded.
+    service
+        .clock
+        .advance_to(service.clock.now() + 15 * 60 * 1000 + 1);
+    assert_eq!(
+        refused(&service, "RedriveExecution", redrive).await,
+        "ExecutionNotRedrivable"
+    );
+    for token in ["", "has space", &"x".repeat(65)] {
+        assert_eq!(
+            refused(
+                &service,
+                "RedriveExecution",
+                json!({"executionArn": arn, "clientToken": token})
+            )
+            .await,
+            "ValidationException",
+            "{token:?}"
+        );
+    }
+}

@@ -114,7 +114,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }
             "RedriveExecution" => {
                 let arn = execution_arn(request)?;
-                self.redrive(arn)
+                let token = client_token(request)?;
+                self.redrive(arn, token.as_deref())
                     .await
                     .map_err(|e| Fault::from_service(e, EXECUTION_MISSING))
             }
@@ -400,6 +401,24 @@ fn updated(record: &StateMachineRecord) -> Value {
 
 fn execution_arn(request: &Value) -> Result<&str, Fault> {
     arns::execution(required_text(request, "executionArn")?)
+}
+
+/// RedriveExecution's `clientToken`: 1 to 64 printable ASCII characters without spaces.
+fn client_token(request: &Value) -> Result<Option<String>, Fault> {
+    let token = optional_text(request, "clientToken")?;
+    if let Some(token) = &token {
+        if token.is_empty()
+            || token.len() > 64
+            || !token.bytes().all(|b| (b'!'..=b'~').contains(&b))
+        {
+            return Err(Fault::validation(format!(
+                "1 validation error detected: Value '{token}' at 'clientToken' failed to satisfy \
+                 constraint: Member must have length between 1 and 64 and satisfy regular \
+                 expression pattern: [!-~]+"
+            )));
+        }
+    }
+    Ok(token)
 }
 
 /// `type`: `STANDARD` (the default, as Step Functions') or `EXPRESS`.
