@@ -266,6 +266,30 @@ class Serve(unittest.TestCase):
                                      mock={"errorOutput": {"error": "Broken", "cause": "no"}})
         self.assertEqual((caught["status"], caught["nextState"]), ("CAUGHT_ERROR", "Apologise"))
 
+    def test_test_state_of_a_map_with_a_mock_and_a_context(self):
+        machine = {"StartAt": "Lines", "States": {"Lines": {
+            "Type": "Map", "ItemsPath": "$$.Execution.Input.lines", "MaxConcurrency": 4,
+            "ToleratedFailureCount": 0,
+            "ItemProcessor": {"StartAt": "Price", "States": {"Price": {
+                "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:price", "End": True}}},
+            "Catch": [{"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Next": "Partial"}],
+            "End": True}, "Partial": {"Type": "Succeed"}}}
+        context = {"Execution": {"Input": {"lines": ["a", "b", "c"]}}}
+        ran = self.sfn.test_state(definition=json.dumps(machine), stateName="Lines", roleArn=ROLE,
+                                  inspectionLevel="TRACE", context=json.dumps(context),
+                                  mock={"result": json.dumps([1, 2, 3])})
+        self.assertEqual((ran["status"], json.loads(ran["output"])), ("SUCCEEDED", [1, 2, 3]))
+        data = ran["inspectionData"]
+        self.assertEqual(json.loads(data["afterItemsPath"]), ["a", "b", "c"])
+        self.assertEqual((data["maxConcurrency"], data["toleratedFailureCount"]), (4, 0))
+        caught = self.sfn.test_state(definition=json.dumps(machine), stateName="Lines", roleArn=ROLE,
+                                     context=json.dumps(context), mock={"result": json.dumps([1, 2, 3])},
+                                     stateConfiguration={"mapIterationFailureCount": 1})
+        self.assertEqual((caught["status"], caught["nextState"], caught["error"]),
+                         ("CAUGHT_ERROR", "Partial", "States.ExceedToleratedFailureThreshold"))
+        self.assertEqual(self.error_of(self.sfn.test_state, definition=json.dumps(machine), stateName="Lines",
+                                       roleArn=ROLE), "InvalidDefinition")
+
     def test_versions_and_aliases(self):
         sfn = self.sfn
         created = sfn.create_state_machine(name="versioned", definition=json.dumps(says("one")), roleArn=ROLE,

@@ -41,6 +41,7 @@ fn start(machine: &StateMachine) -> (Snapshot, Vec<Effect>) {
         input: Arc::new(json!({"order": 7})),
         start_time: T0,
         express: false,
+        context: None,
     };
     execution::start(machine, info, Options::default(), 1, T0)
 }

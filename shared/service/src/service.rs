@@ -287,6 +287,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             input: Arc::new(input),
             start_time: now,
             express: true,
+            context: None,
         }
     }
 

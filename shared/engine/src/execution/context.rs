@@ -69,6 +69,9 @@ impl<'a> EvalScope<'a> {
     /// Builds the context object (only when a `$$` path needs more than `Execution.Input`).
     pub fn context_object(&self) -> Value {
         let e = self.execution;
+        if let Some(given) = &e.context {
+            return (**given).clone();
+        }
         let mut execution = Map::new();
         execution.insert("Id".into(), e.execution_arn.clone().into());
         execution.insert("Input".into(), (*e.input).clone());
@@ -113,7 +116,7 @@ impl<'a> EvalScope<'a> {
     fn lookup_context(&mut self, path: &Path) -> Option<Cow<'_, Value>> {
         // `$$.Execution.Input...` is common and needs no context object.
         if let Some([Segment::Field(a), Segment::Field(b), rest @ ..]) = path.segments() {
-            if a == "Execution" && b == "Input" {
+            if a == "Execution" && b == "Input" && self.execution.context.is_none() {
                 return crate::jsonpath::walk(&self.execution.input, rest).map(Cow::Borrowed);
             }
         }
@@ -131,7 +134,7 @@ impl Scope for EvalScope<'_> {
             Root::Input => path.select(self.input),
             Root::Context => {
                 if let Some([Segment::Field(a), Segment::Field(b), rest @ ..]) = path.segments() {
-                    if a == "Execution" && b == "Input" {
+                    if a == "Execution" && b == "Input" && self.execution.context.is_none() {
                         return crate::jsonpath::walk(&self.execution.input, rest)
                             .map(Cow::Borrowed);
                     }

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use serde_json::{json, Value};
 
 use super::dataflow::no_results;
+use super::inspection::Stage;
 use super::jsonata_eval::States;
 use super::snapshot::{Fanout, ParentLink, Phase, Thread, ThreadId};
 use super::states::{json_type, plain_text};
@@ -38,7 +39,28 @@ impl<'a> Stepper<'a> {
             Ok(v) => v,
             Err(f) => return self.failed(thread, f),
         };
+        let stage = if parallel.arguments.is_some() {
+            Some(Stage::Arguments)
+        } else {
+            parallel.parameters.as_ref().map(|_| Stage::Parameters)
+        };
+        if let Some(stage) = stage {
+            self.inspect(thread, stage, &input);
+        }
         self.record("ParallelStateStarted", None, || json!({}));
+        if let Some(mock) = self.fanout_mock(thread) {
+            return match mock.outcome {
+                Ok(result) => {
+                    self.record("ParallelStateSucceeded", None, || json!({}));
+                    thread.phase = Phase::Complete(result);
+                    Flow::Continue
+                }
+                Err(failure) => {
+                    self.record("ParallelStateFailed", None, || json!({}));
+                    self.failed(thread, failure)
+                }
+            };
+        }
         let n = parallel.branches.len();
         for (slot, &branch) in parallel.branches.iter().enumerate() {
             let start = self.machine.branch(branch).start_at;
@@ -95,6 +117,7 @@ impl<'a> Stepper<'a> {
             Some(field) => Some(self.map_percentage(thread, field, &effective)?),
             None => None,
         };
+        self.inspect_limits(thread, max_concurrency, count, percentage);
         let total = items.len();
         let tolerated = match (count, percentage) {
             (None, None) => None,
@@ -131,9 +154,21 @@ impl<'a> Stepper<'a> {
             };
             queued.push_back(input);
         }
+        if map.item_selector.is_some() {
+            self.inspect(
+                thread,
+                Stage::ItemSelector,
+                &Value::Array(queued.iter().cloned().collect()),
+            );
+        }
         let (queued, total) = match &map.item_batcher {
             Some(batcher) => {
                 let batches = self.batches(thread, batcher, &effective, queued)?;
+                self.inspect(
+                    thread,
+                    Stage::ItemBatcher,
+                    &Value::Array(batches.iter().cloned().collect()),
+                );
                 let n = batches.len();
                 (batches, n)
             }
@@ -146,6 +181,20 @@ impl<'a> Stepper<'a> {
         );
         if map.distributed {
             self.record("MapRunStarted", None, || json!({}));
+        }
+        if let Some(mock) = self.fanout_mock(thread) {
+            let exceeded = tolerated.is_some_and(|t| mock.iteration_failures > t);
+            let outcome = match mock.outcome {
+                Ok(_) if exceeded => Err(Failure::new(
+                    names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    "The specified tolerated failure threshold was exceeded",
+                )),
+                outcome => outcome,
+            };
+            self.map_finished(map.distributed, outcome.is_ok());
+            let result = outcome?;
+            thread.phase = Phase::Complete(result);
+            return Ok(Flow::Continue);
         }
         if total == 0 {
             self.map_finished(map.distributed, true);
@@ -226,7 +275,11 @@ impl<'a> Stepper<'a> {
     ) -> Result<Vec<Value>, Failure> {
         match &map.items {
             ItemsSource::Path(PathField::Path(path)) => {
-                match self.select(thread, path, effective) {
+                let selected = self.select(thread, path, effective);
+                if let Some(items) = &selected {
+                    self.inspect(thread, Stage::ItemsPath, items);
+                }
+                match selected {
                     Some(Value::Array(items)) => Ok(items),
                     Some(other) => Err(self.runtime_failure(
                         thread,
@@ -250,17 +303,22 @@ impl<'a> Stepper<'a> {
                     }
                 }
             }
-            ItemsSource::Path(_) | ItemsSource::Jsonata(None) => match effective {
-                Value::Array(items) => Ok(items.clone()),
-                other => {
-                    let message = format!("Map state input must be an array but was: {other}");
-                    Err(if matches!(map.items, ItemsSource::Jsonata(_)) {
-                        self.query_failure(thread, &message)
-                    } else {
-                        self.runtime_failure(thread, &message)
-                    })
+            ItemsSource::Path(_) | ItemsSource::Jsonata(None) => {
+                if matches!(map.items, ItemsSource::Path(_)) {
+                    self.inspect(thread, Stage::ItemsPath, effective);
                 }
-            },
+                match effective {
+                    Value::Array(items) => Ok(items.clone()),
+                    other => {
+                        let message = format!("Map state input must be an array but was: {other}");
+                        Err(if matches!(map.items, ItemsSource::Jsonata(_)) {
+                            self.query_failure(thread, &message)
+                        } else {
+                            self.runtime_failure(thread, &message)
+                        })
+                    }
+                }
+            }
         }
     }
 

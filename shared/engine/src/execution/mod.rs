@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use history::HistoryEvent;
-pub use inspection::{start_inspected, Inspection};
+pub use inspection::{start_inspected, FanoutMock, Inspection};
 pub use snapshot::{ExecutionInfo, Millis, Options, Snapshot, Status, FORMAT_VERSION};
 
 use crate::definition::StateMachine;
@@ -134,6 +134,7 @@ impl ExecutionInfo {
             input: std::sync::Arc::new(input),
             start_time,
             express: false,
+            context: None,
         }
     }
 

@@ -58,6 +58,10 @@ pub struct ExecutionInfo {
     /// context object has no `RedriveCount`.
     #[serde(default)]
     pub express: bool,
+    /// A context object given whole by the caller (TestState's `context`): `$$` is this
+    /// instead of the one built from the fields above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Arc<Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -509,6 +509,7 @@ impl<'a> Stepper<'a> {
 
     /// Retry, catch, or fail the thread.
     fn recover(&mut self, tid: ThreadId, thread: &mut Thread, failure: Failure) -> Flow {
+        self.inspect_failure(thread, &failure);
         let state = self.state_of(thread);
         let (retry, catch): (&[Retrier], &[Catcher]) = match &state.kind {
             StateKind::Task(t) => (&t.retry, &t.catch),

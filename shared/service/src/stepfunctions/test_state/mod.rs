@@ -7,12 +7,16 @@
 //! history and from the engine's inspection of the state ([`quickstep::execution::Inspection`]).
 //! Two things are not run but decided, as TestState decides them: a failure that a Retrier
 //! matches with attempts left ends `RETRIABLE` (so the Retrier is taken out of the run), and a
-//! Wait state does not wait (it runs as a Pass state with the same paths).
+//! Wait state does not wait (it runs as a Pass state with the same paths). A Map or Parallel
+//! state runs only mocked ([`mocks`]): the engine evaluates its input and items as usual, then
+//! ends it with the mocked result or error instead of running its iterations or branches.
 
 use std::sync::Arc;
 
 use quickstep::definition::{error_matches, StateKind, StateMachine};
-use quickstep::execution::{start_inspected, ExecutionInfo, HistoryEvent, Options, TaskRequest};
+use quickstep::execution::{
+    start_inspected, ExecutionInfo, FanoutMock, HistoryEvent, Inspection, Options, TaskRequest,
+};
 use quickstep::failure::Failure;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
@@ -23,6 +27,10 @@ use super::fault::Fault;
 use super::request::{optional_text, required_text};
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::service::Service;
+use mocks::{Mock, FANOUT};
+
+mod context;
+mod mocks;
 
 /// The name a state given alone runs under.
 const DEFAULT_NAME: &str = "TestState";
@@ -32,7 +40,9 @@ const MAX_STEPS: u64 = 20;
 const MAX_TRANSITIONS_PER_STEP: u32 = 10;
 const MAX_HISTORY_EVENTS: u64 = 200;
 /// The state types TestState runs here.
-const RUNNABLE: &[&str] = &["Pass", "Task", "Choice", "Wait", "Succeed", "Fail"];
+const RUNNABLE: &[&str] = &[
+    "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Map", "Parallel",
+];
 
 /// What the test's Task calls answer with: the request's mock, or the service's own invoker.
 enum Answer {
@@ -68,35 +78,39 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             Some(Value::Object(vars)) => vars,
             Some(_) => return Err(Fault::validation("'variables' must be a JSON object")),
         };
-        if request.get("context").is_some_and(|c| !c.is_null()) {
-            return Err(Fault::validation(
-                "quickstep's TestState does not take 'context' yet: the context object is the \
-                 one of a new execution",
-            ));
-        }
         let kind = setup
             .state
             .get("Type")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let answer = match mock(request)? {
-            Some(_) if kind != "Task" => {
-                return Err(Fault::validation(format!(
-                    "a mock is for a Task state; '{}' is a {kind} state",
-                    setup.name
-                )))
+        let mock = mocks::mock(request)?;
+        mocks::check(kind, &setup.state, mock.as_ref(), request)?;
+        let given_context = context::context(request, mock.is_some(), &setup.state)?;
+        let retry_count = u32::try_from(mocks::configured_count(request, "retrierRetryCount")?)
+            .unwrap_or(u32::MAX);
+        let iteration_failures = mocks::configured_count(request, "mapIterationFailureCount")?;
+        let fanout = FANOUT.contains(&kind);
+        let mut inspection = Inspection::of(&setup.name);
+        let answer = match &mock {
+            Some(mock) if fanout => {
+                inspection.fanout_mock = Some(FanoutMock {
+                    outcome: mock.outcome(),
+                    iteration_failures,
+                });
+                Answer::Real(Arc::clone(&self.invoker))
             }
-            Some(answer) => answer,
+            Some(Mock::Result(value)) => Answer::Result(value.clone()),
+            Some(Mock::Error(failure)) => Answer::Error(failure.clone()),
             None => Answer::Real(Arc::clone(&self.invoker)),
         };
-        let mocked = !matches!(answer, Answer::Real(_));
-        let retry_count = retrier_retry_count(request)?;
+        let mocked = mock.is_some();
 
         // The state as written (for its Retriers and Catchers) and as it runs.
         let written = machine_of(&setup, &setup.state)?;
         let runs = machine_of(&setup, &runnable(&setup.state, mocked))?;
         let started = self.clock.now();
-        let info = ExecutionInfo::local("TestState", "test", input.clone(), started);
+        let mut info = ExecutionInfo::local("TestState", "test", input.clone(), started);
+        info.context = given_context.map(Arc::new);
         let (snapshot, effects) = start_inspected(
             &runs,
             info,
@@ -107,17 +121,28 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             },
             self.ids.seed(),
             started,
-            &setup.name,
+            inspection,
             variables,
         );
         let driver = LocalDriver::new(Arc::new(runs), Arc::new(answer), Clock::virtual_at(started))
             .with_max_steps(MAX_STEPS);
         let run = driver.run_started(snapshot, effects).await;
-        let outcome = Outcome::read(&run.snapshot.history, &setup.name);
+        let mut outcome = Outcome::read(&run.snapshot.history, &setup.name);
+        let inspection = run.snapshot.inspection.as_deref();
+        // The engine's record of the state's error, where one event does not carry it (a
+        // Map or Parallel state's failure is in no event of its own).
+        if let Some(failure) = inspection.and_then(|i| i.failure.as_ref()) {
+            outcome.failure = Some((
+                failure.error.clone().unwrap_or_default(),
+                failure.cause.clone(),
+            ));
+        }
 
         let state = &written.top().states[written.top().start_at];
         let (retriers, catchers) = match &state.kind {
             StateKind::Task(t) => (t.retry.as_slice(), t.catch.as_slice()),
+            StateKind::Parallel(p) => (p.retry.as_slice(), p.catch.as_slice()),
+            StateKind::Map(m) => (m.retry.as_slice(), m.catch.as_slice()),
             _ => (&[][..], &[][..]),
         };
         let mut body = json!({});
@@ -167,19 +192,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         }
         if level != "INFO" {
             let mut data = json!({"input": input.to_string()});
-            if let Some(inspection) = run.snapshot.inspection.as_deref() {
-                for (field, value) in [
-                    ("afterInputPath", &inspection.after_input_path),
-                    ("afterParameters", &inspection.after_parameters),
-                    ("afterArguments", &inspection.after_arguments),
-                    ("result", &inspection.result),
-                    ("afterResultSelector", &inspection.after_result_selector),
-                    ("afterResultPath", &inspection.after_result_path),
-                ] {
-                    if let Some(value) = value {
-                        data[field] = json!(value.to_string());
-                    }
-                }
+            if let Some(inspection) = inspection {
+                inspection_data(&mut data, inspection, fanout);
             }
             data["variables"] = json!(Value::Object(run.snapshot.variables()).to_string());
             if error_details.as_object().is_some_and(|d| !d.is_empty()) {
@@ -188,6 +202,37 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             body["inspectionData"] = data;
         }
         Ok(body)
+    }
+}
+
+/// The inspection's data as TestState's `inspectionData` has it: each stage's data as a string
+/// of JSON, a Map state's limits as numbers. A Map or Parallel state shows no `result` (it is
+/// the mock).
+fn inspection_data(data: &mut Value, inspection: &Inspection, fanout: bool) {
+    let result = if fanout { &None } else { &inspection.result };
+    for (field, value) in [
+        ("afterInputPath", &inspection.after_input_path),
+        ("afterParameters", &inspection.after_parameters),
+        ("afterArguments", &inspection.after_arguments),
+        ("afterItemsPath", &inspection.after_items_path),
+        ("afterItemSelector", &inspection.after_item_selector),
+        ("afterItemBatcher", &inspection.after_item_batcher),
+        ("result", result),
+        ("afterResultSelector", &inspection.after_result_selector),
+        ("afterResultPath", &inspection.after_result_path),
+    ] {
+        if let Some(value) = value {
+            data[field] = json!(value.to_string());
+        }
+    }
+    if let Some(n) = inspection.max_concurrency {
+        data["maxConcurrency"] = json!(n);
+    }
+    if let Some(n) = inspection.tolerated_failure_count {
+        data["toleratedFailureCount"] = json!(n);
+    }
+    if let Some(p) = inspection.tolerated_failure_percentage {
+        data["toleratedFailurePercentage"] = json!(p);
     }
 }
 
@@ -261,9 +306,10 @@ fn setup(request: &Value) -> Result<Setup, Fault> {
             let name = asked.ok_or_else(|| {
                 Fault::validation("'stateName' is required when the definition is a state machine")
             })?;
-            let state = states.get(&name).cloned().ok_or_else(|| {
-                Fault::validation(format!("the state machine has no state '{name}'"))
-            })?;
+            let state = states
+                .get(&name)
+                .cloned()
+                .ok_or_else(|| Fault::validation("State not found in definition"))?;
             (name, state, definition.get("QueryLanguage").cloned())
         }
         _ => (
@@ -395,38 +441,6 @@ fn json_field(request: &Value, field: &str) -> Result<Option<Value>, Fault> {
                 format!("Invalid '{field}': it is not JSON: {e}"),
             )
         }),
-    }
-}
-
-/// `mock`: a `result` (a string of JSON) or an `errorOutput` (`error`, `cause`).
-fn mock(request: &Value) -> Result<Option<Answer>, Fault> {
-    let Some(mock) = request.get("mock").filter(|m| !m.is_null()) else {
-        return Ok(None);
-    };
-    if let Some(result) = json_field(mock, "result")? {
-        return Ok(Some(Answer::Result(result)));
-    }
-    if let Some(error) = mock.get("errorOutput").filter(|e| !e.is_null()) {
-        let name = optional_text(error, "error")?.unwrap_or_default();
-        let cause = optional_text(error, "cause")?.unwrap_or_default();
-        return Ok(Some(Answer::Error(Failure::new(name, cause))));
-    }
-    Err(Fault::validation(
-        "a mock has a 'result' or an 'errorOutput'",
-    ))
-}
-
-/// `stateConfiguration.retrierRetryCount`: the retries already made (0 by default).
-fn retrier_retry_count(request: &Value) -> Result<u32, Fault> {
-    match request
-        .get("stateConfiguration")
-        .and_then(|c| c.get("retrierRetryCount"))
-    {
-        None | Some(Value::Null) => Ok(0),
-        Some(n) => n
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| Fault::validation("'retrierRetryCount' must be a whole number ≥ 0")),
     }
 }
 
