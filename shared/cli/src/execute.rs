@@ -104,16 +104,22 @@ pub fn driver(machine: StateMachine, setup: &Setup) -> Result<LocalDriver, MockE
     Ok(LocalDriver::new(Arc::new(machine), invoker, clock).with_options(setup.options))
 }
 
-/// Runs a definition to its end and gives the report `quickstep run` prints.
-pub async fn run(definition: &Value, input: Value, setup: &Setup) -> Result<Value, MockError> {
+/// Runs a definition to its end and gives the report `quickstep run` prints, and the
+/// execution's whole history (empty for an invalid definition).
+pub async fn run(
+    definition: &Value,
+    input: Value,
+    setup: &Setup,
+) -> Result<(Value, Value), MockError> {
     let machine = match check(definition, setup.express) {
         Ok(m) => m,
-        Err(problems) => return Ok(invalid_report(&problems)),
+        Err(problems) => return Ok((invalid_report(&problems), Value::Array(Vec::new()))),
     };
     let driver = driver(machine, setup)?;
     let info = setup.execution_info(input, quickstep_runtime::clock::wall_clock());
     let run = driver.run_execution(info, setup.seed).await;
-    Ok(report(&run.snapshot))
+    let history = serde_json::to_value(&run.snapshot.history).unwrap_or(Value::Null);
+    Ok((report(&run.snapshot), history))
 }
 
 /// `{"status": "INVALID_DEFINITION", "error": <first code>, "cause": ..., "problems": [...]}`.

@@ -34,6 +34,8 @@ enum Command {
     Run(commands::run::Args),
     /// Check a definition; print every problem, one a line, with its location.
     Validate(commands::validate::Args),
+    /// Draw a state machine (and what an execution did): SVG, an HTML page, Mermaid or DOT.
+    Graph(commands::graph::Args),
     /// Run a workflow repeatedly in-process and print throughput as JSON.
     Bench(commands::bench::Args),
     /// Run the conformance corpus recorded against AWS and compare.
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run::main(args),
         Command::Validate(args) => commands::validate::main(&args),
+        Command::Graph(args) => commands::graph::main(&args),
         Command::Bench(args) => commands::bench::main(&args),
         Command::Conformance(args) => commands::conformance::main(&args),
         Command::Jsonata(args) => commands::jsonata::main(&args),

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod conformance;
+pub mod graph;
 pub mod input;
 pub mod jsonata;
 pub mod jsonata_suite;

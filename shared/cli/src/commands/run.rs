@@ -45,6 +45,10 @@ pub struct Args {
     /// such as `cargo lambda watch` expect.
     #[arg(long)]
     lambda_by_name: bool,
+    /// Also write a page of the run: the graph coloured by what happened, its events, and each
+    /// state's data on a click (see `quickstep graph`).
+    #[arg(long)]
+    html: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -92,9 +96,22 @@ pub fn main(args: Args) -> Result<ExitCode, String> {
         },
         seed: ids.seed(),
     };
-    let report = runtime
+    let (report, history) = runtime
         .block_on(execute::run(&definition, execution_input, &setup))
         .map_err(|e| e.to_string())?;
+    if let Some(page) = &args.html {
+        let mut events = serde_json::json!({"events": history});
+        events["status"] = report["status"].clone();
+        let execution = quickstep_graph::Execution::from_history(&events)?;
+        let title = format!("{} · {}", setup.state_machine_name, setup.execution_name);
+        super::graph::write_picture(
+            &definition,
+            &title,
+            Some(&execution),
+            quickstep_graph::Format::Html,
+            page,
+        )?;
+    }
     println!("{report}");
     Ok(ExitCode::SUCCESS)
 }
