@@ -19,7 +19,9 @@
 //!   10^11 (`$toMillis('20240101123849', '[d]')`): text that could give one is refused.
 //! - Letters read as a number (`$parseInteger(s, 'A')`, a `[YA]` component) overflow past 13
 //!   letters: refused. `$formatInteger(n, 'I')` builds one `M` per thousand at once: a number
-//!   past a billion is refused, as `$pad` past [`MAX_STRING_LENGTH`].
+//!   past a billion is refused, as `$pad` past [`MAX_STRING_LENGTH`]. `$formatInteger` of a
+//!   number that is not finite (`1/0`, `1 % 0`) recurses until the stack overflows (in words,
+//!   `'w'`; the process aborts): refused for every picture.
 //! - The range operator (`[a..b]`) subtracts its bounds as `i64`s: bounds far beyond the
 //!   10,000,000 items it allows overflow (`[0..1e20]`: a panic where overflow is checked, a
 //!   wrapped size elsewhere). Each bound passes through [`RANGE_BOUND`], which refuses a
@@ -103,7 +105,7 @@ pub(super) static CHECKS: [(&str, Check); 7] = [
     }),
     ("__quickstep_timezone", |args| timezone(arg(args, 0))),
     ("__quickstep_format_integer", |args| {
-        roman_number(arg(args, 0), arg(args, 1))
+        format_integer_number(arg(args, 0), arg(args, 1))
     }),
     ("__quickstep_date_text", |args| {
         date_text(arg(args, 0), arg(args, 1))
@@ -327,12 +329,15 @@ fn date_text(value: &JValue, picture: &JValue) -> Option<String> {
     ))
 }
 
-/// A number `$formatInteger` would write in Roman numerals longer than [`MAX_STRING_LENGTH`]
-/// (one `M` per thousand, built at once).
-fn roman_number(value: &JValue, picture: &JValue) -> Option<String> {
+/// A number `$formatInteger` cannot write: one that is not finite, or one it would write in
+/// Roman numerals longer than [`MAX_STRING_LENGTH`] (one `M` per thousand, built at once).
+fn format_integer_number(value: &JValue, picture: &JValue) -> Option<String> {
     let (JValue::Number(n), JValue::String(picture)) = (value, picture) else {
         return None;
     };
+    if !n.is_finite() {
+        return Some(format!("$formatInteger: {n} is not a finite number"));
+    }
     let primary = primary_format(picture);
     #[allow(clippy::cast_precision_loss)]
     let limit = MAX_STRING_LENGTH as f64 * 1000.0;

@@ -582,6 +582,11 @@ fn parse_integer_refuses_text_it_would_panic_on() {
         // Found by reading: Roman numerals of a huge number are built at once.
         "$formatInteger(1e13, 'I')",
         "$formatInteger(-1e300, 'i')",
+        // Found by the soak (a stack overflow, once the plain build reported them): a number
+        // that is not finite, in words.
+        "$formatInteger(1008%0 , 'w')",
+        "$formatInteger(1/0, 'w')",
+        "$formatInteger(-1/0, '0')",
     ] {
         let e = err(expr);
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
