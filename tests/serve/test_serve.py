@@ -266,6 +266,24 @@ class Serve(unittest.TestCase):
                                      mock={"errorOutput": {"error": "Broken", "cause": "no"}})
         self.assertEqual((caught["status"], caught["nextState"]), ("CAUGHT_ERROR", "Apologise"))
 
+    def test_an_execution_has_a_page(self):
+        import urllib.parse
+        import urllib.request
+        arn = self.sfn.create_state_machine(name="paged", definition=json.dumps(says("page")),
+                                            roleArn=ROLE)["stateMachineArn"]
+        started = self.sfn.start_execution(stateMachineArn=arn, name="p-1")["executionArn"]
+        for _ in range(100):
+            if self.sfn.describe_execution(executionArn=started)["status"] != "RUNNING":
+                break
+            time.sleep(0.05)
+        url = f"{self.endpoint}/executions/{urllib.parse.quote(started, safe='')}/graph"
+        with urllib.request.urlopen(url) as answer:
+            self.assertEqual(answer.headers["Content-Type"], "text/html; charset=utf-8")
+            page = answer.read().decode()
+        self.assertTrue(page.startswith("<!doctype html>"))
+        self.assertIn('<span class="status SUCCEEDED" id="status">SUCCEEDED</span>', page)
+        self.assertIn("<title>paged · p-1 · quickstep</title>", page)
+
     def test_test_state_of_a_map_with_a_mock_and_a_context(self):
         machine = {"StartAt": "Lines", "States": {"Lines": {
             "Type": "Map", "ItemsPath": "$$.Execution.Input.lines", "MaxConcurrency": 4,

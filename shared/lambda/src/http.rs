@@ -34,12 +34,12 @@ pub fn to_api_request(request: &Request) -> api::Request {
 /// The service's answer to `request` as a JSON HTTP response: AWS JSON 1.0's content type for
 /// a Step Functions API request, plain JSON otherwise.
 pub fn to_http_response(response: &api::Response, request: &api::Request) -> Response<Body> {
-    let mut http = Response::new(Body::Text(response.body.to_string()));
+    let mut http = Response::new(Body::Text(response.text()));
     *http.status_mut() = lambda_http::http::StatusCode::from_u16(response.status)
         .unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
     http.headers_mut().insert(
         lambda_http::http::header::CONTENT_TYPE,
-        lambda_http::http::HeaderValue::from_static(request.answer_content_type()),
+        lambda_http::http::HeaderValue::from_static(response.content_type(request)),
     );
     if request.target.is_some() {
         // lambda_http sends a body of a content type it does not know as text base64-encoded;

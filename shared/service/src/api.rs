@@ -9,6 +9,7 @@
 //! | `POST /state-machines/{name}/executions[?name=]` | start an asynchronous execution (202) |
 //! | `GET /executions/{arn}` | describe it |
 //! | `GET /executions/{arn}/history` | its history events |
+//! | `GET /executions/{arn}/graph` | its page: the graph coloured by what happened, its events, each state's data on a click (HTML) |
 //! | `DELETE /executions/{arn}` | stop it |
 //! | `POST /tasks/success` | `SendTaskSuccess`: `{"taskToken", "output"}` (output: a string of JSON) |
 //! | `POST /tasks/failure` | `SendTaskFailure`: `{"taskToken", "error", "cause"}` |
@@ -71,6 +72,8 @@ impl Request {
 pub struct Response {
     pub status: u16,
     pub body: Value,
+    /// An HTML page answered instead of `body` (`GET /executions/{arn}/graph`).
+    pub page: Option<String>,
 }
 
 /// The largest definition `PUT /state-machines/{name}` takes, in bytes: Step Functions' limit
@@ -91,14 +94,37 @@ pub struct Answer {
 }
 
 impl Response {
+    pub fn new(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body,
+            page: None,
+        }
+    }
+
     fn ok(body: Value) -> Self {
-        Self { status: 200, body }
+        Self::new(200, body)
     }
 
     fn error(status: u16, name: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: json!({"error": name, "message": message.into()}),
+        Self::new(status, json!({"error": name, "message": message.into()}))
+    }
+
+    /// The answer's body as sent: the page, or the JSON text.
+    pub fn text(&self) -> String {
+        match &self.page {
+            Some(page) => page.clone(),
+            None => self.body.to_string(),
+        }
+    }
+
+    /// The answer's content type: HTML for a page, else `request`'s (see
+    /// [`Request::answer_content_type`]).
+    pub fn content_type(&self, request: &Request) -> &'static str {
+        if self.page.is_some() {
+            "text/html; charset=utf-8"
+        } else {
+            request.answer_content_type()
         }
     }
 
@@ -207,16 +233,20 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 }
                 let input = self.input_body(&request.body)?;
                 let started = self.start_async(machine, name, input).await?;
-                Ok(Response {
-                    status: if started.new { 202 } else { 200 },
-                    body: json!({
+                Ok(Response::new(
+                    if started.new { 202 } else { 200 },
+                    json!({
                         "executionArn": started.execution_arn,
                         "startDate": epoch_seconds(started.start_date),
                     }),
-                })
+                ))
             }
             ("GET", ["executions", arn]) => Ok(Response::ok(self.describe(arn).await?)),
             ("GET", ["executions", arn, "history"]) => Ok(Response::ok(self.history(arn).await?)),
+            ("GET", ["executions", arn, "graph"]) => Ok(Response {
+                page: Some(self.page(arn).await?),
+                ..Response::ok(Value::Null)
+            }),
             ("DELETE", ["executions", arn]) => {
                 let body = if request.body.is_empty() {
                     Value::Null
@@ -239,7 +269,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 ["state-machines", _]
                 | ["state-machines", _, "sync" | "executions"]
                 | ["executions", _]
-                | ["executions", _, "history"]
+                | ["executions", _, "history" | "graph"]
                 | ["tasks", "success" | "failure" | "heartbeat"],
             ) => Ok(Response::error(
                 405,
@@ -439,6 +469,40 @@ mod tests {
             let response = service.handle(&request(method, path, &[], &big)).await;
             assert_eq!(response.status, 413, "{method} {path}: {}", response.body);
         }
+    }
+
+    #[tokio::test]
+    async fn a_stored_execution_has_a_page() {
+        let service = service(MemoryQueue::default());
+        service
+            .handle(&request("PUT", "/state-machines/m", &[], PASS.as_bytes()))
+            .await;
+        let started = service
+            .handle(&request(
+                "POST",
+                "/state-machines/m/executions",
+                &[("name", "e1")],
+                b"{}",
+            ))
+            .await;
+        let arn = started.body["executionArn"].as_str().unwrap().to_owned();
+        let path = format!("/executions/{}/graph", arn.replace(':', "%3A"));
+        let get = request("GET", &path, &[], b"");
+        let page = service.handle(&get).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.content_type(&get), "text/html; charset=utf-8");
+        let html = page.text();
+        assert!(html.starts_with("<!doctype html>"), "{html}");
+        assert!(html.contains("<title>m · e1 · quickstep</title>"));
+        // The start ran the Pass state at once: the execution is over.
+        assert!(html.contains("id=\"status\">SUCCEEDED</span>"));
+        assert!(html.contains("class=\"state pass succeeded\" data-state=\"P\""));
+        let missing = service
+            .handle(&request("GET", "/executions/nope/graph", &[], b""))
+            .await;
+        assert_eq!((missing.status, missing.page), (404, None));
+        let post = service.handle(&request("POST", &path, &[], b"")).await;
+        assert_eq!(post.status, 405);
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@ pub mod control;
 pub mod error;
 pub mod memory;
 pub mod nested;
+pub mod page;
 pub mod ports;
 pub mod records;
 pub mod redrive;

@@ -64,7 +64,8 @@ async fn answer<S: Store, Q: StepQueue, P: EventPublisher>(
             } else {
                 serde_json::json!({"error": name, "message": format!("the request body could not be read: {e}")})
             };
-            return respond(status, &body, step_functions, &request_id);
+            let content_type = stepfunctions::content_type(step_functions);
+            return respond(status, body.to_string(), content_type, &request_id);
         }
     };
     let request = api::Request {
@@ -82,28 +83,26 @@ async fn answer<S: Store, Q: StepQueue, P: EventPublisher>(
             request.method, request.path
         );
     }
+    let content_type = answer.response.content_type(&request);
     respond(
         answer.response.status,
-        &answer.response.body,
-        step_functions,
+        answer.response.text(),
+        content_type,
         &request_id,
     )
 }
 
 fn respond(
     status: u16,
-    body: &serde_json::Value,
-    step_functions: bool,
+    body: String,
+    content_type: &'static str,
     request_id: &str,
 ) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(stepfunctions::content_type(step_functions)),
-    );
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", id);
     }

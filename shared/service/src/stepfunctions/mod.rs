@@ -79,7 +79,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }
         };
         Answer {
-            response: Response { status, body },
+            response: Response::new(status, body),
             internal_error,
         }
     }
