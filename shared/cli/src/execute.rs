@@ -27,6 +27,8 @@ pub struct Setup {
     pub express: bool,
     pub options: Options,
     pub seed: u64,
+    /// Print a line per state as the run proceeds (`quickstep run --trace`).
+    pub trace: bool,
 }
 
 /// The real integrations a run calls.
@@ -115,8 +117,11 @@ pub async fn run(
         Ok(m) => m,
         Err(problems) => return Ok((invalid_report(&problems), Value::Array(Vec::new()))),
     };
-    let driver = driver(machine, setup)?;
+    let mut driver = driver(machine, setup)?;
     let info = setup.execution_info(input, quickstep_runtime::clock::wall_clock());
+    if setup.trace {
+        driver = driver.with_observer(crate::commands::trace::observer());
+    }
     let run = driver.run_execution(info, setup.seed).await;
     let history = serde_json::to_value(&run.snapshot.history).unwrap_or(Value::Null);
     Ok((report(&run.snapshot), history))

@@ -312,3 +312,42 @@ fn simulate_runs_generated_machines_and_the_workloads_beside_the_checkout() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn trace_prints_a_line_per_state_as_the_run_goes() {
+    let mut args = EXAMPLE.to_vec();
+    args.extend(["--clock", "virtual", "--trace"]);
+    let out = quickstep(&args);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout_json(&out)["status"],
+        "SUCCEEDED",
+        "stdout keeps the report"
+    );
+    let trace = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = trace.lines().collect();
+    assert!(
+        !trace.contains('\u{1b}'),
+        "no colour when stderr is not a terminal: {trace}"
+    );
+    let first = |needle: &str| lines.iter().position(|l| l.contains(needle));
+    let failed =
+        first("Payments.Unavailable: upstream timeout").expect("the first charge's failure");
+    assert!(lines[failed].contains("Charge") && lines[failed].contains("failed"));
+    let charged =
+        first("  Charge ").map(|_| lines.iter().rposition(|l| l.contains("  Charge ")).unwrap());
+    assert!(
+        charged.unwrap() > failed && lines[charged.unwrap()].contains("+2.000 s"),
+        "{trace}"
+    );
+    let last = lines.last().unwrap();
+    assert!(
+        last.contains("(execution)") && last.contains("SUCCEEDED") && last.contains("+3602.000 s"),
+        "{last}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("  Reserve ")).count(),
+        2,
+        "once per item"
+    );
+}

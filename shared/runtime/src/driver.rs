@@ -9,7 +9,9 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
 use quickstep::definition::StateMachine;
-use quickstep::execution::{self, Effect, Event, ExecutionInfo, Millis, Options, Snapshot};
+use quickstep::execution::{
+    self, Effect, Event, ExecutionInfo, HistoryEvent, Millis, Options, Snapshot,
+};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
@@ -24,12 +26,16 @@ pub struct Run {
     pub steps: u64,
 }
 
+/// Sees each history event as the execution records it (`quickstep run --trace`).
+pub type Observer = Arc<dyn Fn(&HistoryEvent) + Send + Sync>;
+
 pub struct LocalDriver {
     machine: Arc<StateMachine>,
     invoker: Arc<dyn TaskInvoker>,
     clock: Clock,
     options: Options,
     max_steps: u64,
+    observer: Option<Observer>,
 }
 
 impl LocalDriver {
@@ -40,7 +46,15 @@ impl LocalDriver {
             clock,
             options: Options::default(),
             max_steps: u64::MAX,
+            observer: None,
         }
+    }
+
+    /// Shows `observer` every history event as it is recorded, step by step.
+    #[must_use]
+    pub fn with_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     #[must_use]
@@ -94,6 +108,7 @@ impl LocalDriver {
     }
 
     async fn drive(&self, mut run: Run, mut loop_state: Loop, deadline: Option<Millis>) -> Run {
+        let mut seen = self.observe(&run.snapshot, 0);
         while !run.snapshot.status.is_terminal() {
             let next = self.next_event(&mut loop_state);
             let event = match deadline {
@@ -114,9 +129,20 @@ impl LocalDriver {
                 break;
             };
             self.apply(&mut run, &mut loop_state, event);
+            seen = self.observe(&run.snapshot, seen);
         }
         loop_state.in_flight.abort_all();
         run
+    }
+
+    /// Shows the observer the events after the first `seen`; gives how many there are now.
+    fn observe(&self, snapshot: &Snapshot, seen: usize) -> usize {
+        if let Some(observer) = &self.observer {
+            for event in snapshot.history.get(seen..).unwrap_or_default() {
+                observer(event);
+            }
+        }
+        snapshot.history.len()
     }
 
     /// Runs an execution without an async runtime: every task must answer at once (mocks), and

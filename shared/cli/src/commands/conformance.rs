@@ -56,6 +56,7 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
             express: case.workflow_type == "EXPRESS",
             options: Options::default(),
             seed: 1,
+            trace: false,
         };
         let report = runtime.block_on(run_case(&case.definition, case.input.clone(), &setup));
         let outcome = Outcome::from_json(&report).map_err(|e| format!("{}: {e}", case.name))?;

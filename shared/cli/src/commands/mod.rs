@@ -11,4 +11,5 @@ pub mod run;
 pub mod serve;
 pub mod setup;
 pub mod simulate;
+pub mod trace;
 pub mod validate;

@@ -49,6 +49,10 @@ pub struct Args {
     /// state's data on a click (see `quickstep graph`).
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Print one line per state as the run proceeds (time on the run's clock, state, what
+    /// happened, its output or error) on standard error; in colour on a terminal.
+    #[arg(long)]
+    trace: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -95,6 +99,7 @@ pub fn main(args: Args) -> Result<ExitCode, String> {
             ..Options::default()
         },
         seed: ids.seed(),
+        trace: args.trace,
     };
     let (report, history) = runtime
         .block_on(execute::run(&definition, execution_input, &setup))
