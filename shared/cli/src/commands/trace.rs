@@ -10,14 +10,16 @@ use quickstep::execution::{HistoryEvent, Millis};
 use quickstep_runtime::driver::Observer;
 use serde_json::Value;
 
+/// Which state each event so far belongs to, by id.
+type States = HashMap<u64, Option<String>>;
+
 /// How much of an output or a cause a line shows.
 const SHOWN: usize = 72;
 
 /// The observer that prints the lines; times count from the run's first event.
 pub fn observer() -> Observer {
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let seen: Mutex<(Option<Millis>, HashMap<u64, Option<String>>)> =
-        Mutex::new((None, HashMap::new()));
+    let seen: Mutex<(Option<Millis>, States)> = Mutex::new((None, HashMap::new()));
     Arc::new(move |event: &HistoryEvent| {
         let Ok(mut seen) = seen.lock() else {
             return;
@@ -31,12 +33,7 @@ pub fn observer() -> Observer {
 }
 
 /// The line for `event`, if it says something a person reads: a state left, a failure, the end.
-fn line(
-    event: &HistoryEvent,
-    start: Millis,
-    states: &mut HashMap<u64, Option<String>>,
-    colour: bool,
-) -> Option<String> {
+fn line(event: &HistoryEvent, start: Millis, states: &mut States, colour: bool) -> Option<String> {
     let kind = event.kind.as_str();
     let inherited = states.get(&event.previous_event_id).cloned().flatten();
     let state = if kind.ends_with("StateEntered") {
