@@ -214,7 +214,7 @@ class Translated(unittest.TestCase):
 
     def test_every_api_route_reaches_the_api_function(self):
         expected = api_routes()
-        self.assertEqual(len(expected), 11, expected)
+        self.assertEqual(len(expected), 12, expected)
         routes = self.of_type("AWS::ApiGatewayV2::Route").values()
         found = {re.sub(r"\{[^}]*\}", "{}", r["Properties"]["RouteKey"]) for r in routes}
         self.assertEqual(found, expected)
@@ -249,6 +249,34 @@ class Translated(unittest.TestCase):
         queues = {json.dumps(m["MetricStat"]["Metric"]["Dimensions"][0]["Value"])
                   for m in alarm["Metrics"] if "MetricStat" in m}
         self.assertEqual(queues, {json.dumps(getatt("DeadLetterQueue", "QueueName"))})
+
+    def test_the_failure_alarm_and_the_dashboard_watch_metrics_the_functions_write(self):
+        code = "\n".join(p.read_text() for p in (ROOT / "shared/service/src/telemetry").glob("*.rs"))
+        code += (ROOT / "shared/service/src/worker.rs").read_text() + (ROOT / "shared/service/src/commit.rs").read_text()
+        code += (ROOT / "shared/service/src/control.rs").read_text()
+        alarm = self.props("ExecutionFailuresAlarm")
+        watched = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+        self.assertEqual(watched, {"ExecutionsFailed", "ExecutionsTimedOut"})
+        for m in alarm["Metrics"]:
+            if "MetricStat" in m:
+                metric = m["MetricStat"]["Metric"]
+                # The aggregate over every state machine: no dimensions.
+                self.assertEqual((metric["Namespace"], metric.get("Dimensions")), ("quickstep", None))
+        body = self.props("Dashboard")["DashboardBody"]["Fn::Sub"]
+        dashboard = json.loads(re.sub(r"\$\{[^}]*\}", "x", body))
+        names = set()
+        for widget in dashboard["widgets"]:
+            for metric in widget["properties"].get("metrics", []):
+                if isinstance(metric[0], str):
+                    names.add(metric[1])
+                else:
+                    names.update(re.findall(r'MetricName="([A-Za-z]+)"', metric[0]["expression"]))
+        self.assertGreaterEqual(len(names), 10)
+        for name in names:
+            self.assertIn(f'"{name}"', code, f"the dashboard shows {name}, which nothing writes")
+        env = self.props("WorkerFunction")["Environment"]["Variables"]
+        self.assertEqual((env["QUICKSTEP_LOG_LEVEL"], env["QUICKSTEP_LOG_INCLUDE_EXECUTION_DATA"]),
+                         ({"Ref": "ExecutionLogLevel"}, {"Ref": "ExecutionLogIncludesData"}))
 
     def test_log_groups_keep_logs_for_a_while(self):
         groups = self.of_type("AWS::Logs::LogGroup")

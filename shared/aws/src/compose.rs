@@ -6,10 +6,13 @@
 //! | `QUICKSTEP_TABLE` | the DynamoDB table |
 //! | `QUICKSTEP_STEP_QUEUE_URL` | the SQS step queue |
 //! | `QUICKSTEP_EVENT_BUS` | the EventBridge bus failure events go to |
-//! | `AWS_REGION`, `QUICKSTEP_ACCOUNT_ID`, `QUICKSTEP_PAYLOAD_LIMIT_BYTES`, `QUICKSTEP_MAX_ROUNDS_PER_STEP` | see [`quickstep_service::config::Config`] |
+//! | `AWS_REGION`, `QUICKSTEP_ACCOUNT_ID`, `QUICKSTEP_PAYLOAD_LIMIT_BYTES`, `QUICKSTEP_MAX_ROUNDS_PER_STEP`, `QUICKSTEP_LOG_LEVEL`, `QUICKSTEP_LOG_INCLUDE_EXECUTION_DATA` | see [`quickstep_service::config::Config`] |
+//!
+//! Execution logs and metrics go to standard output ([`crate::telemetry::CloudWatchLog`]).
 //!
 //! AWS endpoints come from aws-config's standard `AWS_ENDPOINT_URL…` variables only.
 
+use crate::telemetry::CloudWatchLog;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -61,7 +64,8 @@ pub async fn service_from_vars(vars: &HashMap<String, String>) -> Result<AwsServ
         Arc::new(tasks),
         Clock::Real,
         config,
-    ))
+    )
+    .with_telemetry(Arc::new(CloudWatchLog)))
 }
 
 /// The Task integrations the deployment runs, over the SDK configuration `sdk`, assuming the

@@ -36,6 +36,7 @@ pub mod lambda;
 pub mod queue;
 pub mod setup;
 pub mod store;
+pub mod telemetry;
 
 /// The SDK configuration from the environment, as a Lambda function or the CLI sees it.
 pub async fn config() -> aws_config::SdkConfig {

@@ -63,6 +63,8 @@ fn record(name: &str, input: Value) -> ExecutionRecord {
         version_arn: None,
         alias_arn: None,
         redrive_tokens: Vec::new(),
+        log: Default::default(),
+        logged_events: 0,
     }
 }
 

@@ -327,8 +327,10 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 record.snapshot.version += 1;
             }
             self.send_continuation(&mut record, now).await?;
+            let telemetry = self.telemetry_of(&mut record);
             match self.store.put_execution_if_version(&record, expected).await {
                 Ok(()) => {
+                    self.emit(&telemetry);
                     let version = record.version();
                     let status = record.status.clone();
                     if record.is_terminal() {
@@ -336,7 +338,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                     }
                     return Ok(Committed::Written { version, status });
                 }
-                Err(PortError::Conflict) => {}
+                Err(PortError::Conflict) => self.count("ConditionalWriteConflicts", &[]),
                 Err(PortError::Terminal(reason)) => {
                     return self.end_too_large(machine, &record.arn, &reason).await;
                 }
@@ -450,8 +452,13 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         self.publish_if_failed(&record).await?;
         record.status_event_sent = true;
         let version = record.version();
+        let telemetry = self.telemetry_of(&mut record);
         match self.store.put_execution_if_version(&record, version).await {
-            Ok(()) | Err(PortError::Conflict) => Ok(()),
+            Ok(()) => {
+                self.emit(&telemetry);
+                Ok(())
+            }
+            Err(PortError::Conflict) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

@@ -1,5 +1,6 @@
 //! Configuration, read once at cold start.
 
+use crate::telemetry::logs::{LogLevel, LogSettings};
 use std::collections::HashMap;
 
 /// What the functions need to know about their deployment.
@@ -35,6 +36,9 @@ pub struct Config {
     /// How deep `startExecution` tasks may nest (a child of a child ...) before the start fails
     /// with `StepFunctions.ExecutionLimitExceededException`.
     pub max_nesting_depth: u32,
+    /// How executions of a state machine without a `loggingConfiguration` level are logged
+    /// (`QUICKSTEP_LOG_LEVEL`: OFF, FATAL, ERROR or ALL; `QUICKSTEP_LOG_INCLUDE_EXECUTION_DATA`).
+    pub log: LogSettings,
 }
 
 impl Default for Config {
@@ -52,6 +56,7 @@ impl Default for Config {
             max_cached_machines: 256,
             max_history_events: 25_000,
             max_nesting_depth: 10,
+            log: LogSettings::default(),
         }
     }
 }
@@ -126,6 +131,24 @@ impl Config {
                 defaults.max_nesting_depth as usize,
             )?)
             .unwrap_or(u32::MAX),
+            log: LogSettings {
+                level: match vars.get("QUICKSTEP_LOG_LEVEL") {
+                    None => defaults.log.level,
+                    Some(v) => LogLevel::parse(v).ok_or_else(|| ConfigError {
+                        name: "QUICKSTEP_LOG_LEVEL".into(),
+                        value: v.clone(),
+                        reason: "expected OFF, FATAL, ERROR or ALL".into(),
+                    })?,
+                },
+                include_data: match vars.get("QUICKSTEP_LOG_INCLUDE_EXECUTION_DATA") {
+                    None => defaults.log.include_data,
+                    Some(v) => v.parse().map_err(|_| ConfigError {
+                        name: "QUICKSTEP_LOG_INCLUDE_EXECUTION_DATA".into(),
+                        value: v.clone(),
+                        reason: "expected true or false".into(),
+                    })?,
+                },
+            },
             ..defaults
         })
     }

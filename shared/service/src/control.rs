@@ -57,6 +57,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// A message the execution had moved past is dropped; an ended execution whose failure
     /// event is still unpublished (its outbox message kept failing) publishes it.
     pub async fn dead_letter(&self, message: &StepMessage) -> Result<(), ServiceError> {
+        self.count("DeadLetters", &[]);
         let Some(record) = self.store.get_execution(&message.execution_arn).await? else {
             return Ok(());
         };

@@ -19,6 +19,7 @@ pub mod redrive;
 pub mod service;
 pub mod stepfunctions;
 pub mod sync;
+pub mod telemetry;
 pub mod test_cases;
 pub mod trigger;
 pub mod worker;

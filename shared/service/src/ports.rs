@@ -189,6 +189,21 @@ pub trait StepQueue: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
+/// Where the service writes its execution logs and metrics, a line each (see
+/// [`crate::telemetry`]): on Lambda, standard output, which CloudWatch Logs keeps and whose
+/// Embedded Metric Format lines become metrics.
+pub trait Telemetry: Send + Sync + 'static {
+    fn write(&self, line: &str);
+}
+
+/// Telemetry that writes nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoTelemetry;
+
+impl Telemetry for NoTelemetry {
+    fn write(&self, _line: &str) {}
+}
+
 /// Where status-change events go.
 pub trait EventPublisher: Send + Sync + 'static {
     fn publish(&self, event: &StatusChange) -> impl Future<Output = Result<(), PortError>> + Send;

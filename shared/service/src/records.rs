@@ -2,6 +2,8 @@
 //! messages and status-change events.
 
 use quickstep::execution::{Effect, Millis, Snapshot};
+
+use crate::telemetry::logs::LogSettings;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -295,6 +297,13 @@ pub struct ExecutionRecord {
     /// RedriveExecution answers as the first did instead of redriving again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redrive_tokens: Vec<RedriveToken>,
+    /// How its events are logged: its state machine's `loggingConfiguration` when it started,
+    /// or the deployment's default.
+    #[serde(default, skip_serializing_if = "LogSettings::is_off")]
+    pub log: LogSettings,
+    /// How many of its history events have been logged (see [`crate::telemetry`]).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub logged_events: u64,
 }
 
 /// A RedriveExecution `clientToken` that redrove an execution, and when.
@@ -495,6 +504,8 @@ mod tests {
             version_arn: None,
             alias_arn: None,
             redrive_tokens: Vec::new(),
+            log: LogSettings::default(),
+            logged_events: 0,
         }
     }
 

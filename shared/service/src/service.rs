@@ -16,8 +16,9 @@ use quickstep::problem::{pointer_escape, Problem};
 use crate::callback;
 use crate::config::Config;
 use crate::error::ServiceError;
-use crate::ports::{EventPublisher, StepQueue, Store};
+use crate::ports::{EventPublisher, NoTelemetry, StepQueue, Store, Telemetry};
 use crate::records::{Asked, ExecutionRecord, StateMachineRecord, StatusChange};
+use crate::telemetry::logs::LogSettings;
 use crate::test_cases::TestCases;
 
 /// The service. Cloning it is cheap and shares everything (ports, cache): a nested execution's
@@ -39,6 +40,8 @@ pub struct Service<S, Q, P> {
     machines: Arc<Mutex<Machines>>,
     /// Step Functions Local's mocked testing (`quickstep serve --mock-config`): none on Lambda.
     pub test_cases: Option<Arc<TestCases>>,
+    /// Where execution logs and metrics go (none unless given).
+    pub telemetry: Arc<dyn Telemetry>,
 }
 
 /// Which revision a new execution runs: the current one, or a version's, started through the
@@ -66,6 +69,7 @@ impl<S, Q, P> Clone for Service<S, Q, P> {
             config: self.config.clone(),
             machines: Arc::clone(&self.machines),
             test_cases: self.test_cases.clone(),
+            telemetry: Arc::clone(&self.telemetry),
         }
     }
 }
@@ -90,7 +94,15 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             config,
             machines: Arc::new(Mutex::new(HashMap::new())),
             test_cases: None,
+            telemetry: Arc::new(NoTelemetry),
         }
+    }
+
+    /// The same service writing execution logs and metrics to `telemetry`.
+    #[must_use]
+    pub fn with_telemetry(mut self, telemetry: Arc<dyn Telemetry>) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     /// The same service running executions started as `<stateMachineArn>#<TestCase>` on the
@@ -334,6 +346,8 @@ pub(crate) fn record_of(
         version_arn: None,
         alias_arn: None,
         redrive_tokens: Vec::new(),
+        log: LogSettings::default(),
+        logged_events: 0,
     };
     sync_status(&mut record);
     record

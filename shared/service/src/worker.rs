@@ -23,6 +23,8 @@
 //! still running to the next step (each call at most [`Config::max_task_dispatches`] times,
 //! then it fails with `States.Timeout`), and commits by the protocol of [`crate::commit`].
 
+use crate::telemetry::integration_of;
+use crate::telemetry::logs::LogSettings;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
@@ -128,6 +130,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let seed = self.ids.seed();
         let (snapshot, effects) = execution::start(&machine, info, self.options(), seed, now);
         let mut record = record_of(&machine_record, snapshot, pending_of(effects));
+        record.log = LogSettings::of(machine_record.settings.logging.as_ref(), self.config.log);
+        let telemetry = self.telemetry_of(&mut record);
         record.depth = depth;
         record.version_arn.clone_from(&target.version_arn);
         record.alias_arn.clone_from(&target.alias_arn);
@@ -139,6 +143,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 new: false,
             }),
             Created::New => {
+                self.emit(&telemetry);
                 if record.is_terminal() {
                     self.finish(record).await?;
                 }
@@ -192,6 +197,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         // it owns, so no two steps ever make the same new call.
         let stale = record.version() > message.version || record.claim != message.claim;
         if stale && !owns_calls(&record, message.claim) {
+            self.count("DuplicatesDropped", &[]);
             return Ok(StepOutcome::Dropped("stale or duplicate message"));
         }
         let machine = self
@@ -284,6 +290,10 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                     let mut call = (*request).clone();
                     call.resource = called_resource(&request.resource).to_owned();
                     let answered = tasks.answers_callbacks(&call);
+                    self.count(
+                        "TaskInvocations",
+                        &[("Integration", integration_of(&request.resource))],
+                    );
                     match tasks.invoke(&call) {
                         Invocation::Ready(outcome) => ready.push((request, answered, outcome)),
                         Invocation::Pending(future) => {

@@ -5,7 +5,9 @@
 mod publisher;
 mod queue;
 mod store;
+mod telemetry;
 
 pub use publisher::MemoryPublisher;
 pub use queue::{MemoryQueue, QueuedMessage};
 pub use store::MemoryStore;
+pub use telemetry::MemoryTelemetry;
