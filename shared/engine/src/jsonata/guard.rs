@@ -22,6 +22,10 @@
 //!   past a billion is refused, as `$pad` past [`MAX_STRING_LENGTH`]. `$formatInteger` of a
 //!   number that is not finite (`1/0`, `1 % 0`) recurses until the stack overflows (in words,
 //!   `'w'`; the process aborts): refused for every picture.
+//! - `$formatNumber(n, picture)` divides by the digits after the first grouping separator of
+//!   the picture's integer part when it has several (`',E,E.#e0'`: none, so a division by
+//!   zero panics). A picture whose integer part has two or more grouping separators and no
+//!   digit after the first is refused (it groups nothing).
 //! - The range operator (`[a..b]`) subtracts its bounds as `i64`s: bounds far beyond the
 //!   10,000,000 items it allows overflow (`[0..1e20]`: a panic where overflow is checked, a
 //!   wrapped size elsewhere). Each bound passes through [`RANGE_BOUND`], which refuses a
@@ -65,7 +69,7 @@ pub const MAX_PICTURE_WIDTH: usize = 999;
 /// The latest (and, negated, earliest) time JavaScript's `Date` holds, in ms since the epoch.
 const MAX_DATE_MILLIS: f64 = 8.64e15;
 
-pub(super) static GUARDED: [Guarded; 5] = [
+pub(super) static GUARDED: [Guarded; 6] = [
     Guarded {
         name: "pad",
         lambda: "function($s, $w, $c)<s-ns?:s>{ $pad($s, $__quickstep_pad_width($w), $c) }",
@@ -81,6 +85,11 @@ pub(super) static GUARDED: [Guarded; 5] = [
                  $p) }",
     },
     Guarded {
+        name: "formatNumber",
+        lambda: "function($n, $p, $o)<n-so?:s>{ $formatNumber($n, \
+                 $__quickstep_number_picture($p, $o), $o) }",
+    },
+    Guarded {
         name: "fromMillis",
         lambda: "function($m, $p, $t)<n-s?s?:s>{ $fromMillis($__quickstep_date_millis($m), \
                  $__quickstep_date_picture($p), $__quickstep_timezone($t)) }",
@@ -94,7 +103,7 @@ pub(super) static GUARDED: [Guarded; 5] = [
 
 /// The checking host functions the lambdas call: each passes its first argument through,
 /// unless the function (second) says why it is refused, given all the arguments.
-pub(super) static CHECKS: [(&str, Check); 7] = [
+pub(super) static CHECKS: [(&str, Check); 8] = [
     ("__quickstep_pad_width", |args| pad_width(arg(args, 0))),
     ("__quickstep_parse_integer", |args| {
         parse_integer_text(arg(args, 0), arg(args, 1))
@@ -109,6 +118,9 @@ pub(super) static CHECKS: [(&str, Check); 7] = [
     }),
     ("__quickstep_date_text", |args| {
         date_text(arg(args, 0), arg(args, 1))
+    }),
+    ("__quickstep_number_picture", |args| {
+        number_picture(arg(args, 0), arg(args, 1))
     }),
 ];
 
@@ -346,6 +358,59 @@ fn format_integer_number(value: &JValue, picture: &JValue) -> Option<String> {
             "$formatInteger: {n} in Roman numerals is longer than {MAX_STRING_LENGTH} characters"
         )
     })
+}
+
+/// A `$formatNumber` picture whose integer part has two or more grouping separators and no
+/// digit after the first, found as jsonata-core finds the parts: per sub-picture (`;`), the
+/// active part runs from the first to the last separator or digit, its exponent marker is the
+/// first `e` (else `E`) in it, and the integer part ends at the marker or the decimal separator.
+fn number_picture(picture: &JValue, options: &JValue) -> Option<String> {
+    let JValue::String(picture) = picture else {
+        return None;
+    };
+    let option = |name: &str, default: char| match options {
+        JValue::Object(map) => match map.get(name) {
+            Some(JValue::String(text)) => text.chars().next().unwrap_or(default),
+            _ => default,
+        },
+        _ => default,
+    };
+    let decimal = option("decimal-separator", '.');
+    let grouping = option("grouping-separator", ',');
+    let zero = u32::from(option("zero-digit", '0'));
+    let digit =
+        |c: char| c.is_ascii_digit() || (zero..zero + 10).contains(&u32::from(c)) || c == '#';
+    let active_char = |c: &char| *c == decimal || *c == grouping || digit(*c);
+    for sub in picture.split(';') {
+        let chars: Vec<char> = sub.chars().collect();
+        let (Some(start), Some(end)) = (
+            chars.iter().position(active_char),
+            chars.iter().rposition(active_char),
+        ) else {
+            continue;
+        };
+        let active = &chars[start..=end];
+        let marker = active
+            .iter()
+            .position(|c| *c == 'e')
+            .or_else(|| active.iter().position(|c| *c == 'E'))
+            .unwrap_or(active.len());
+        let mantissa = &active[..marker];
+        let integer = mantissa
+            .iter()
+            .position(|c| *c == decimal)
+            .map_or(mantissa, |d| &mantissa[..d]);
+        let mut separators = integer.iter().enumerate().filter(|(_, c)| **c == grouping);
+        if let (Some((first, _)), Some(_)) = (separators.next(), separators.next()) {
+            if !integer[first + 1..].iter().any(|c| digit(*c)) {
+                return Some(format!(
+                    "$formatNumber: the picture '{sub}' has grouping separators with no digit \
+                     between them"
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// A time `$fromMillis` cannot shift by a timezone without overflowing.

@@ -587,6 +587,11 @@ fn parse_integer_refuses_text_it_would_panic_on() {
         "$formatInteger(1008%0 , 'w')",
         "$formatInteger(1/0, 'w')",
         "$formatInteger(-1/0, '0')",
+        // Found by the soak: grouping separators with no digit after the first.
+        "$formatNumber(0, ',E,E.#e0')",
+        "$formatNumber(20, '#E,E,E.0e0')",
+        "$formatNumber(20, 'x;,E,E.#e0')",
+        "$formatNumber(20, ':E:E.#e0', {'grouping-separator': ':'})",
     ] {
         let e = err(expr);
         assert_eq!(e.code, codes::INVALID_ARGUMENT, "{expr}: {e}");
@@ -597,6 +602,15 @@ fn parse_integer_refuses_text_it_would_panic_on() {
         json!(2_580_398_988_131_886_038_f64)
     );
     assert_eq!(ok("$formatInteger(1994, 'I')"), json!("MCMXCIV"));
+    assert_eq!(
+        ok("$formatNumber(1234567.891, '#,###,##0.00')"),
+        json!("1,234,567.89")
+    );
+    assert_eq!(ok("$formatNumber(1234.5, '#,##0.0e0')"), json!("1.2e3"));
+    assert_eq!(ok("$formatNumber(-12, '#,##0;(#,##0)')"), json!("(12)"));
+    // The context still fills a missing first argument.
+    assert_eq!(ok("(1234).$formatNumber('#,##0')"), json!("1,234"));
+    assert_eq!(err("$string(12).$formatNumber('#,##0')").code, "T0411");
     assert_eq!(ok("$formatInteger(1e13, '0')"), json!("10000000000000"));
     assert_eq!(ok("$parseInteger('12,345', '#,##0')"), json!(12_345));
     assert_eq!(ok("$parseInteger('１２,３４０', '#,##０')"), json!(12_340));
