@@ -17,9 +17,7 @@ async fn main() -> Result<(), Error> {
     )?;
     let (service, machine) = (&service, machine.as_str());
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        quickstep_lambda::eventbridge::handle_event(service, machine, mode, event.payload)
-            .await
-            .map_err(Error::from)
+        quickstep_lambda::eventbridge::handle_event(service, machine, mode, event.payload).await
     }))
     .await
 }

@@ -1,13 +1,10 @@
 //! [`SqsQueue`]: the [`StepQueue`] port over an SQS standard queue.
 
 use aws_sdk_sqs::Client;
-use quickstep_service::ports::{PortError, StepQueue};
+use quickstep_service::ports::{PortError, StepQueue, MAX_DELAY_SECONDS};
 use quickstep_service::records::StepMessage;
 
 use crate::errors::port_error;
-
-/// SQS's longest message delay, in seconds.
-pub const MAX_DELAY_SECONDS: u32 = 900;
 
 /// Sends step messages (JSON [`StepMessage`] bodies) to one queue. A standard queue: FIFO
 /// queues do not take per-message delays.

@@ -119,6 +119,19 @@ impl Layout {
                 problems.push(format!("'{}' is outside the picture", node.name));
             }
         }
+        for route in self.all_routes() {
+            if let Some(label) = &route.label {
+                let width = text_width(&crate::model::shorten(label, LABEL_CHARS), 10.5);
+                let (left, right) = if leftward(route) {
+                    (route.label_at.0 - 4.0 - width, route.label_at.0)
+                } else {
+                    (route.label_at.0, route.label_at.0 + 4.0 + width)
+                };
+                if left < -0.001 || right > self.width + 0.001 {
+                    problems.push(format!("the label '{label}' is outside the picture"));
+                }
+            }
+        }
         problems
     }
 
@@ -252,8 +265,22 @@ fn layout_flow(flow: &Flow, top: bool) -> Layout {
     }
     for (i, state) in flow.states.iter().enumerate() {
         for edge in &state.edges {
-            if let Some(to) = index(&edge.to) {
-                edges.push((i, to, RouteKind::Edge(edge.kind), edge.label.clone()));
+            let Some(to) = index(&edge.to) else { continue };
+            // Edges between the same two states (a rule and Default both to one state) are
+            // drawn once, with their labels joined: drawn apart they would lie on each other.
+            let same = edges
+                .iter_mut()
+                .find(|(f, t, k, _)| (*f, *t) == (i, to) && matches!(k, RouteKind::Edge(_)));
+            match same {
+                Some((_, _, _, label)) => {
+                    let joined = [label.take(), edge.label.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" | ");
+                    *label = Some(joined);
+                }
+                None => edges.push((i, to, RouteKind::Edge(edge.kind), edge.label.clone())),
             }
         }
         if let (true, Some(end)) = (state.ends, end) {
@@ -325,12 +352,16 @@ fn layout_flow(flow: &Flow, top: bool) -> Layout {
         nodes[node].layer = layer;
     }
     if let Some(end) = end {
-        let deepest = nodes.iter().map(|n| n.layer).max().unwrap_or(0);
+        // Below every state, right under the deepest (also when nothing ends: a machine that
+        // loops for ever still gets its marker closing the picture).
+        let deepest = nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != end)
+            .map(|(_, n)| n.layer)
+            .max()
+            .unwrap_or(0);
         nodes[end].layer = deepest + 1;
-        if incoming[end].is_empty() {
-            // Nothing ends (a machine that loops for ever): the marker still closes the picture.
-            nodes[end].layer = deepest + 1;
-        }
     }
 
     // Placeholders for edges longer than one layer.
@@ -549,10 +580,16 @@ fn layout_flow(flow: &Flow, top: bool) -> Layout {
                 points.push((d.center_x(), tops[layer] + heights[layer]));
             }
             points.push((to.center_x(), to.y));
+            // Along the first segment, nearer its end than its start: edges leaving one state
+            // spread apart as they go, so their labels do.
             let (a, b) = (points[0], points[1]);
+            let along = 0.62_f64;
             (
                 points,
-                ((a.0 + b.0) / 2.0, a.1 + (b.1 - a.1).min(LAYER_GAP) / 2.0),
+                (
+                    a.0 + (b.0 - a.0) * along,
+                    a.1 + (b.1 - a.1).min(LAYER_GAP) * along,
+                ),
             )
         };
         routes.push(Route {
@@ -583,6 +620,7 @@ fn layout_flow(flow: &Flow, top: bool) -> Layout {
     // Room for the labels: they are drawn left-aligned at their points.
     let labels = routes
         .iter()
+        .filter(|r| !leftward(r))
         .filter_map(|r| {
             r.label.as_ref().map(|l| {
                 r.label_at.0 + 4.0 + text_width(&crate::model::shorten(l, LABEL_CHARS), 10.5)
@@ -593,12 +631,33 @@ fn layout_flow(flow: &Flow, top: bool) -> Layout {
         .max(labels)
         .max(placed.iter().map(|p| p.x + p.w).fold(0.0, f64::max))
         + PAD;
-    Layout {
+    let mut layout = Layout {
         width,
         height,
         nodes: placed,
         routes,
+    };
+    // A label of an edge leaving to the left ends at its point: room for it on the left.
+    let overflow = layout
+        .routes
+        .iter()
+        .filter(|r| leftward(r))
+        .filter_map(|r| {
+            r.label.as_ref().map(|l| {
+                text_width(&crate::model::shorten(l, LABEL_CHARS), 10.5) + 4.0 - r.label_at.0
+            })
+        })
+        .fold(0.0, f64::max);
+    if overflow > 0.0 {
+        layout.translate(overflow + PAD, 0.0);
+        layout.width += overflow + PAD;
     }
+    layout
+}
+
+/// Whether `route`'s first segment goes to the left (its label is drawn ending at its point).
+pub fn leftward(route: &Route) -> bool {
+    matches!(route.points.as_slice(), [a, b, ..] if b.0 < a.0 - 1.0)
 }
 
 /// Centres for the nodes of one layer, in their order, as near `wanted` as they can be without
@@ -656,10 +715,15 @@ mod tests {
         let routes = layout.all_routes();
         for state in flow.all_states() {
             for edge in &state.edges {
+                // Its own route, or (between the same states) one it shares, with its label.
                 assert!(
                     routes.iter().any(|r| r.from == state.name
                         && r.to == edge.to
-                        && r.kind == RouteKind::Edge(edge.kind)),
+                        && matches!(r.kind, RouteKind::Edge(_))
+                        && edge.label.as_ref().is_none_or(|l| r
+                            .label
+                            .as_deref()
+                            .is_some_and(|all| all.contains(l.as_str())))),
                     "{} -> {} not drawn",
                     state.name,
                     edge.to

@@ -190,11 +190,15 @@ fn route_svg(out: &mut String, route: &Route, execution: Option<&Execution>) {
     );
     if let Some(label) = &route.label {
         let (x, y) = route.label_at;
+        // A label of an edge that leaves to the left ends at its point; any other starts there.
+        let (anchor, x) = if crate::layout::leftward(route) {
+            ("end", x - 4.0)
+        } else {
+            ("start", x + 4.0)
+        };
         let _ = write!(
             out,
-            "<text class=\"label {kind}\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-            x + 4.0,
-            y,
+            "<text class=\"label {kind}\" x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\">{}</text>",
             escape(&shorten(label, LABEL_CHARS))
         );
     }

@@ -1,5 +1,6 @@
 //! EventBridge rule targets: the trigger.
 
+use lambda_runtime::Diagnostic;
 use quickstep_service::error::ServiceError;
 use quickstep_service::ports::{EventPublisher, StepQueue, Store};
 use quickstep_service::service::Service;
@@ -12,8 +13,21 @@ pub async fn handle_event<S: Store, Q: StepQueue, P: EventPublisher>(
     machine: &str,
     mode: TriggerMode,
     event: Value,
-) -> Result<Value, ServiceError> {
-    service.trigger(machine, event, mode).await
+) -> Result<Value, Diagnostic> {
+    service
+        .trigger(machine, event, mode)
+        .await
+        .map_err(|e| diagnostic(&e))
+}
+
+/// A service error as the Lambda runtime reports it: `errorType` is the error's stable name
+/// (`NotFound`, `ServiceUnavailable`, `InvalidDefinition`, ...), never a Rust type name, and
+/// `errorMessage` what went wrong.
+pub fn diagnostic(error: &ServiceError) -> Diagnostic {
+    Diagnostic {
+        error_type: error.status_and_name().1.to_owned(),
+        error_message: error.to_string(),
+    }
 }
 
 /// The trigger mode from `QUICKSTEP_TRIGGER_MODE`: `async` (the default) or `sync`.
@@ -36,5 +50,18 @@ mod tests {
         assert_eq!(mode_from(None), Ok(TriggerMode::Async));
         assert_eq!(mode_from(Some("SYNC")), Ok(TriggerMode::Sync));
         assert!(mode_from(Some("later")).is_err());
+    }
+
+    #[test]
+    fn an_error_is_reported_by_its_name_not_its_rust_type() {
+        let missing = diagnostic(&ServiceError::NotFound(
+            "state machine 'x' does not exist".into(),
+        ));
+        assert_eq!(missing.error_type, "NotFound");
+        assert!(missing.error_message.contains("'x'"));
+        let busy = diagnostic(&ServiceError::Port(
+            quickstep_service::ports::PortError::Retryable("throttled".into()),
+        ));
+        assert_eq!(busy.error_type, "ServiceUnavailable");
     }
 }

@@ -23,7 +23,7 @@ use quickstep::execution::{self, Effect, Event, Millis, TaskRequest};
 use quickstep::failure::{names, Failure};
 
 use crate::error::ServiceError;
-use crate::ports::{EventPublisher, PortError, StepQueue, Store};
+use crate::ports::{EventPublisher, PortError, StepQueue, Store, MAX_DELAY_SECONDS};
 use crate::records::{Callback, Dispatch, ExecutionRecord, StepMessage};
 use crate::service::{sync_status, Service};
 
@@ -305,9 +305,6 @@ pub(crate) fn delay_until(at: Millis, now: Millis) -> u32 {
         .unwrap_or(MAX_DELAY_SECONDS)
         .min(MAX_DELAY_SECONDS)
 }
-
-/// SQS delays at most 15 minutes; longer waits are chained.
-pub const MAX_DELAY_SECONDS: u32 = 900;
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// Writes `record` (read at version `expected`, with `actions` applied) by the protocol in

@@ -58,7 +58,10 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 
     /// Starts the child execution `parameters` (StartExecution's request) asks for.
     async fn start_child(&self, parameters: &Value, default_name: &str, depth: u32) -> TaskOutcome {
-        let request = ChildRequest::of(parameters, &self.config.state_machine_arn(""))?;
+        // From the service's ids, not a random source of its own: a simulation replays it.
+        let request_id = self.ids.execution_name();
+        let request_id = request_id.as_str();
+        let request = ChildRequest::of(parameters, &self.config.state_machine_arn(""), request_id)?;
         if depth > self.config.max_nesting_depth {
             return Err(sfn_error(
                 "ExecutionLimitExceeded",
@@ -67,6 +70,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                      (a workflow that starts itself ends here)",
                     self.config.max_nesting_depth
                 ),
+                request_id,
             ));
         }
         let name = request.name.unwrap_or_else(|| default_name.to_owned());
@@ -77,17 +81,18 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             Ok(started) => Ok(json!({
                 "ExecutionArn": started.execution_arn,
                 "SdkHttpMetadata": {"HttpStatusCode": 200},
-                "SdkResponseMetadata": {"RequestId": uuid::Uuid::new_v4().to_string()},
+                "SdkResponseMetadata": {"RequestId": request_id},
                 "StartDate": started.start_date,
             })),
             Err(ServiceError::NotFound(_)) => Err(sfn_error(
                 "StateMachineDoesNotExist",
                 &format!("State Machine Does Not Exist: '{}'", request.arn),
+                request_id,
             )),
             Err(ServiceError::PayloadTooLarge(message) | ServiceError::BadRequest(message)) => {
-                Err(sfn_error("InvalidExecutionInput", &message))
+                Err(sfn_error("InvalidExecutionInput", &message, request_id))
             }
-            Err(e) => Err(sfn_error("ServiceException", &e.to_string())),
+            Err(e) => Err(sfn_error("ServiceException", &e.to_string(), request_id)),
         }
     }
 }
@@ -130,7 +135,7 @@ struct ChildRequest {
 
 impl ChildRequest {
     /// Reads the parameters; `prefix` is this deployment's state machine ARN without a name.
-    fn of(parameters: &Value, prefix: &str) -> Result<Self, Failure> {
+    fn of(parameters: &Value, prefix: &str, request_id: &str) -> Result<Self, Failure> {
         let arn = match parameters.get("StateMachineArn") {
             Some(Value::String(arn)) => arn.clone(),
             _ => return Err(Failure::new(
@@ -146,9 +151,10 @@ impl ChildRequest {
                     sfn_error(
                         "StateMachineDoesNotExist",
                         &format!("State Machine Does Not Exist: '{arn}'"),
+                        request_id,
                     )
                 } else {
-                    sfn_error("InvalidArn", &format!("Invalid Arn: '{arn}'"))
+                    sfn_error("InvalidArn", &format!("Invalid Arn: '{arn}'"), request_id)
                 },
             );
         };
@@ -159,6 +165,7 @@ impl ChildRequest {
                 return Err(sfn_error(
                     "InvalidName",
                     &format!("Invalid Name: '{}'", text_of(other)),
+                    request_id,
                 ))
             }
         };
@@ -169,6 +176,7 @@ impl ChildRequest {
                 sfn_error(
                     "InvalidExecutionInput",
                     &format!("Invalid State Machine Execution Input: '{e}'"),
+                    request_id,
                 )
             })?,
             Some(other) => other.clone(),
@@ -199,12 +207,11 @@ fn text_of(value: &Value) -> String {
 
 /// A StartExecution error as Step Functions reports it to the workflow: the exception's name
 /// under `StepFunctions.`, and a cause in the shape the service's Java client gives it.
-fn sfn_error(code: &str, message: &str) -> Failure {
+fn sfn_error(code: &str, message: &str, request_id: &str) -> Failure {
     Failure::new(
         format!("StepFunctions.{code}Exception"),
         format!(
-            "{message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {code}; Request ID: {}; Proxy: null)",
-            uuid::Uuid::new_v4()
+            "{message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {code}; Request ID: {request_id}; Proxy: null)"
         ),
     )
 }
@@ -232,6 +239,7 @@ mod tests {
         let r = ChildRequest::of(
             &json!({"StateMachineArn": format!("{PREFIX}Child"), "Input": "{\"a\":1}", "Name": "n-1"}),
             PREFIX,
+            "req-1",
         )
         .unwrap();
         assert_eq!(
@@ -242,12 +250,14 @@ mod tests {
         let r = ChildRequest::of(
             &json!({"StateMachineArn": format!("{PREFIX}Child"), "Input": {"b": [2]}}),
             PREFIX,
+            "req-1",
         )
         .unwrap();
         assert_eq!((r.name, r.input), (None, json!({"b": [2]})));
         let r = ChildRequest::of(
             &json!({"StateMachineArn": format!("{PREFIX}Child")}),
             PREFIX,
+            "req-1",
         )
         .unwrap();
         assert_eq!(r.input, json!({}));
@@ -279,10 +289,19 @@ mod tests {
             ),
         ];
         for (parameters, error) in cases {
-            let Err(failure) = ChildRequest::of(&parameters, PREFIX) else {
+            let Err(failure) = ChildRequest::of(&parameters, PREFIX, "req-1") else {
                 panic!("{parameters} must be refused");
             };
             assert_eq!(failure.error_name(), error, "{parameters}");
+            if error.starts_with("StepFunctions.") {
+                assert!(
+                    failure
+                        .cause
+                        .as_deref()
+                        .is_some_and(|c| c.contains("Request ID: req-1;")),
+                    "the request id the service's ids gave: {failure:?}"
+                );
+            }
         }
     }
 

@@ -179,6 +179,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
+/// The longest delay a step message may carry, in seconds: SQS's 15 minutes (longer waits are
+/// chained).
+pub const MAX_DELAY_SECONDS: u32 = 900;
+
 /// The step queue that drives asynchronous executions.
 pub trait StepQueue: Send + Sync + 'static {
     /// Sends a message, delivered after `delay_seconds` (at most 900, SQS's limit).

@@ -44,7 +44,7 @@ use crate::ports::{Created, EventPublisher, StepQueue, Store};
 use crate::records::{ExecutionRecord, StepMessage};
 use crate::service::{record_of, Service, Target};
 
-pub use crate::commit::MAX_DELAY_SECONDS;
+pub use crate::ports::MAX_DELAY_SECONDS;
 
 /// What the worker did with a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
