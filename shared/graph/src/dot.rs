@@ -8,10 +8,7 @@ use crate::execution::Execution;
 use crate::model::{EdgeKind, Flow};
 
 pub fn render(flow: &Flow, title: &str, execution: Option<&Execution>) -> String {
-    let mut ids = BTreeMap::new();
-    for (i, state) in flow.all_states().into_iter().enumerate() {
-        ids.insert(state.name.clone(), format!("s{i}"));
-    }
+    let ids = flow.node_ids();
     let mut out = String::new();
     let _ = writeln!(out, "digraph {} {{", quote(title));
     out.push_str("  rankdir=TB;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fillcolor=\"#ffffff\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");

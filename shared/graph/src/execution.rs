@@ -294,9 +294,9 @@ impl Execution {
     }
 }
 
-/// A failure of the work a state does (not a Map iteration's, which its processor's states
-/// show, nor the execution's).
-fn is_failure(kind: &str) -> bool {
+/// Whether an event of type `kind` is a failure of the work a state does (not a Map
+/// iteration's, which its processor's states show, nor the execution's).
+pub fn is_failure(kind: &str) -> bool {
     kind.ends_with("Failed") && !kind.starts_with("MapIteration") || kind.ends_with("TimedOut")
 }
 

@@ -121,7 +121,7 @@ impl Layout {
         }
         for route in self.all_routes() {
             if let Some(label) = &route.label {
-                let width = text_width(&crate::model::shorten(label, LABEL_CHARS), 10.5);
+                let width = label_width(label);
                 let (left, right) = if leftward(route) {
                     (route.label_at.0 - 4.0 - width, route.label_at.0)
                 } else {
@@ -184,6 +184,11 @@ pub fn text_width(text: &str, size: f64) -> f64 {
     #[allow(clippy::cast_precision_loss)]
     let chars = text.chars().count() as f64;
     chars * size * 0.58
+}
+
+/// The width of an edge's label as drawn: cut to [`LABEL_CHARS`], at 10.5 px.
+pub fn label_width(label: &str) -> f64 {
+    text_width(&crate::model::shorten(label, LABEL_CHARS), 10.5)
 }
 
 /// Lays out a state machine's top-level flow, with start and end markers.
@@ -622,9 +627,9 @@ fn layout_flow(flow: &Flow, top: bool) -> Layout {
         .iter()
         .filter(|r| !leftward(r))
         .filter_map(|r| {
-            r.label.as_ref().map(|l| {
-                r.label_at.0 + 4.0 + text_width(&crate::model::shorten(l, LABEL_CHARS), 10.5)
-            })
+            r.label
+                .as_ref()
+                .map(|l| r.label_at.0 + 4.0 + label_width(l))
         })
         .fold(0.0, f64::max);
     let width = right
@@ -643,9 +648,9 @@ fn layout_flow(flow: &Flow, top: bool) -> Layout {
         .iter()
         .filter(|r| leftward(r))
         .filter_map(|r| {
-            r.label.as_ref().map(|l| {
-                text_width(&crate::model::shorten(l, LABEL_CHARS), 10.5) + 4.0 - r.label_at.0
-            })
+            r.label
+                .as_ref()
+                .map(|l| label_width(l) + 4.0 - r.label_at.0)
         })
         .fold(0.0, f64::max);
     if overflow > 0.0 {

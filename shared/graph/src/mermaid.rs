@@ -9,10 +9,7 @@ use crate::execution::Execution;
 use crate::model::{EdgeKind, Flow};
 
 pub fn render(flow: &Flow, execution: Option<&Execution>) -> String {
-    let mut ids = BTreeMap::new();
-    for (i, state) in flow.all_states().into_iter().enumerate() {
-        ids.insert(state.name.clone(), format!("s{i}"));
-    }
+    let ids = flow.node_ids();
     let mut out = String::from("flowchart TD\n  start((\" \"))\n  finish(((\" \")))\n");
     nodes(&mut out, flow, &ids, 1);
     if let Some(first) = ids.get(&flow.start_at) {

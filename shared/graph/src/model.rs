@@ -3,6 +3,8 @@
 //! the flows nested in Parallel and Map states. Read from the definition's JSON as written, so
 //! a picture can be drawn of any definition that has `StartAt` and `States`.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use crate::GraphError;
@@ -76,6 +78,16 @@ impl Flow {
             start_at: start_at.to_owned(),
             states,
         })
+    }
+
+    /// A short id for every state, nested ones included (`s0`, `s1`, ...), for the text
+    /// formats, whose node names cannot be arbitrary state names.
+    pub fn node_ids(&self) -> BTreeMap<String, String> {
+        self.all_states()
+            .into_iter()
+            .enumerate()
+            .map(|(i, state)| (state.name.clone(), format!("s{i}")))
+            .collect()
     }
 
     pub fn state(&self, name: &str) -> Option<&State> {

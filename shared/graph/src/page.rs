@@ -8,7 +8,7 @@ use std::fmt::Write;
 use serde_json::{json, Map};
 
 use crate::execution::Execution;
-use crate::model::Flow;
+use crate::model::{shorten, Flow};
 use crate::svg::escape;
 
 const STYLE: &str = "
@@ -135,7 +135,7 @@ pub fn render(title: &str, flow: &Flow, svg: &str, execution: Option<&Execution>
                     execution
                         .cause
                         .as_ref()
-                        .map(|c| format!(": {}", escape(&model_short(c))))
+                        .map(|c| format!(": {}", escape(&shorten(c, 160))))
                         .unwrap_or_default()
                 );
             }
@@ -176,10 +176,6 @@ pub fn render(title: &str, flow: &Flow, svg: &str, execution: Option<&Execution>
         "</aside></main><script type=\"application/json\" id=\"qs-data\">{data}</script><script>{SCRIPT}</script></body></html>"
     );
     out
-}
-
-fn model_short(text: &str) -> String {
-    crate::model::shorten(text, 160)
 }
 
 /// The data as the page holds it (for tests).

@@ -324,10 +324,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 record.snapshot.version += 1;
             }
             self.send_continuation(&mut record, now).await?;
-            let telemetry = self.telemetry_of(&mut record);
-            match self.store.put_execution_if_version(&record, expected).await {
+            match self.put_logged(&mut record, expected).await {
                 Ok(()) => {
-                    self.emit(&telemetry);
                     let version = record.version();
                     let status = record.status.clone();
                     if record.is_terminal() {
@@ -449,13 +447,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         self.publish_if_failed(&record).await?;
         record.status_event_sent = true;
         let version = record.version();
-        let telemetry = self.telemetry_of(&mut record);
-        match self.store.put_execution_if_version(&record, version).await {
-            Ok(()) => {
-                self.emit(&telemetry);
-                Ok(())
-            }
-            Err(PortError::Conflict) => Ok(()),
+        match self.put_logged(&mut record, version).await {
+            Ok(()) | Err(PortError::Conflict) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

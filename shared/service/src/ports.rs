@@ -200,14 +200,6 @@ pub trait Telemetry: Send + Sync + 'static {
     fn write(&self, line: &str);
 }
 
-/// Telemetry that writes nothing.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoTelemetry;
-
-impl Telemetry for NoTelemetry {
-    fn write(&self, _line: &str) {}
-}
-
 /// Where status-change events go.
 pub trait EventPublisher: Send + Sync + 'static {
     fn publish(&self, event: &StatusChange) -> impl Future<Output = Result<(), PortError>> + Send;

@@ -79,11 +79,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         self.send_continuation(&mut record, now).await?;
         // Conflict: the execution changed since it was read (another redrive); the caller
         // may try again.
-        let telemetry = self.telemetry_of(&mut record);
-        self.store
-            .put_execution_if_version(&record, expected)
-            .await?;
-        self.emit(&telemetry);
+        self.put_logged(&mut record, expected).await?;
         if record.is_terminal() {
             // Redriven into a state that ended it again at once: its event goes out as usual.
             self.finish(record).await?;

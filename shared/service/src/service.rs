@@ -16,7 +16,7 @@ use quickstep::problem::{pointer_escape, Problem};
 use crate::callback;
 use crate::config::Config;
 use crate::error::ServiceError;
-use crate::ports::{EventPublisher, NoTelemetry, StepQueue, Store, Telemetry};
+use crate::ports::{EventPublisher, StepQueue, Store, Telemetry};
 use crate::records::{Asked, ExecutionRecord, StateMachineRecord, StatusChange};
 use crate::telemetry::logs::LogSettings;
 use crate::test_cases::TestCases;
@@ -40,8 +40,8 @@ pub struct Service<S, Q, P> {
     machines: Arc<Mutex<Machines>>,
     /// Step Functions Local's mocked testing (`quickstep serve --mock-config`): none on Lambda.
     pub test_cases: Option<Arc<TestCases>>,
-    /// Where execution logs and metrics go (none unless given).
-    pub telemetry: Arc<dyn Telemetry>,
+    /// Where execution logs and metrics go; none (and none made) unless given.
+    pub telemetry: Option<Arc<dyn Telemetry>>,
 }
 
 /// Which revision a new execution runs: the current one, or a version's, started through the
@@ -69,7 +69,7 @@ impl<S, Q, P> Clone for Service<S, Q, P> {
             config: self.config.clone(),
             machines: Arc::clone(&self.machines),
             test_cases: self.test_cases.clone(),
-            telemetry: Arc::clone(&self.telemetry),
+            telemetry: self.telemetry.clone(),
         }
     }
 }
@@ -94,14 +94,14 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             config,
             machines: Arc::new(Mutex::new(HashMap::new())),
             test_cases: None,
-            telemetry: Arc::new(NoTelemetry),
+            telemetry: None,
         }
     }
 
     /// The same service writing execution logs and metrics to `telemetry`.
     #[must_use]
     pub fn with_telemetry(mut self, telemetry: Arc<dyn Telemetry>) -> Self {
-        self.telemetry = telemetry;
+        self.telemetry = Some(telemetry);
         self
     }
 
@@ -321,6 +321,7 @@ pub(crate) fn record_of(
     machine: &StateMachineRecord,
     snapshot: Snapshot,
     pending: Vec<Effect>,
+    log: LogSettings,
 ) -> ExecutionRecord {
     let info = &snapshot.execution;
     let mut record = ExecutionRecord {
@@ -346,7 +347,7 @@ pub(crate) fn record_of(
         version_arn: None,
         alias_arn: None,
         redrive_tokens: Vec::new(),
-        log: LogSettings::default(),
+        log,
         logged_events: 0,
     };
     sync_status(&mut record);

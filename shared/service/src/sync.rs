@@ -1,6 +1,5 @@
 //! Synchronous executions: run inside the request, at most once, and answer with the result.
 
-use crate::telemetry::logs::LogSettings;
 use quickstep::definition::{StateKind, StateMachine};
 use std::sync::Arc;
 
@@ -106,8 +105,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 self.clock.now(),
             );
         }
-        let mut record = record_of(&machine_record, run.snapshot, Vec::new());
-        record.log = LogSettings::of(machine_record.settings.logging.as_ref(), self.config.log);
+        let log = self.log_settings(&machine_record);
+        let mut record = record_of(&machine_record, run.snapshot, Vec::new(), log);
         let telemetry = self.telemetry_of(&mut record);
         self.emit(&telemetry);
         record.version_arn.clone_from(&target.version_arn);

@@ -24,7 +24,6 @@
 //! then it fails with `States.Timeout`), and commits by the protocol of [`crate::commit`].
 
 use crate::telemetry::integration_of;
-use crate::telemetry::logs::LogSettings;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
@@ -129,8 +128,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let info = self.execution_info(&machine_record, &name, input, now);
         let seed = self.ids.seed();
         let (snapshot, effects) = execution::start(&machine, info, self.options(), seed, now);
-        let mut record = record_of(&machine_record, snapshot, pending_of(effects));
-        record.log = LogSettings::of(machine_record.settings.logging.as_ref(), self.config.log);
+        let log = self.log_settings(&machine_record);
+        let mut record = record_of(&machine_record, snapshot, pending_of(effects), log);
         let telemetry = self.telemetry_of(&mut record);
         record.depth = depth;
         record.version_arn.clone_from(&target.version_arn);

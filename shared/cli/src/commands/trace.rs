@@ -7,6 +7,8 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
 use quickstep::execution::{HistoryEvent, Millis};
+use quickstep_graph::execution::is_failure;
+use quickstep_graph::model::shorten;
 use quickstep_runtime::driver::Observer;
 use serde_json::Value;
 
@@ -98,7 +100,7 @@ fn line(event: &HistoryEvent, start: Millis, states: &mut States, colour: bool) 
             paint(code, &format!("{status:<9}"))
         ));
     }
-    if kind.ends_with("Failed") && !kind.starts_with("MapIteration") || kind.ends_with("TimedOut") {
+    if is_failure(kind) {
         let name = state.unwrap_or_default();
         return Some(format!(
             "{}  {:<24} {:<14} {}  {}",
@@ -120,15 +122,6 @@ fn line(event: &HistoryEvent, start: Millis, states: &mut States, colour: bool) 
         ));
     }
     None
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max - 1).collect();
-    cut.push('…');
-    cut
 }
 
 #[cfg(test)]

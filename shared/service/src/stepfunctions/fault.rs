@@ -4,6 +4,8 @@
 
 use serde_json::{json, Value};
 
+use quickstep::problem::Problem;
+
 use crate::error::ServiceError;
 use crate::ports::PortError;
 
@@ -21,6 +23,21 @@ impl Fault {
             name,
             message: message.into(),
         }
+    }
+
+    /// A definition Step Functions would refuse: `InvalidDefinition`, every problem listed.
+    pub fn invalid_definition(problems: &[Problem]) -> Self {
+        Self::client(
+            "InvalidDefinition",
+            format!(
+                "Invalid State Machine Definition: '{}'",
+                problems
+                    .iter()
+                    .map(|p| format!("{}: {} at {}", p.code, p.message, p.location))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
     }
 
     /// A missing or malformed request field: `ValidationException`.
@@ -44,17 +61,7 @@ impl Fault {
             ServiceError::NotFound(message) => Self::client(missing, message),
             ServiceError::BadRequest(message) => Self::validation(message),
             ServiceError::PayloadTooLarge(message) => Self::validation(message),
-            ServiceError::InvalidDefinition(problems) => Self::client(
-                "InvalidDefinition",
-                format!(
-                    "Invalid State Machine Definition: '{}'",
-                    problems
-                        .iter()
-                        .map(|p| format!("{}: {} at {}", p.code, p.message, p.location))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
+            ServiceError::InvalidDefinition(problems) => Self::invalid_definition(&problems),
             ServiceError::Refused { name, message } => Self::client(name, message),
             ServiceError::TypeNotSupported(message) => {
                 Self::client("StateMachineTypeNotSupported", message)

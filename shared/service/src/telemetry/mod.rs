@@ -12,20 +12,26 @@ pub mod metrics;
 
 use quickstep::execution::Millis;
 
-use crate::ports::{EventPublisher, StepQueue, Store};
-use crate::records::ExecutionRecord;
+use crate::ports::{EventPublisher, PortError, StepQueue, Store};
+use crate::records::{ExecutionRecord, StateMachineRecord};
 use crate::service::Service;
+use logs::LogSettings;
 use metrics::Unit;
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// The lines to write once `record` is stored: its events not logged yet, as its log
-    /// settings want them, and the metrics they make. Marks them logged in `record`.
+    /// settings want them, and the metrics they make (none without telemetry). Marks them
+    /// logged in `record`.
     pub(crate) fn telemetry_of(&self, record: &mut ExecutionRecord) -> Vec<String> {
         let history = &record.snapshot.history;
         let from = usize::try_from(record.logged_events)
             .unwrap_or(usize::MAX)
             .min(history.len());
         let new = &history[from..];
+        if self.telemetry.is_none() || new.is_empty() {
+            record.logged_events = history.len() as u64;
+            return Vec::new();
+        }
         let mut lines: Vec<String> = new
             .iter()
             .filter_map(|event| {
@@ -49,20 +55,45 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
 
     /// Writes `lines` to the telemetry port.
     pub(crate) fn emit(&self, lines: &[String]) {
-        for line in lines {
-            self.telemetry.write(line);
+        if let Some(telemetry) = &self.telemetry {
+            for line in lines {
+                telemetry.write(line);
+            }
         }
     }
 
     /// Counts one `name` of the service's own, under `dimensions` (none: service-wide).
     pub(crate) fn count(&self, name: &str, dimensions: &[(&str, &str)]) {
+        let Some(telemetry) = &self.telemetry else {
+            return;
+        };
         let now: Millis = self.clock.now();
-        self.telemetry.write(&metrics::line(
+        telemetry.write(&metrics::line(
             now,
             dimensions,
             true,
             &[(name, 1.0, Unit::Count)],
         ));
+    }
+
+    /// Writes `record` if its stored version is still `expected`, as the store's conditional
+    /// write does; once it is written, its new events are logged ([`Self::telemetry_of`]).
+    pub(crate) async fn put_logged(
+        &self,
+        record: &mut ExecutionRecord,
+        expected: u64,
+    ) -> Result<(), PortError> {
+        let lines = self.telemetry_of(record);
+        self.store
+            .put_execution_if_version(record, expected)
+            .await?;
+        self.emit(&lines);
+        Ok(())
+    }
+
+    /// How executions of `machine` are logged: its `loggingConfiguration`, or the deployment's.
+    pub(crate) fn log_settings(&self, machine: &StateMachineRecord) -> LogSettings {
+        LogSettings::of(machine.settings.logging.as_ref(), self.config.log)
     }
 }
 

@@ -382,19 +382,7 @@ fn machine_of(setup: &Setup, state: &Value) -> Result<StateMachine, Fault> {
     if let Some(language) = &setup.language {
         machine["QueryLanguage"] = language.clone();
     }
-    StateMachine::from_json(&machine).map_err(|problems| {
-        Fault::client(
-            "InvalidDefinition",
-            format!(
-                "Invalid State Machine Definition: '{}'",
-                problems
-                    .iter()
-                    .map(|p| format!("{}: {} at {}", p.code, p.message, p.location))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-    })
+    StateMachine::from_json(&machine).map_err(|problems| Fault::invalid_definition(&problems))
 }
 
 /// Every state name the state can go to.
