@@ -101,9 +101,26 @@ impl LogSettings {
     }
 }
 
-/// The most bytes of escaped input or output a log event carries, as CloudWatch Logs' quotas
-/// make Step Functions cut them: 248 KiB.
+/// The most bytes of input or output, escaped in JSON, a log event carries, as CloudWatch Logs'
+/// quotas make Step Functions cut them: 248 KiB.
 pub const MAX_DATA_BYTES: usize = 248 * 1024;
+
+/// Where to cut `text` so that, escaped in JSON, it takes at most [`MAX_DATA_BYTES`] (the
+/// quota counts the escaped text: a string of quotes doubles); `None` if it fits whole.
+fn escaped_cut(text: &str) -> Option<usize> {
+    let mut size = 0;
+    for (at, c) in text.char_indices() {
+        size += match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if u32::from(c) < 0x20 => 6,
+            c => c.len_utf8(),
+        };
+        if size > MAX_DATA_BYTES {
+            return Some(at);
+        }
+    }
+    None
+}
 
 /// The log event of `event`, if `settings` log it.
 pub fn line(
@@ -128,11 +145,7 @@ pub fn line(
             details.remove(data);
             details.remove(about);
         } else if let Some(Value::String(text)) = details.get_mut(data) {
-            if text.len() > MAX_DATA_BYTES {
-                let mut cut = MAX_DATA_BYTES;
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
+            if let Some(cut) = escaped_cut(text) {
                 text.truncate(cut);
                 details.insert(about.into(), json!({"truncated": true}));
             }
@@ -245,6 +258,19 @@ mod tests {
         let logged: Value = serde_json::from_str(&line(&entered, ARN, 0, all).unwrap()).unwrap();
         let input = logged["details"]["input"].as_str().unwrap();
         assert!(input.len() <= MAX_DATA_BYTES && input.len() > MAX_DATA_BYTES - 4);
+        assert_eq!(
+            logged["details"]["inputDetails"],
+            json!({"truncated": true})
+        );
+        // The quota counts escaped text: quotes take two bytes each.
+        let quotes = "\"".repeat(MAX_DATA_BYTES * 3 / 4);
+        let entered = event(
+            "TaskStateEntered",
+            json!({"stateEnteredEventDetails": {"name": "T", "input": quotes}}),
+        );
+        let logged: Value = serde_json::from_str(&line(&entered, ARN, 0, all).unwrap()).unwrap();
+        let input = logged["details"]["input"].as_str().unwrap();
+        assert_eq!(input.len(), MAX_DATA_BYTES / 2);
         assert_eq!(
             logged["details"]["inputDetails"],
             json!({"truncated": true})
