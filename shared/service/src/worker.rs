@@ -276,8 +276,16 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let mut flying: BTreeMap<u64, Box<TaskRequest>> = BTreeMap::new();
         let mut ready: Vec<Called> = Vec::new();
         // Calls born of a timer or a resume: another current message may fire the same timer
-        // while this step runs, so such a call is made only once a commit has claimed it.
+        // while this step runs, so such a call is made only once a commit has claimed it. So
+        // are all calls born in a step that runs beside others: a stale message's, or any
+        // while another message owns calls of this record: two steps that each apply the
+        // answer of a call of their own make the same next call (the next item of a Map).
         let mut deferred: BTreeSet<u64> = BTreeSet::new();
+        let beside_others = stale
+            || record
+                .dispatch
+                .values()
+                .any(|d| d.owner != 0 && d.owner != owner);
         let mut rounds = 0;
         while !record.snapshot.status.is_terminal() {
             let now = self.clock.now();
@@ -313,7 +321,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }
             if !due.is_empty() {
                 for action in due {
-                    let shared = matches!(action, Action::Timer { .. } | Action::Resume);
+                    let shared =
+                        beside_others || matches!(action, Action::Timer { .. } | Action::Resume);
                     let before = pending_calls(record);
                     let max = self.config.max_task_dispatches;
                     if apply(machine, record, &action, self.clock.now(), max) == Applied::Yes {

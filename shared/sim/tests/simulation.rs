@@ -74,6 +74,11 @@ fn schedules_that_once_failed_replay_clean() {
         // a new current message, which fired the same timer: both made the call it led to
         // (fixed: a call born of a timer is made only once a commit claimed it).
         4_171_103_934_468_302_501,
+        // Two stale messages, each owning the call of one Map item, applied their answers in
+        // steps side by side, and each launched the next item, making its call twice (fixed:
+        // a step beside others makes the calls born in it only once a commit claimed them).
+        3_345_153_190_439_364_719,
+        9_252_728_024_839_888_678,
     ];
     replay_clean(&Settings::calm(), &seeds);
 }
