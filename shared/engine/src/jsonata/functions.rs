@@ -193,6 +193,12 @@ pub(super) fn register(
                 })
                 .map_err(setup)?;
         }
+        evaluator
+            .register_fn(
+                super::guard::SUBSTRING_POSITION,
+                super::guard::substring_position,
+            )
+            .map_err(setup)?;
     }
     if mentions(super::guard::RANGE_BOUND) {
         evaluator

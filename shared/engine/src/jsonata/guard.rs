@@ -31,6 +31,11 @@
 //!   wrapped size elsewhere). Each bound passes through [`RANGE_BOUND`], which refuses a
 //!   number beyond ±2^53 with jsonata-js's own D2014 (no range that large can be built; the
 //!   one answer this changes is a one-item range of such a number, `[1e20..1e20]`).
+//! - `$substring(s, start, length)` adds its start and length to the string's length as
+//!   `i64`s: `$substring('abc', 1e30)` overflows (a panic where overflow is checked, a wrapped
+//!   position and the wrong text elsewhere). Its start and length pass through
+//!   [`SUBSTRING_POSITION`], which brings a number beyond ±2^53 back to ±2^53: no string is that
+//!   long, so jsonata-js's answer (computed in doubles) is unchanged.
 //!
 //! A host override would not see jsonata-js's implicit context argument
 //! (`$string('1€').$parseInteger('0;o')` passes only the picture), so the built-ins are kept
@@ -69,7 +74,7 @@ pub const MAX_PICTURE_WIDTH: usize = 999;
 /// The latest (and, negated, earliest) time JavaScript's `Date` holds, in ms since the epoch.
 const MAX_DATE_MILLIS: f64 = 8.64e15;
 
-pub(super) static GUARDED: [Guarded; 6] = [
+pub(super) static GUARDED: [Guarded; 7] = [
     Guarded {
         name: "pad",
         lambda: "function($s, $w, $c)<s-ns?:s>{ $pad($s, $__quickstep_pad_width($w), $c) }",
@@ -99,6 +104,12 @@ pub(super) static GUARDED: [Guarded; 6] = [
         lambda: "function($s, $p)<s-s?:n>{ $toMillis($__quickstep_date_text($s, $p), \
                  $__quickstep_date_picture($p)) }",
     },
+    Guarded {
+        name: "substring",
+        lambda:
+            "function($s, $b, $l)<s-nn?:s>{ $substring($s, $__quickstep_substring_position($b), \
+                 $__quickstep_substring_position($l)) }",
+    },
 ];
 
 /// The checking host functions the lambdas call: each passes its first argument through,
@@ -124,17 +135,30 @@ pub(super) static CHECKS: [(&str, Check); 8] = [
     }),
 ];
 
+/// The host function `$substring`'s start and length pass through.
+pub(super) const SUBSTRING_POSITION: &str = "__quickstep_substring_position";
+
+/// A position or length of `$substring`, brought within ±2^53 if it is a number beyond.
+pub(super) fn substring_position(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    let value = arg(args, 0);
+    Ok(match value.as_f64() {
+        Some(n) if n.abs() > MAX_EXACT_INTEGER => JValue::Number(MAX_EXACT_INTEGER.copysign(n)),
+        _ => value.clone(),
+    })
+}
+
 /// The host function every range operator's bound passes through.
 pub(super) const RANGE_BOUND: &str = "__quickstep_range_bound";
 
-/// The largest integer a double holds exactly: no range bound beyond it is reasonable.
-const MAX_RANGE_BOUND: f64 = 9_007_199_254_740_992.0;
+/// The largest integer a double holds exactly: no range bound or string position beyond it is
+/// reasonable.
+const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
 /// A range operator's bound, unless it is a number too far from zero (D2014).
 pub(super) fn range_bound(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     let bound = arg(args, 0);
     match bound.as_f64() {
-        Some(n) if n.abs() > MAX_RANGE_BOUND => Err(EvaluatorError::EvaluationError(format!(
+        Some(n) if n.abs() > MAX_EXACT_INTEGER => Err(EvaluatorError::EvaluationError(format!(
             "D2014: The size of the sequence allocated by the range operator (..) must not \
              exceed 1e7 (a bound of {n})"
         ))),
@@ -651,8 +675,16 @@ impl Rewrite {
                     *node = lambda.clone();
                 }
             }
-            AstNode::Function { name, args, .. } => {
+            AstNode::Function {
+                name,
+                args,
+                is_builtin,
+            } => {
                 self.nodes(args.iter_mut());
+                // A call without `$` (`pad(?, 2)`) is a path step, not the built-in.
+                if !*is_builtin {
+                    return;
+                }
                 if let Some((_, Some(lambda))) = self.guarded.iter().find(|(g, _)| g.name == name) {
                     // `?` arguments stay: a partial application of the lambda is one of the
                     // built-in.

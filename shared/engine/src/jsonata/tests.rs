@@ -621,6 +621,33 @@ fn parse_integer_refuses_text_it_would_panic_on() {
 }
 
 #[test]
+fn substring_positions_far_beyond_any_string_answer_as_jsonata_js() {
+    // Found by the soak: a start of 3.3e87 overflowed jsonata-core's `i64` sum of the string's
+    // length and the start. jsonata-js computes in doubles: past the end is empty, before the
+    // start is the whole string.
+    assert_eq!(ok("$substring('hello (orld', 3333333333333333333333333333333333333333333333333333333333333333333333333333333333336)"), json!(""));
+    assert_eq!(ok("$substring('hello', 1e300, 2)"), json!(""));
+    assert_eq!(ok("$substring('hello', -1e300)"), json!("hello"));
+    assert_eq!(ok("$substring('hello', -1e300, 2)"), json!("he"));
+    assert_eq!(ok("$substring('hello', 1, 1e300)"), json!("ello"));
+    assert_eq!(ok("$substring('hello', -2, 1e300)"), json!("lo"));
+    assert_eq!(ok("$substring('hello', 1, -1e300)"), json!(""));
+    assert_eq!(ok("$substring('hello', 9007199254740993)"), json!(""));
+    // Ordinary calls are unchanged, the context still fills the string, and a missing or
+    // undefined length is no length.
+    assert_eq!(ok("$substring('hello world', 6)"), json!("world"));
+    assert_eq!(ok("$substring('hello world', -5, 3)"), json!("wor"));
+    assert_eq!(ok("$substring('hello', 1, $nothing)"), json!("ello"));
+    assert_eq!(ok("('hello').$substring(1, 2)"), json!("el"));
+    assert_eq!(ok("($f := $substring; $f('hello', 1e300))"), json!(""));
+    assert_eq!(ok("$substring('hello', 1.7, 2.2)"), json!("el"));
+    assert_eq!(err("$substring(5, 1, 2)").code, "T0410");
+    // A name without `$` is not the built-in, guarded or not.
+    assert_eq!(err("substring(?, 0, ?)").code, "T1007");
+    assert_eq!(err("pad(?, 2)").code, "T1007");
+}
+
+#[test]
 fn date_pictures_that_would_crash_or_exhaust_memory_are_refused() {
     // Found by the jsonata fuzz target: a component outside ASCII is sliced inside a character,
     // and a width modifier is allocated as that many digits.
