@@ -3,6 +3,7 @@
 
 mod commands;
 mod conformance;
+mod cost;
 mod event_source;
 mod execute;
 mod serve;
@@ -40,6 +41,8 @@ enum Command {
     Bench(commands::bench::Args),
     /// Run the conformance corpus recorded against AWS and compare.
     Conformance(commands::conformance::Args),
+    /// What a workflow costs per million executions, on quickstep and on Step Functions.
+    Cost(commands::cost::Args),
     /// Evaluate one JSONata expression the way the engine does; print one JSON object.
     Jsonata(commands::jsonata::Args),
     /// Run the JSONata reference test suite and compare.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => commands::graph::main(&args),
         Command::Bench(args) => commands::bench::main(&args),
         Command::Conformance(args) => commands::conformance::main(&args),
+        Command::Cost(args) => commands::cost::main(&args),
         Command::Jsonata(args) => commands::jsonata::main(&args),
         Command::JsonataSuite(args) => commands::jsonata_suite::main(&args),
         Command::Setup(args) => commands::setup::main(&args),

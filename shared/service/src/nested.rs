@@ -119,9 +119,11 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> TaskInvoker for Tasks<S, Q, P> {
     }
 
     fn answers_callbacks(&self, request: &TaskRequest) -> bool {
-        self.mocks
-            .as_ref()
-            .is_some_and(|m| m.answers_callbacks(request))
+        match self.mocks.as_ref().filter(|m| m.mocks(&request.state_name)) {
+            Some(mocks) => mocks.answers_callbacks(request),
+            // As `invoke`: the service's invoker answers what no test case mocks.
+            None => !runs(&request.resource) && self.service.invoker.answers_callbacks(request),
+        }
     }
 }
 

@@ -61,6 +61,19 @@ pub(super) fn add_execution_keys(item: &mut Item, record: &ExecutionRecord) {
     }
 }
 
+/// What the listing index holds of a table item: the table's and the index's keys and the
+/// projected attributes; `None` for an item the index does not hold (no index keys).
+pub(super) fn index_entry(item: &Item) -> Option<Item> {
+    item.get(LIST_PK)?;
+    let kept = ["pk", "sk", LIST_PK, LIST_SK]
+        .into_iter()
+        .chain(LISTED_ATTRIBUTES);
+    Some(
+        kept.filter_map(|name| Some((name.to_owned(), item.get(name)?.clone())))
+            .collect(),
+    )
+}
+
 /// Adds the index keys to a state machine's `MACHINE` item.
 pub(super) fn add_machine_keys(item: &mut Item, name: &str) {
     item.insert(LIST_PK.to_owned(), s(MACHINES));

@@ -37,7 +37,9 @@
 //!   `deleted`) and deletes its `MACHINE` item: its revisions stay for the executions that
 //!   run them, and a state machine created again under the name numbers its revisions on.
 
+pub mod capacity;
 pub(crate) mod listing;
+pub mod metered;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -79,7 +81,8 @@ pub struct DynamoStore {
     execution_ttl: Duration,
 }
 
-type Item = HashMap<String, AttributeValue>;
+/// A DynamoDB item: its attributes by name.
+pub type Item = HashMap<String, AttributeValue>;
 
 impl DynamoStore {
     /// A state machine's document `sk` (its tags, its versions and aliases) and the version
@@ -195,56 +198,7 @@ impl DynamoStore {
 
     /// The execution item for `record`, and the parts to write before it.
     fn encode(&self, record: &ExecutionRecord) -> Result<(Item, Vec<Item>), PortError> {
-        let json = serde_json::to_string(record).map_err(|e| {
-            PortError::Terminal(format!(
-                "execution {} cannot be serialized: {e}",
-                record.arn
-            ))
-        })?;
-        let pk = ex_pk(&record.arn);
-        let expires = self.expires_at();
-        let mut item = Item::from([
-            ("pk".to_owned(), s(&pk)),
-            ("sk".to_owned(), s(RECORD)),
-            ("version".to_owned(), n(record.version())),
-            ("status".to_owned(), s(&record.status)),
-            ("expiresAt".to_owned(), expires.clone()),
-        ]);
-        listing::add_execution_keys(&mut item, record);
-        if json.len() <= PART_BYTES {
-            item.insert("record".to_owned(), AttributeValue::S(json));
-            return Ok((item, Vec::new()));
-        }
-        let slices = split_utf8(&json, PART_BYTES);
-        if slices.len() > MAX_PARTS {
-            return Err(PortError::Terminal(format!(
-                "States.DataLimitExceeded: the record of execution {} is {} bytes of JSON, more \
-                 than the {} ({MAX_PARTS} parts of {PART_BYTES}) the store keeps",
-                record.arn,
-                json.len(),
-                MAX_PARTS * PART_BYTES
-            )));
-        }
-        let parts_key = format!(
-            "PART#{:020}#{}#",
-            record.version(),
-            uuid::Uuid::new_v4().simple()
-        );
-        let parts = slices
-            .iter()
-            .enumerate()
-            .map(|(i, slice)| {
-                Item::from([
-                    ("pk".to_owned(), s(&pk)),
-                    ("sk".to_owned(), s(format!("{parts_key}{i:04}"))),
-                    ("data".to_owned(), s(*slice)),
-                    ("expiresAt".to_owned(), expires.clone()),
-                ])
-            })
-            .collect::<Vec<_>>();
-        item.insert("parts".to_owned(), n(parts.len()));
-        item.insert("partsKey".to_owned(), s(parts_key));
-        Ok((item, parts))
+        encode_execution(record, &self.expires_at())
     }
 
     async fn write_parts(&self, parts: &[Item]) -> Result<(), PortError> {
@@ -379,10 +333,7 @@ impl DynamoStore {
                 .client
                 .put_item()
                 .table_name(&self.table)
-                .item("pk", s(sm_pk(name)))
-                .item("sk", s(rev_sk(record.revision)))
-                .item("revision", n(record.revision))
-                .item("record", AttributeValue::S(json))
+                .set_item(Some(revision_item(&record, json)))
                 .condition_expression("attribute_not_exists(pk)")
                 .send()
                 .await;
@@ -675,6 +626,73 @@ impl Store for DynamoStore {
             }
         }
     }
+}
+
+/// The execution item for `record`, expiring at `expires` (epoch seconds), and the parts to
+/// write before it (none unless its JSON is longer than [`PART_BYTES`]).
+pub fn encode_execution(
+    record: &ExecutionRecord,
+    expires: &AttributeValue,
+) -> Result<(Item, Vec<Item>), PortError> {
+    let json = serde_json::to_string(record).map_err(|e| {
+        PortError::Terminal(format!(
+            "execution {} cannot be serialized: {e}",
+            record.arn
+        ))
+    })?;
+    let pk = ex_pk(&record.arn);
+    let mut item = Item::from([
+        ("pk".to_owned(), s(&pk)),
+        ("sk".to_owned(), s(RECORD)),
+        ("version".to_owned(), n(record.version())),
+        ("status".to_owned(), s(&record.status)),
+        ("expiresAt".to_owned(), expires.clone()),
+    ]);
+    listing::add_execution_keys(&mut item, record);
+    if json.len() <= PART_BYTES {
+        item.insert("record".to_owned(), AttributeValue::S(json));
+        return Ok((item, Vec::new()));
+    }
+    let slices = split_utf8(&json, PART_BYTES);
+    if slices.len() > MAX_PARTS {
+        return Err(PortError::Terminal(format!(
+            "States.DataLimitExceeded: the record of execution {} is {} bytes of JSON, more \
+             than the {} ({MAX_PARTS} parts of {PART_BYTES}) the store keeps",
+            record.arn,
+            json.len(),
+            MAX_PARTS * PART_BYTES
+        )));
+    }
+    let parts_key = format!(
+        "PART#{:020}#{}#",
+        record.version(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let parts = slices
+        .iter()
+        .enumerate()
+        .map(|(i, slice)| {
+            Item::from([
+                ("pk".to_owned(), s(&pk)),
+                ("sk".to_owned(), s(format!("{parts_key}{i:04}"))),
+                ("data".to_owned(), s(*slice)),
+                ("expiresAt".to_owned(), expires.clone()),
+            ])
+        })
+        .collect::<Vec<_>>();
+    item.insert("parts".to_owned(), n(parts.len()));
+    item.insert("partsKey".to_owned(), s(parts_key));
+    Ok((item, parts))
+}
+
+/// The item of a state machine revision, `json` being its record's JSON.
+pub fn revision_item(record: &StateMachineRecord, json: String) -> Item {
+    Item::from([
+        ("pk".to_owned(), s(sm_pk(&record.name))),
+        ("sk".to_owned(), s(rev_sk(record.revision))),
+        ("revision".to_owned(), n(record.revision)),
+        ("record".to_owned(), AttributeValue::S(json)),
+    ])
 }
 
 fn sm_pk(name: &str) -> String {

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod conformance;
+pub mod cost;
 pub mod graph;
 pub mod input;
 pub mod jsonata;

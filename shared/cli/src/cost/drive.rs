@@ -1,0 +1,278 @@
+//! One execution of a workflow through the service, both ways, on the counting adapters:
+//! what it uses of each AWS service ([`Usage`]).
+//!
+//! Synchronous: one invocation of the API function runs the execution to its end. Asynchronous:
+//! one invocation of the API function starts it, then one invocation of the worker per step
+//! message, each message received and deleted by Lambda's poller in a batch of its own (the
+//! most an execution can cost: under load a batch carries up to ten). Both run on a virtual
+//! clock, so Waits and retry back-off take no time.
+//!
+//! Lambda is billed by the millisecond: an invocation's duration is taken as the engine's
+//! time, measured here and scaled to the function's share of a vCPU (Lambda gives 1,769 MB a
+//! whole one), plus [`Model::request_ms`] for each AWS request it makes and
+//! [`Model::task_ms`] for each task it calls, plus the time it waited on the clock (a
+//! synchronous execution's Waits and retry back-off: the function is billed while it sleeps).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use quickstep::execution::{Millis, Status};
+use quickstep_aws::store::metered::{DynamoBill, MeteredStore};
+use quickstep_runtime::clock::Clock;
+use quickstep_runtime::invoker::TaskInvoker;
+use quickstep_runtime::mock::MockInvoker;
+use quickstep_service::config::Config;
+use quickstep_service::memory::MemoryStore;
+use quickstep_service::ports::Store;
+use quickstep_service::records::ExecutionRecord;
+use quickstep_service::service::Service;
+use serde_json::Value;
+
+use super::meters::{Answering, CountingPublisher, CountingQueue, CountingTasks, JumpSleeper};
+
+/// The most step messages one execution may take here: a workflow that loops for ever is
+/// reported, not followed.
+const MAX_STEPS: u64 = 100_000;
+/// The memory at which Lambda gives a function one whole vCPU.
+const FULL_VCPU_MB: f64 = 1_769.0;
+/// The API function's timeout (the template's): a synchronous execution must end within it.
+const API_TIMEOUT_MS: Millis = 29_000;
+/// Where the virtual clock starts (2026-01-01).
+const START: Millis = 1_767_225_600_000;
+
+/// The workflow to cost.
+pub struct Workflow {
+    pub name: String,
+    pub definition: Value,
+    pub input: Value,
+    /// The mock file and test case answering its Tasks (others answer with their input).
+    pub mocks: Option<(Value, String)>,
+}
+
+/// How long the things quickstep waits for take.
+#[derive(Debug, Clone, Copy)]
+pub struct Model {
+    /// Each task call, waited for by the function that makes it.
+    pub task_ms: f64,
+    /// Each DynamoDB, SQS or EventBridge request.
+    pub request_ms: f64,
+    /// The functions' memory (the template's `MemorySize`).
+    pub memory_mb: u64,
+}
+
+/// What one execution used.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Usage {
+    /// The execution's status at the end.
+    pub status: String,
+    /// Requests to the front door (API Gateway or the function URL) and their body's size.
+    pub front_requests: u64,
+    pub front_bytes: usize,
+    pub lambda_invocations: u64,
+    /// Billed duration over all invocations, each rounded up to the millisecond.
+    pub lambda_ms: u64,
+    /// SQS requests: sends (by 64 KB chunk), receives and deletes.
+    pub sqs_requests: u64,
+    pub dynamodb: DynamoBill,
+    /// EventBridge entries (by 64 KB chunk).
+    pub events: u64,
+    pub task_calls: u64,
+}
+
+/// Both ways, and what Step Functions bills by.
+#[derive(Debug)]
+pub struct Measured {
+    /// `Err`: why the workflow cannot run synchronously (it waits for callbacks).
+    pub sync: Result<Usage, String>,
+    pub asynchronous: Usage,
+    /// State transitions, as Standard counts them: states entered, and task retries.
+    pub transitions: u64,
+    /// The execution's time on the clock (waits included), task calls not included.
+    pub elapsed_ms: i64,
+    /// States entered that are a Parallel or Map (Express's memory estimate counts them).
+    pub fanouts: u64,
+}
+
+type Metered = Service<MeteredStore<MemoryStore>, CountingQueue, CountingPublisher>;
+
+/// A service on counting adapters, with the workflow stored as an Express state machine.
+async fn service(workflow: &Workflow) -> Result<(Metered, Arc<CountingTasks>), String> {
+    let clock = Arc::new(Clock::virtual_at(START));
+    let mocks = match &workflow.mocks {
+        Some((config, case)) => MockInvoker::from_config(config, &workflow.name, case)
+            .map_err(|e| format!("mock config: {e}"))?,
+        None => MockInvoker::none(),
+    };
+    let tasks = Arc::new(CountingTasks::new(Arc::new(Answering::new(mocks))));
+    let invoker: Arc<dyn TaskInvoker> = tasks.clone();
+    let service = Service::new(
+        MeteredStore::new(MemoryStore::default()),
+        CountingQueue::new(Arc::clone(&clock)),
+        CountingPublisher::default(),
+        invoker,
+        Clock::Real,
+        Config::default(),
+    )
+    .with_clock(clock)
+    .with_sleeper(Arc::new(JumpSleeper));
+    service
+        .put_state_machine(&workflow.name, &workflow.definition)
+        .await
+        .map_err(|e| e.to_string())?;
+    service.store.take_bill();
+    Ok((service, tasks))
+}
+
+/// Counts of the requests made so far: for the time an invocation waits on them.
+fn requests(service: &Metered) -> u64 {
+    service.store.bill().requests + service.queue.requests() + service.publisher.entries()
+}
+
+/// Runs `call` as one Lambda invocation: its billed duration added to `usage`.
+async fn invocation<F, T>(
+    service: &Metered,
+    tasks: &CountingTasks,
+    model: &Model,
+    usage: &mut Usage,
+    call: F,
+) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    let (requests_before, tasks_before) = (requests(service), tasks.calls());
+    let clock_before = service.clock.now();
+    let started = Instant::now();
+    let out = call.await;
+    let engine_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let made = requests(service) - requests_before;
+    let called = tasks.calls() - tasks_before;
+    let share = (model.memory_mb as f64 / FULL_VCPU_MB).min(1.0);
+    // Time the invocation spent waiting on the clock (a synchronous Wait, a retry's back-off)
+    // is billed too.
+    let waited = (service.clock.now() - clock_before).max(0) as f64;
+    let ms =
+        engine_ms / share + made as f64 * model.request_ms + called as f64 * model.task_ms + waited;
+    usage.lambda_invocations += 1;
+    usage.lambda_ms += ms.ceil().max(1.0) as u64;
+    out
+}
+
+/// The workflow run once synchronously and once asynchronously.
+pub async fn measure(workflow: &Workflow, model: &Model) -> Result<Measured, String> {
+    let body = serde_json::json!({"input": workflow.input.to_string()}).to_string();
+    let sync = run_sync(workflow, model, &body).await?;
+    let (asynchronous, record) = run_async(workflow, model, &body).await?;
+    let history = &record.snapshot.history;
+    let entered =
+        |kind: &dyn Fn(&str) -> bool| history.iter().filter(|e| kind(&e.kind)).count() as u64;
+    let states = entered(&|k| k.ends_with("StateEntered"));
+    let task_states = entered(&|k| k == "TaskStateEntered");
+    let fanouts = entered(&|k| k == "ParallelStateEntered" || k == "MapStateEntered");
+    Ok(Measured {
+        sync,
+        transitions: states + asynchronous.task_calls.saturating_sub(task_states),
+        elapsed_ms: record.stop_date.unwrap_or(record.start_date) - record.start_date,
+        fanouts,
+        asynchronous,
+    })
+}
+
+async fn run_sync(
+    workflow: &Workflow,
+    model: &Model,
+    body: &str,
+) -> Result<Result<Usage, String>, String> {
+    let (service, tasks) = service(workflow).await?;
+    let mut usage = Usage {
+        front_requests: 1,
+        front_bytes: body.len(),
+        ..Usage::default()
+    };
+    let answer = invocation(
+        &service,
+        &tasks,
+        model,
+        &mut usage,
+        service.start_sync(&workflow.name, Some("cost"), workflow.input.clone(), None),
+    )
+    .await;
+    let answer = match answer {
+        Ok(answer) => answer,
+        // A workflow that waits for callbacks runs only asynchronously.
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    // The execution ran on a virtual clock of its own: the function is billed for its Waits
+    // and back-off, and must answer before its timeout.
+    let seconds = |field: &str| answer[field].as_f64().unwrap_or(0.0);
+    let waited = ((seconds("stopDate") - seconds("startDate")) * 1000.0).max(0.0);
+    let runs = waited + tasks.calls() as f64 * model.task_ms;
+    if runs > API_TIMEOUT_MS as f64 {
+        return Ok(Err(format!(
+            "it runs {:.0} s; the API function answers within {} s (start it asynchronously)",
+            runs / 1000.0,
+            API_TIMEOUT_MS / 1000
+        )));
+    }
+    usage.lambda_ms += waited.ceil() as u64;
+    usage.status = answer["status"].as_str().unwrap_or("UNKNOWN").to_owned();
+    usage.dynamodb = service.store.take_bill();
+    usage.sqs_requests = service.queue.requests();
+    usage.events = service.publisher.entries();
+    usage.task_calls = tasks.calls();
+    Ok(Ok(usage))
+}
+
+async fn run_async(
+    workflow: &Workflow,
+    model: &Model,
+    body: &str,
+) -> Result<(Usage, ExecutionRecord), String> {
+    let (service, tasks) = service(workflow).await?;
+    let mut usage = Usage {
+        front_requests: 1,
+        front_bytes: body.len(),
+        ..Usage::default()
+    };
+    let started = invocation(
+        &service,
+        &tasks,
+        model,
+        &mut usage,
+        service.start_async(&workflow.name, Some("cost"), workflow.input.clone()),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut receives = 0;
+    while let Some((due, message)) = service.queue.next() {
+        if receives == MAX_STEPS {
+            return Err(format!(
+                "the execution took more than {MAX_STEPS} steps: it does not end"
+            ));
+        }
+        receives += 1;
+        service.clock.advance_to(due);
+        invocation(&service, &tasks, model, &mut usage, service.step(&message))
+            .await
+            .map_err(|e| format!("a step failed: {e}"))?;
+    }
+    usage.dynamodb = service.store.take_bill();
+    let record = service
+        .store
+        .get_execution(&started.execution_arn)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the execution's record is gone")?;
+    usage.status = record.status.clone();
+    // Each message is received and deleted in a batch of its own.
+    usage.sqs_requests = service.queue.requests() + 2 * receives;
+    usage.events = service.publisher.entries();
+    usage.task_calls = tasks.calls();
+    if matches!(record.snapshot.status, Status::Running) {
+        return Err(
+            "the execution is still running with nothing left to do: a task that never \
+                    answers?"
+                .into(),
+        );
+    }
+    Ok((usage, record))
+}
