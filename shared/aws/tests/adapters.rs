@@ -529,6 +529,36 @@ async fn part_count(dynamo: &aws_sdk_dynamodb::Client, arn: &str) -> usize {
     }
 }
 
+/// `chars` characters that deflate poorly (a seeded xorshift over letters, digits and a few
+/// multi-byte characters).
+fn noise(chars: usize, seed: u64) -> String {
+    const ALPHABET: [char; 40] = [
+        'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r',
+        's', 't', 'u', 'v', 'w', 'x', 'y', 'z', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+        'é', 'ü', '€', '😀',
+    ];
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..chars)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ALPHABET[(state % 40) as usize]
+        })
+        .collect()
+}
+
+/// How long the record is deflated, as the store keeps it.
+fn deflated_len(record: &ExecutionRecord) -> usize {
+    use std::io::Write;
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(serde_json::to_string(record).unwrap().as_bytes())
+        .unwrap();
+    encoder.finish().unwrap().len()
+}
+
 #[tokio::test]
 async fn store_keeps_large_records_in_parts() {
     let moto = Moto::start();
@@ -536,9 +566,9 @@ async fn store_keeps_large_records_in_parts() {
     resources(&sdk).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let store = DynamoStore::new(dynamo.clone(), "quickstep");
-    // About 1 MB of JSON with multi-byte characters, so parts split inside none of them.
-    let big = record("big", json!({"text": "é€😀x".repeat(100_000)}));
-    assert!(serde_json::to_string(&big).unwrap().len() > 2 * 350_000);
+    // Records are stored deflated: text that does not deflate, about 1 MB of it.
+    let big = record("big", json!({"text": noise(1_000_000, 1)}));
+    assert!(deflated_len(&big) > 2 * 350_000);
     assert!(matches!(
         store.create_execution(&big).await.unwrap(),
         Created::New
@@ -558,7 +588,7 @@ async fn store_keeps_large_records_in_parts() {
     let v = big.version();
     let mut bigger = big.clone();
     bigger.snapshot.version = v + 1;
-    bigger.output = Some(json!("ü".repeat(200_000)));
+    bigger.output = Some(json!(noise(800_000, 2)));
     store.put_execution_if_version(&bigger, v).await.unwrap();
     let read = store.get_execution(&big.arn).await.unwrap().unwrap();
     assert_eq!(json_of(&read), json_of(&bigger));
@@ -578,13 +608,93 @@ async fn store_keeps_large_records_in_parts() {
     assert_eq!(part_count(&dynamo, &big.arn).await, 0);
 
     // Too large for the store: refused, naming the limit, not a crash.
-    let huge = record("huge", json!({"text": "x".repeat(23_000_000)}));
+    let huge = record("huge", json!({"text": noise(34_000_000, 3)}));
     match store.create_execution(&huge).await {
         Err(PortError::Terminal(message)) => {
             assert!(message.contains("States.DataLimitExceeded"), "{message}");
         }
         other => panic!("expected a terminal error, got {other:?}"),
     }
+}
+
+/// Records written before records were deflated (JSON text in `record`, or in string parts)
+/// are read as they are, and the next write replaces them deflated.
+#[tokio::test]
+async fn store_reads_records_written_as_json_text() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = DynamoStore::new(dynamo.clone(), "quickstep");
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let put = |item: Vec<(&str, AttributeValue)>| {
+        let request = dynamo.put_item().table_name("quickstep");
+        item.into_iter()
+            .fold(request, |r, (k, v)| r.item(k, v))
+            .send()
+    };
+
+    let inline = record("inline", json!({"order": "A-1"}));
+    let json = serde_json::to_string(&inline).unwrap();
+    put(vec![
+        ("pk", s(&format!("EX#{}", inline.arn))),
+        ("sk", s("RECORD")),
+        ("version", AttributeValue::N(inline.version().to_string())),
+        ("status", s(&inline.status)),
+        ("record", s(&json)),
+    ])
+    .await
+    .unwrap();
+    let read = store.get_execution(&inline.arn).await.unwrap().unwrap();
+    assert_eq!(json_of(&read), json_of(&inline));
+
+    let parted = record("parted", json!({"text": "é".repeat(1000)}));
+    let json = serde_json::to_string(&parted).unwrap();
+    let middle = json.char_indices().nth(json.chars().count() / 2).unwrap().0;
+    let pk = format!("EX#{}", parted.arn);
+    for (i, slice) in [&json[..middle], &json[middle..]].into_iter().enumerate() {
+        put(vec![
+            ("pk", s(&pk)),
+            ("sk", s(&format!("PART#old#{i:04}"))),
+            ("data", s(slice)),
+        ])
+        .await
+        .unwrap();
+    }
+    put(vec![
+        ("pk", s(&pk)),
+        ("sk", s("RECORD")),
+        ("version", AttributeValue::N(parted.version().to_string())),
+        ("status", s(&parted.status)),
+        ("parts", AttributeValue::N("2".into())),
+        ("partsKey", s("PART#old#")),
+    ])
+    .await
+    .unwrap();
+    let read = store.get_execution(&parted.arn).await.unwrap().unwrap();
+    assert_eq!(json_of(&read), json_of(&parted));
+
+    // The next write stores it deflated, and it reads back the same.
+    let mut next = read.clone();
+    next.snapshot.version += 1;
+    store
+        .put_execution_if_version(&next, read.version())
+        .await
+        .unwrap();
+    let item = dynamo
+        .get_item()
+        .table_name("quickstep")
+        .key("pk", s(&pk))
+        .key("sk", s("RECORD"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(item["record"].is_b(), "{item:?}");
+    let read = store.get_execution(&parted.arn).await.unwrap().unwrap();
+    assert_eq!(json_of(&read), json_of(&next));
 }
 
 #[tokio::test]
@@ -934,11 +1044,11 @@ async fn store_survives_writes_in_parts_cut_at_any_request() {
     let sdk = moto.config().await;
     resources(&sdk).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "quickstep");
-    let old = record("cut", json!({"text": "é".repeat(300_000)}));
+    let old = record("cut", json!({"text": noise(600_000, 4)}));
     let mut new = old.clone();
     new.snapshot.version = old.version() + 1;
-    new.output = Some(json!("ü".repeat(250_000)));
-    let pieces = |r: &ExecutionRecord| serde_json::to_string(r).unwrap().len().div_ceil(350_000);
+    new.output = Some(json!(noise(500_000, 5)));
+    let pieces = |r: &ExecutionRecord| deflated_len(r).div_ceil(350_000);
     let (old_parts, new_parts) = (pieces(&old), pieces(&new));
     assert!(
         old_parts >= 2 && new_parts > old_parts,

@@ -8,8 +8,8 @@
 //! | item | `pk` | `sk` | other attributes |
 //! | --- | --- | --- | --- |
 //! | state machine revision | `SM#<name>` | `REV#<revision, 10 digits>` | `revision` (N), `record` (S: JSON [`StateMachineRecord`]) |
-//! | execution | `EX#<execution ARN>` | `RECORD` | `version` (N), `status` (S), `expiresAt` (N), and either `record` (S: JSON [`ExecutionRecord`]) or `parts` (N) + `partsKey` (S) |
-//! | part of a large execution | `EX#<execution ARN>` | `<partsKey><n, 4 digits>` | `data` (S: one slice of the JSON), `expiresAt` (N) |
+//! | execution | `EX#<execution ARN>` | `RECORD` | `version` (N), `status` (S), `expiresAt` (N), and either `record` (B: the JSON of the [`ExecutionRecord`], deflated) or `parts` (N) + `partsKey` (S) |
+//! | part of a large execution | `EX#<execution ARN>` | `<partsKey><n, 4 digits>` | `data` (B: one slice of the deflated JSON), `expiresAt` (N) |
 //! | state machine, while it exists | `SM#<name>` | `MACHINE` | `created` (N, epoch ms), `type` (S) |
 //! | its tags, once tagged | `SM#<name>` | `TAGS` | `version` (N), `tags` (S: JSON object) |
 //! | its versions and aliases, once published | `SM#<name>` | `PUBLISHED` | `version` (N), `published` (S: JSON [`Published`]) |
@@ -24,7 +24,9 @@
 //!   and returned as [`Created::Existing`]) and replaced with `version = :expected`, the
 //!   snapshot's optimistic-concurrency token. Executions expire [`EXECUTION_TTL`] after their
 //!   last write.
-//! - A record whose JSON is longer than [`PART_BYTES`] (DynamoDB items hold 400 KB) is stored
+//! - Records are deflated ([`deflated`]: DynamoDB bills writes by the kilobyte); those written
+//!   before, with `record` and `data` as JSON strings, are still read.
+//! - A record whose deflated JSON is longer than [`PART_BYTES`] (DynamoDB items hold 400 KB) is stored
 //!   in parts: `partsKey` is `PART#<version, 20 digits>#<random id>#`, unique to the writer, so
 //!   two writers racing for the same version never overwrite each other's parts. Parts are
 //!   written before the execution item, so the item never points at missing parts; the parts
@@ -38,6 +40,7 @@
 //!   run them, and a state machine created again under the name numbers its revisions on.
 
 pub mod capacity;
+mod deflated;
 pub(crate) mod listing;
 pub mod metered;
 
@@ -57,9 +60,9 @@ use crate::errors::{port_error, surely_refused};
 
 pub use listing::LISTING_INDEX;
 
-/// The largest record stored inline, in bytes of JSON; longer ones go in parts this long.
+/// The largest record stored inline, in bytes deflated; longer ones go in parts this long.
 pub const PART_BYTES: usize = 350_000;
-/// The most parts one execution record may take (about 22 MB of JSON).
+/// The most parts one execution record may take (about 22 MB deflated).
 pub const MAX_PARTS: usize = 64;
 /// How long an execution is kept after its last write.
 pub const EXECUTION_TTL: Duration = Duration::from_secs(90 * 24 * 60 * 60);
@@ -265,7 +268,8 @@ impl DynamoStore {
         parts_key: &str,
         count: u64,
     ) -> Result<Option<String>, PortError> {
-        let mut json = String::new();
+        let mut bytes = Vec::new();
+        let mut text = String::new();
         let mut found = 0_u64;
         let mut start: Option<Item> = None;
         loop {
@@ -282,10 +286,12 @@ impl DynamoStore {
                 .await
                 .map_err(|e| port_error("DynamoDB Query (record parts)", &e))?;
             for item in out.items() {
-                let Some(data) = text(item, "data") else {
-                    return Ok(None);
-                };
-                json.push_str(data);
+                // Slices of deflated JSON, or (written before records were deflated) of JSON.
+                match item.get("data") {
+                    Some(AttributeValue::B(slice)) => bytes.extend_from_slice(slice.as_ref()),
+                    Some(AttributeValue::S(slice)) => text.push_str(slice),
+                    _ => return Ok(None),
+                }
                 found += 1;
             }
             match out.last_evaluated_key {
@@ -293,7 +299,15 @@ impl DynamoStore {
                 _ => break,
             }
         }
-        Ok((found == count).then_some(json))
+        if found != count {
+            return Ok(None);
+        }
+        if bytes.is_empty() {
+            return Ok(Some(text));
+        }
+        deflated::inflate(&bytes)
+            .map(Some)
+            .map_err(|e| PortError::Terminal(format!("{pk}: {e}")))
     }
 }
 
@@ -562,8 +576,12 @@ impl Store for DynamoStore {
             let Some(item) = out.item else {
                 return Ok(None);
             };
-            if item.contains_key("record") {
-                return decode(&item, "execution", arn).map(Some);
+            if let Some(stored) = item.get("record") {
+                let json = deflated::json_of(stored)
+                    .map_err(|e| PortError::Terminal(format!("execution {arn}: {e}")))?;
+                return serde_json::from_str(&json).map(Some).map_err(|e| {
+                    PortError::Terminal(format!("execution {arn}: unreadable record: {e}"))
+                });
             }
             let (Some(parts_key), Some(count)) = (text(&item, "partsKey"), number(&item, "parts"))
             else {
@@ -629,7 +647,7 @@ impl Store for DynamoStore {
 }
 
 /// The execution item for `record`, expiring at `expires` (epoch seconds), and the parts to
-/// write before it (none unless its JSON is longer than [`PART_BYTES`]).
+/// write before it (none unless its deflated JSON is longer than [`PART_BYTES`]).
 pub fn encode_execution(
     record: &ExecutionRecord,
     expires: &AttributeValue,
@@ -640,6 +658,7 @@ pub fn encode_execution(
             record.arn
         ))
     })?;
+    let bytes = deflated::deflate(&json);
     let pk = ex_pk(&record.arn);
     let mut item = Item::from([
         ("pk".to_owned(), s(&pk)),
@@ -649,16 +668,17 @@ pub fn encode_execution(
         ("expiresAt".to_owned(), expires.clone()),
     ]);
     listing::add_execution_keys(&mut item, record);
-    if json.len() <= PART_BYTES {
-        item.insert("record".to_owned(), AttributeValue::S(json));
+    if bytes.len() <= PART_BYTES {
+        item.insert("record".to_owned(), deflated::binary(&bytes));
         return Ok((item, Vec::new()));
     }
-    let slices = split_utf8(&json, PART_BYTES);
+    let slices: Vec<&[u8]> = bytes.chunks(PART_BYTES).collect();
     if slices.len() > MAX_PARTS {
         return Err(PortError::Terminal(format!(
-            "States.DataLimitExceeded: the record of execution {} is {} bytes of JSON, more \
-             than the {} ({MAX_PARTS} parts of {PART_BYTES}) the store keeps",
+            "States.DataLimitExceeded: the record of execution {} is {} bytes deflated ({} of \
+             JSON), more than the {} ({MAX_PARTS} parts of {PART_BYTES}) the store keeps",
             record.arn,
+            bytes.len(),
             json.len(),
             MAX_PARTS * PART_BYTES
         )));
@@ -675,7 +695,7 @@ pub fn encode_execution(
             Item::from([
                 ("pk".to_owned(), s(&pk)),
                 ("sk".to_owned(), s(format!("{parts_key}{i:04}"))),
-                ("data".to_owned(), s(*slice)),
+                ("data".to_owned(), deflated::binary(slice)),
                 ("expiresAt".to_owned(), expires.clone()),
             ])
         })
@@ -738,39 +758,9 @@ fn decode<T: serde::de::DeserializeOwned>(
         .map_err(|e| PortError::Terminal(format!("{what} {name}: unreadable record: {e}")))
 }
 
-/// Splits `text` into slices of at most `max` bytes, on character boundaries.
-fn split_utf8(text: &str, max: usize) -> Vec<&str> {
-    let max = max.max(4); // a character is at most 4 bytes: every slice makes progress
-    let mut slices = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        let mut end = rest.len().min(max);
-        while !rest.is_char_boundary(end) {
-            end -= 1;
-        }
-        let (head, tail) = rest.split_at(end);
-        slices.push(head);
-        rest = tail;
-    }
-    slices
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_on_character_boundaries() {
-        let text = "aé€😀".repeat(1000);
-        for max in [1, 4, 5, 7, 1000] {
-            let slices = split_utf8(&text, max);
-            assert_eq!(slices.concat(), text);
-            assert!(slices
-                .iter()
-                .all(|s| s.len() <= max.max(4) && !s.is_empty()));
-        }
-        assert!(split_utf8("", 10).is_empty());
-    }
 
     #[test]
     fn keys_sort_by_number() {
