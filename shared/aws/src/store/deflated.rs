@@ -14,9 +14,9 @@ use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
 
-/// The most JSON one record may inflate to: far beyond any record the store writes (its
-/// parts hold at most 22 MB deflated), so only a corrupt or hostile item reaches it.
-const MAX_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
+/// The most JSON one record may inflate to: the store writes no longer record, so only a
+/// corrupt or hostile item reaches it.
+pub(super) const MAX_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
 
 /// `json`, deflated.
 pub fn deflate(json: &str) -> Vec<u8> {

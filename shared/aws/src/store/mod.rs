@@ -673,14 +673,15 @@ pub fn encode_execution(
         return Ok((item, Vec::new()));
     }
     let slices: Vec<&[u8]> = bytes.chunks(PART_BYTES).collect();
-    if slices.len() > MAX_PARTS {
+    if slices.len() > MAX_PARTS || json.len() as u64 > deflated::MAX_INFLATED_BYTES {
         return Err(PortError::Terminal(format!(
             "States.DataLimitExceeded: the record of execution {} is {} bytes deflated ({} of \
-             JSON), more than the {} ({MAX_PARTS} parts of {PART_BYTES}) the store keeps",
+             JSON), more than the store keeps ({MAX_PARTS} parts of {PART_BYTES} bytes \
+             deflated, at most {} bytes of JSON)",
             record.arn,
             bytes.len(),
             json.len(),
-            MAX_PARTS * PART_BYTES
+            deflated::MAX_INFLATED_BYTES
         )));
     }
     let parts_key = format!(
