@@ -265,7 +265,8 @@ pub struct ExecutionRecord {
     pub start_date: Millis,
     pub stop_date: Option<Millis>,
     /// The FAILED/TIMED_OUT/ABORTED event has been published (so a retried step does not
-    /// publish it twice, and a crash before publishing does not lose it).
+    /// publish it twice, and a crash before publishing does not lose it); true from the end
+    /// of a SUCCEEDED execution, which has none.
     #[serde(default)]
     pub status_event_sent: bool,
     pub snapshot: Snapshot,

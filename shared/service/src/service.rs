@@ -368,7 +368,12 @@ pub(crate) fn sync_status(record: &mut ExecutionRecord) {
             record.stop_date = None;
             record.status_event_sent = false;
         }
-        Status::Succeeded { output } => record.output = Some(output),
+        Status::Succeeded { output } => {
+            record.output = Some(output);
+            // No status-change event for a success: none to publish, so the end's own write
+            // says so, and no second write marks it published.
+            record.status_event_sent = true;
+        }
         Status::Failed { failure } | Status::TimedOut { failure } | Status::Aborted { failure } => {
             record.error = failure.error;
             record.cause = failure.cause;

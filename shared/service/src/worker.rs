@@ -116,13 +116,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let name = self.execution_name(execution_name)?;
         let machine_record = self.target_revision(machine_name, target).await?;
         let arn = self.config.execution_arn(machine_name, &name);
-        if let Some(existing) = self.store.get_execution(&arn).await? {
-            return Ok(Started {
-                execution_arn: existing.arn,
-                start_date: existing.start_date,
-                new: false,
-            });
-        }
+        // No read first to see whether the name is taken: the conditional create below says
+        // so, at no extra read for every start. A start of a name already taken sends a step
+        // message for nothing, which the worker drops (its claim owns nothing in the record).
         let machine = self.machine(machine_name, machine_record.revision).await?;
         let now = self.clock.now();
         let info = self.execution_info(&machine_record, &name, input, now);

@@ -305,6 +305,31 @@ async fn the_same_execution_name_returns_the_first_execution() {
         record(&service, &a.execution_arn).await.input,
         json!({"items": []})
     );
+    // No read tells the second start the name is taken before it sends its step message: the
+    // worker drops that message, and the first execution runs on undisturbed.
+    let outcomes = pump(&service, 1).await;
+    assert!(
+        outcomes.contains(&StepOutcome::Dropped("stale or duplicate message")),
+        "{outcomes:?}"
+    );
+    let ended = record(&service, &a.execution_arn).await;
+    assert_eq!(ended.status, "SUCCEEDED", "{:?}", ended.cause);
+    assert_eq!(ended.input, json!({"items": []}));
+    // Started again once it ended: the ended execution is returned, its message dropped.
+    let c = service
+        .start_async("orders", Some("dup"), json!({"items": [9]}))
+        .await
+        .unwrap();
+    assert!(!c.new);
+    assert_eq!(
+        pump(&service, 1).await,
+        vec![StepOutcome::Dropped("the execution has ended")]
+    );
+    assert_eq!(
+        record(&service, &a.execution_arn).await.version(),
+        ended.version()
+    );
+    assert_eq!(service.store.inner.executions().len(), 1);
 }
 
 #[tokio::test]
