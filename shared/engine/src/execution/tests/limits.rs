@@ -1,0 +1,166 @@
+//! The interpreter's behaviour: payload limit, Stop, yields.
+
+use super::*;
+
+#[test]
+fn a_task_result_over_256_kib_fails_with_data_limit_exceeded_uncatchably() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": LAMBDA, "End": true,
+              "Retry": [{"ErrorEquals": ["States.ALL"]}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}]},
+        "H": {"Type": "Succeed"}}});
+    let big = "x".repeat(256 * 1024);
+    let mut d = Driver::new(&def).script("T", [ok(json!(big))]);
+    d.start(json!({}));
+    d.run();
+    assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
+    assert_eq!(d.invoked.len(), 1);
+    // Just under the limit is fine: 256 KiB including the quotes.
+    let fits = "x".repeat(256 * 1024 - 2);
+    let mut d = Driver::new(&def).script("T", [ok(json!(fits))]);
+    d.start(json!({}));
+    d.run();
+    assert!(matches!(d.snap().status, Status::Succeeded { .. }));
+}
+
+#[test]
+fn an_oversized_execution_input_fails_at_once() {
+    let def = single(json!({"Type": "Pass", "End": true}));
+    let mut d = Driver::new(&def);
+    d.start_with(
+        json!({"big": "y".repeat(100)}),
+        Options {
+            payload_limit_bytes: 50,
+            ..Options::default()
+        },
+    );
+    assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
+}
+
+#[test]
+
+fn an_oversized_state_output_fails_with_data_limit_exceeded() {
+    // AWS limits every state's input and output; the Map's output here is over the limit even
+    // though the execution's final output is small.
+    let def = json!({"StartAt": "M", "States": {
+        "M": {"Type": "Map", "Next": "Small",
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "Result": "0123456789", "End": true}}}},
+        "Small": {"Type": "Pass", "OutputPath": "$[0]", "End": true}}});
+    let mut d = Driver::new(&def);
+    d.start_with(
+        json!([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+        Options {
+            payload_limit_bytes: 100,
+            ..Options::default()
+        },
+    );
+    d.run();
+    assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
+}
+
+#[test]
+fn stop_aborts() {
+    let def = task_with(json!({}));
+    let mut d = Driver::new(&def).script("S", [Reply::Hold]);
+    d.start(json!({}));
+    d.run();
+    assert_eq!(d.snap().status, Status::Running);
+    d.now += 1234;
+    d.send(Event::Stop {
+        failure: Failure::new("User", "stopped"),
+    });
+    assert_eq!(
+        d.snap().status,
+        Status::Aborted {
+            failure: Failure::new("User", "stopped")
+        }
+    );
+    assert_eq!(d.kinds().last(), Some(&"ExecutionAborted"));
+    assert_eq!(d.snap().stop_time(), Some(T0 + 1234));
+    assert!(matches!(d.finished, Some(Status::Aborted { .. })));
+    // Events after the end do nothing.
+    let task = d.invoked[0].1.task;
+    let before = d.snap().history.len();
+    d.send(Event::TaskSucceeded {
+        task,
+        output: json!(1),
+    });
+    assert_eq!(d.snap().history.len(), before);
+    assert_eq!(d.snap().status.name(), "ABORTED");
+}
+
+fn counting_loop(limit: u64) -> Value {
+    json!({"StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": [
+            {"Variable": "$.n", "NumericGreaterThanEquals": limit, "Next": "Done"}], "Default": "Inc"},
+        "Inc": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Check"},
+        "Done": {"Type": "Succeed"}}})
+}
+
+#[test]
+fn a_short_loop_within_the_transition_budget_does_not_yield() {
+    let mut d = Driver::new(&counting_loop(100));
+    d.start(json!({"n": 0}));
+    d.run();
+    assert_eq!(d.output(), json!({"n": 100}));
+    assert_eq!(d.yields, 0);
+    assert_eq!(d.snap().transitions, 202);
+}
+
+#[test]
+
+fn a_loop_of_100_000_transitions_yields_and_finishes_after_resumes() {
+    let mut d = Driver::new(&counting_loop(50_000));
+    d.start_with(
+        json!({"n": 0}),
+        Options {
+            record_history: false,
+            ..Options::default()
+        },
+    );
+    d.run();
+    assert_eq!(d.output(), json!({"n": 50_000}));
+    assert_eq!(d.snap().transitions, 100_002);
+    assert!(d.yields >= 10, "yields: {}", d.yields);
+}
+
+#[test]
+
+fn a_yield_is_resumed() {
+    let mut d = Driver::new(&counting_loop(10));
+    d.start_with(
+        json!({"n": 0}),
+        Options {
+            max_transitions_per_step: 3,
+            ..Options::default()
+        },
+    );
+    assert_eq!(d.yields, 1);
+    d.run();
+    assert_eq!(d.output(), json!({"n": 10}));
+}
+
+#[test]
+fn step_never_exceeds_the_transition_budget() {
+    let mut d = Driver::new(&counting_loop(50));
+    d.start_with(
+        json!({"n": 0}),
+        Options {
+            max_transitions_per_step: 3,
+            ..Options::default()
+        },
+    );
+    assert_eq!(d.snap().transitions, 3);
+    assert_eq!(d.yields, 1);
+}
+
+#[test]
+fn versions_count_step_calls() {
+    let def = task_with(json!({}));
+    let mut d = Driver::new(&def).script("S", [ok(json!(1))]);
+    d.start(json!({}));
+    assert_eq!(d.snap().version, 1);
+    d.run();
+    assert_eq!(d.snap().version, 2);
+    assert_eq!(d.steps, 2);
+}
