@@ -3,9 +3,15 @@
 //! Each problem carries a JSON pointer into the document and, where the conformance corpus shows
 //! them, AWS's own words.
 
+mod choice;
+mod errors;
+mod fanout;
 mod fields;
 mod resource;
 mod states;
+mod task;
+mod values;
+mod wait;
 
 use std::collections::{HashMap, VecDeque};
 
