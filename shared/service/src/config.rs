@@ -30,6 +30,11 @@ pub struct Config {
     pub sync_margin_ms: i64,
     /// How many checked state machine revisions a process keeps.
     pub max_cached_machines: usize,
+    /// How long, in ms, a process starts executions of the current revision it last read
+    /// without reading it again (0: every start reads it). Step Functions' own updates are
+    /// eventually consistent: starts within a few seconds of an update may run the previous
+    /// definition. A process that updates a state machine itself starts the new one at once.
+    pub current_revision_ms: i64,
     /// The most history events an execution may have before it fails with `States.Runtime`
     /// (Step Functions' quota: 25,000).
     pub max_history_events: u64,
@@ -54,6 +59,7 @@ impl Default for Config {
             max_early_resends: 8,
             sync_margin_ms: 1_500,
             max_cached_machines: 256,
+            current_revision_ms: 2_000,
             max_history_events: 25_000,
             max_nesting_depth: 10,
             log: LogSettings::default(),
@@ -120,6 +126,11 @@ impl Config {
             step_margin_ms: i64::try_from(number(
                 "QUICKSTEP_STEP_MARGIN_MS",
                 usize::try_from(defaults.step_margin_ms).unwrap_or(0),
+            )?)
+            .unwrap_or(i64::MAX),
+            current_revision_ms: i64::try_from(number(
+                "QUICKSTEP_CURRENT_REVISION_MS",
+                usize::try_from(defaults.current_revision_ms).unwrap_or(0),
             )?)
             .unwrap_or(i64::MAX),
             max_history_events: number(

@@ -38,6 +38,9 @@ pub struct Service<S, Q, P> {
     pub config: Config,
     /// Checked definitions by (name, revision): a revision never changes, so this never goes stale.
     machines: Arc<Mutex<Machines>>,
+    /// The current revision of each state machine a start last read, and when: starts within
+    /// [`Config::current_revision_ms`] of it read it no more.
+    current: Arc<Mutex<Current>>,
     /// Step Functions Local's mocked testing (`quickstep serve --mock-config`): none on Lambda.
     pub test_cases: Option<Arc<TestCases>>,
     /// Where execution logs and metrics go; none (and none made) unless given.
@@ -56,6 +59,9 @@ pub struct Target {
 /// Checked state machines by (name, revision).
 type Machines = HashMap<(String, u64), Arc<StateMachine>>;
 
+/// Current revisions by state machine name, with when they were read.
+type Current = HashMap<String, (Millis, StateMachineRecord)>;
+
 impl<S, Q, P> Clone for Service<S, Q, P> {
     fn clone(&self) -> Self {
         Self {
@@ -68,6 +74,7 @@ impl<S, Q, P> Clone for Service<S, Q, P> {
             sleeper: Arc::clone(&self.sleeper),
             config: self.config.clone(),
             machines: Arc::clone(&self.machines),
+            current: Arc::clone(&self.current),
             test_cases: self.test_cases.clone(),
             telemetry: self.telemetry.clone(),
         }
@@ -93,6 +100,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             sleeper: Arc::new(TokioSleeper),
             config,
             machines: Arc::new(Mutex::new(HashMap::new())),
+            current: Arc::new(Mutex::new(HashMap::new())),
             test_cases: None,
             telemetry: None,
         }
@@ -194,6 +202,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .store
             .put_state_machine(name, &arn, definition, asked, self.clock.now())
             .await?;
+        self.forget_current(name);
         self.remember(name, record.revision, Arc::new(machine));
         Ok(record)
     }
@@ -205,7 +214,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         target: &Target,
     ) -> Result<StateMachineRecord, ServiceError> {
         let Some(revision) = target.revision else {
-            return self.get_state_machine(name).await;
+            return self.current_revision(name).await;
         };
         self.store
             .get_revision(name, revision)
@@ -213,6 +222,34 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .ok_or_else(|| {
                 ServiceError::NotFound(format!("state machine '{name}' has no revision {revision}"))
             })
+    }
+
+    /// The current revision a new execution runs: as read within the last
+    /// [`Config::current_revision_ms`], or read now.
+    async fn current_revision(&self, name: &str) -> Result<StateMachineRecord, ServiceError> {
+        let now = self.clock.now();
+        let fresh = |at: Millis| (0..self.config.current_revision_ms).contains(&(now - at));
+        if let Some((_, record)) = self.current().get(name).filter(|(at, _)| fresh(*at)) {
+            return Ok(record.clone());
+        }
+        let record = self.get_state_machine(name).await?;
+        let mut current = self.current();
+        if current.len() >= self.config.max_cached_machines {
+            current.clear();
+        }
+        current.insert(name.to_owned(), (now, record.clone()));
+        Ok(record)
+    }
+
+    /// Forgets the current revision of `name` read before: this process changed it.
+    pub(crate) fn forget_current(&self, name: &str) {
+        self.current().remove(name);
+    }
+
+    fn current(&self) -> std::sync::MutexGuard<'_, Current> {
+        self.current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub async fn get_state_machine(&self, name: &str) -> Result<StateMachineRecord, ServiceError> {

@@ -667,3 +667,65 @@ async fn the_deployment_caps_how_long_an_execution_runs() {
     assert_eq!(r.stop_date, Some(T0 + 60_000));
     assert_eq!(service.publisher.events().len(), 1, "one failure event");
 }
+
+#[tokio::test]
+async fn starts_read_the_current_revision_at_most_once_in_its_freshness_window() {
+    let service = Service::new(
+        MemoryStore::default(),
+        MemoryQueue::default(),
+        MemoryPublisher::default(),
+        Arc::new(MockInvoker::none()),
+        Clock::virtual_at(T0),
+        Config::default(),
+    );
+    let pass = |result: &str| json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": true}}});
+    let output = |answer: Value| answer["output"].as_str().unwrap().to_owned();
+    service.put_state_machine("m", &pass("one")).await.unwrap();
+    let run = |name: &'static str| service.start_sync("m", Some(name), json!({}), None);
+    assert_eq!(output(run("a").await.unwrap()), "\"one\"");
+    // Another process updates it: starts here run what they read for up to two seconds, as
+    // Step Functions' eventually consistent updates do, then the update.
+    service
+        .store
+        .put_state_machine("m", "arn", &pass("two"), &Asked::default(), T0)
+        .await
+        .unwrap();
+    assert_eq!(output(run("b").await.unwrap()), "\"one\"");
+    service.clock.advance_to(T0 + 1_999);
+    assert_eq!(output(run("c").await.unwrap()), "\"one\"");
+    service.clock.advance_to(T0 + 2_000);
+    assert_eq!(output(run("d").await.unwrap()), "\"two\"");
+    // This process's own update is started at once.
+    service
+        .put_state_machine("m", &pass("three"))
+        .await
+        .unwrap();
+    assert_eq!(output(run("e").await.unwrap()), "\"three\"");
+    // None of it with the window at 0.
+    let fresh = Service::new(
+        MemoryStore::default(),
+        MemoryQueue::default(),
+        MemoryPublisher::default(),
+        Arc::new(MockInvoker::none()),
+        Clock::virtual_at(T0),
+        Config {
+            current_revision_ms: 0,
+            ..Config::default()
+        },
+    );
+    fresh.put_state_machine("m", &pass("one")).await.unwrap();
+    fresh
+        .start_sync("m", Some("a"), json!({}), None)
+        .await
+        .unwrap();
+    fresh
+        .store
+        .put_state_machine("m", "arn", &pass("two"), &Asked::default(), T0)
+        .await
+        .unwrap();
+    let answer = fresh
+        .start_sync("m", Some("b"), json!({}), None)
+        .await
+        .unwrap();
+    assert_eq!(output(answer), "\"two\"");
+}

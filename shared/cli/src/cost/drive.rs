@@ -5,7 +5,8 @@
 //! one invocation of the API function starts it, then one invocation of the worker per step
 //! message, each message received and deleted by Lambda's poller in a batch of its own (the
 //! most an execution can cost: under load a batch carries up to ten). Both run on a virtual
-//! clock, so Waits and retry back-off take no time.
+//! clock, so Waits and retry back-off take no time; each way is measured on a second
+//! execution, as on a warm Lambda (the first fills the caches and compiles the state machine).
 //!
 //! Lambda is billed by the millisecond: an invocation's duration is taken as the engine's
 //! time, measured here and scaled to the function's share of a vCPU (Lambda gives 1,769 MB a
@@ -95,69 +96,109 @@ pub struct Measured {
 
 type Metered = Service<MeteredStore<MemoryStore>, CountingQueue, CountingPublisher>;
 
-/// A service on counting adapters, with the workflow stored as an Express state machine.
-async fn service(workflow: &Workflow) -> Result<(Metered, Arc<CountingTasks>), String> {
-    let clock = Arc::new(Clock::virtual_at(START));
-    let mocks = match &workflow.mocks {
-        Some((config, case)) => MockInvoker::from_config(config, &workflow.name, case)
-            .map_err(|e| format!("mock config: {e}"))?,
-        None => MockInvoker::none(),
-    };
-    let tasks = Arc::new(CountingTasks::new(Arc::new(Answering::new(mocks))));
-    let invoker: Arc<dyn TaskInvoker> = tasks.clone();
-    let service = Service::new(
-        MeteredStore::new(MemoryStore::default()),
-        CountingQueue::new(Arc::clone(&clock)),
-        CountingPublisher::default(),
-        invoker,
-        Clock::Real,
-        Config::default(),
-    )
-    .with_clock(clock)
-    .with_sleeper(Arc::new(JumpSleeper));
-    service
-        .put_state_machine(&workflow.name, &workflow.definition)
-        .await
-        .map_err(|e| e.to_string())?;
-    service.store.take_bill();
-    Ok((service, tasks))
+/// The service on counting adapters, and its task invokers.
+struct Bench {
+    service: Metered,
+    tasks: Arc<CountingTasks>,
+    answering: Arc<Answering>,
 }
 
-/// Counts of the requests made so far: for the time an invocation waits on them.
-fn requests(service: &Metered) -> u64 {
-    service.store.bill().requests + service.queue.requests() + service.publisher.entries()
+/// The counters that only grow, at one moment.
+#[derive(Clone, Copy)]
+struct Marks {
+    sends: u64,
+    entries: u64,
+    calls: u64,
 }
 
-/// Runs `call` as one Lambda invocation: its billed duration added to `usage`.
-async fn invocation<F, T>(
-    service: &Metered,
-    tasks: &CountingTasks,
-    model: &Model,
-    usage: &mut Usage,
-    call: F,
-) -> T
-where
-    F: std::future::Future<Output = T>,
-{
-    let (requests_before, tasks_before) = (requests(service), tasks.calls());
-    let clock_before = service.clock.now();
-    let started = Instant::now();
-    let out = call.await;
-    let engine_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let made = requests(service) - requests_before;
-    let called = tasks.calls() - tasks_before;
-    let share = (model.memory_mb as f64 / FULL_VCPU_MB).min(1.0);
-    // Time the invocation spent waiting on the clock (a synchronous Wait, a retry's back-off)
-    // is billed too.
-    let waited = (service.clock.now() - clock_before).max(0) as f64;
-    let ms =
-        engine_ms / share + made as f64 * model.request_ms + called as f64 * model.task_ms + waited;
-    usage.lambda_invocations += 1;
-    usage.lambda_ms += ms.ceil().max(1.0) as u64;
-    out
+impl Bench {
+    /// A service on counting adapters, with the workflow stored as an Express state machine.
+    async fn new(workflow: &Workflow) -> Result<Self, String> {
+        let clock = Arc::new(Clock::virtual_at(START));
+        let mocks = match &workflow.mocks {
+            Some((config, case)) => MockInvoker::from_config(config, &workflow.name, case)
+                .map_err(|e| format!("mock config: {e}"))?,
+            None => MockInvoker::none(),
+        };
+        let answering = Arc::new(Answering::new(mocks));
+        let tasks = Arc::new(CountingTasks::new(answering.clone()));
+        let invoker: Arc<dyn TaskInvoker> = tasks.clone();
+        let service = Service::new(
+            MeteredStore::new(MemoryStore::default()),
+            CountingQueue::new(Arc::clone(&clock)),
+            CountingPublisher::default(),
+            invoker,
+            Clock::Real,
+            Config::default(),
+        )
+        .with_clock(clock)
+        .with_sleeper(Arc::new(JumpSleeper));
+        service
+            .put_state_machine(&workflow.name, &workflow.definition)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            service,
+            tasks,
+            answering,
+        })
+    }
+
+    /// Ready for the measured execution, after a warm-up one (a warm Lambda: its caches full,
+    /// the compiled state machine kept): mocks answer from their first response again, and
+    /// counting starts here.
+    fn warmed_up(&self) -> Marks {
+        self.answering.reset();
+        self.service.store.take_bill();
+        Marks {
+            sends: self.service.queue.requests(),
+            entries: self.service.publisher.entries(),
+            calls: self.tasks.calls(),
+        }
+    }
+
+    /// Requests made so far: for the time an invocation waits on them.
+    fn requests(&self) -> u64 {
+        self.service.store.bill().requests
+            + self.service.queue.requests()
+            + self.service.publisher.entries()
+    }
+
+    /// Runs `call` as one Lambda invocation: its billed duration added to `usage`.
+    async fn invocation<F, T>(&self, model: &Model, usage: &mut Usage, call: F) -> T
+    where
+        F: std::future::Future<Output = T>,
+    {
+        let (requests_before, tasks_before) = (self.requests(), self.tasks.calls());
+        let clock_before = self.service.clock.now();
+        let started = Instant::now();
+        let out = call.await;
+        let engine_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let made = self.requests() - requests_before;
+        let called = self.tasks.calls() - tasks_before;
+        let share = (model.memory_mb as f64 / FULL_VCPU_MB).min(1.0);
+        // Time the invocation spent waiting on the clock (a synchronous Wait, a retry's
+        // back-off) is billed too.
+        let waited = (self.service.clock.now() - clock_before).max(0) as f64;
+        let ms = engine_ms / share
+            + made as f64 * model.request_ms
+            + called as f64 * model.task_ms
+            + waited;
+        usage.lambda_invocations += 1;
+        usage.lambda_ms += ms.ceil().max(1.0) as u64;
+        out
+    }
+
+    /// What the counters moved since `marks`, into `usage`.
+    fn count_since(&self, marks: Marks, usage: &mut Usage) {
+        usage.dynamodb = self.service.store.take_bill();
+        usage.sqs_requests += self.service.queue.requests() - marks.sends;
+        usage.events = self.service.publisher.entries() - marks.entries;
+        usage.task_calls = self.tasks.calls() - marks.calls;
+    }
 }
 
-/// The workflow run once synchronously and once asynchronously.
+/// The workflow run once synchronously and once asynchronously (each after a warm-up run).
 pub async fn measure(workflow: &Workflow, model: &Model) -> Result<Measured, String> {
     let body = serde_json::json!({"input": workflow.input.to_string()}).to_string();
     let sync = run_sync(workflow, model, &body).await?;
@@ -182,30 +223,40 @@ async fn run_sync(
     model: &Model,
     body: &str,
 ) -> Result<Result<Usage, String>, String> {
-    let (service, tasks) = service(workflow).await?;
+    let bench = Bench::new(workflow).await?;
+    let service = &bench.service;
+    let warm_up = service
+        .start_sync(
+            &workflow.name,
+            Some("warm-up"),
+            workflow.input.clone(),
+            None,
+        )
+        .await;
+    if let Err(e) = warm_up {
+        // A workflow that waits for callbacks runs only asynchronously.
+        return Ok(Err(e.to_string()));
+    }
+    let marks = bench.warmed_up();
     let mut usage = Usage {
         front_requests: 1,
         front_bytes: body.len(),
         ..Usage::default()
     };
-    let answer = invocation(
-        &service,
-        &tasks,
-        model,
-        &mut usage,
-        service.start_sync(&workflow.name, Some("cost"), workflow.input.clone(), None),
-    )
-    .await;
-    let answer = match answer {
-        Ok(answer) => answer,
-        // A workflow that waits for callbacks runs only asynchronously.
-        Err(e) => return Ok(Err(e.to_string())),
-    };
+    let answer = bench
+        .invocation(
+            model,
+            &mut usage,
+            service.start_sync(&workflow.name, Some("cost"), workflow.input.clone(), None),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    bench.count_since(marks, &mut usage);
     // The execution ran on a virtual clock of its own: the function is billed for its Waits
     // and back-off, and must answer before its timeout.
     let seconds = |field: &str| answer[field].as_f64().unwrap_or(0.0);
     let waited = ((seconds("stopDate") - seconds("startDate")) * 1000.0).max(0.0);
-    let runs = waited + tasks.calls() as f64 * model.task_ms;
+    let runs = waited + usage.task_calls as f64 * model.task_ms;
     if runs > API_TIMEOUT_MS as f64 {
         return Ok(Err(format!(
             "it runs {:.0} s; the API function answers within {} s (start it asynchronously)",
@@ -215,10 +266,6 @@ async fn run_sync(
     }
     usage.lambda_ms += waited.ceil() as u64;
     usage.status = answer["status"].as_str().unwrap_or("UNKNOWN").to_owned();
-    usage.dynamodb = service.store.take_bill();
-    usage.sqs_requests = service.queue.requests();
-    usage.events = service.publisher.entries();
-    usage.task_calls = tasks.calls();
     Ok(Ok(usage))
 }
 
@@ -227,21 +274,54 @@ async fn run_async(
     model: &Model,
     body: &str,
 ) -> Result<(Usage, ExecutionRecord), String> {
-    let (service, tasks) = service(workflow).await?;
+    let bench = Bench::new(workflow).await?;
+    let mut warm_up = Usage::default();
+    run_async_once(&bench, workflow, model, "warm-up", &mut warm_up).await?;
+    let marks = bench.warmed_up();
     let mut usage = Usage {
         front_requests: 1,
         front_bytes: body.len(),
         ..Usage::default()
     };
-    let started = invocation(
-        &service,
-        &tasks,
-        model,
-        &mut usage,
-        service.start_async(&workflow.name, Some("cost"), workflow.input.clone()),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let arn = run_async_once(&bench, workflow, model, "cost", &mut usage).await?;
+    bench.count_since(marks, &mut usage);
+    let record = bench
+        .service
+        .store
+        .get_execution(&arn)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the execution's record is gone")?;
+    usage.status = record.status.clone();
+    if matches!(record.snapshot.status, Status::Running) {
+        return Err(
+            "the execution is still running with nothing left to do: a task that never \
+             answers?"
+                .into(),
+        );
+    }
+    Ok((usage, record))
+}
+
+/// Starts the execution `name` and delivers its step messages until none is left: its
+/// invocations and its receives and deletes (each message in a batch of its own) go in
+/// `usage`. Its ARN.
+async fn run_async_once(
+    bench: &Bench,
+    workflow: &Workflow,
+    model: &Model,
+    name: &str,
+    usage: &mut Usage,
+) -> Result<String, String> {
+    let service = &bench.service;
+    let started = bench
+        .invocation(
+            model,
+            usage,
+            service.start_async(&workflow.name, Some(name), workflow.input.clone()),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     let mut receives = 0;
     while let Some((due, message)) = service.queue.next() {
         if receives == MAX_STEPS {
@@ -251,28 +331,11 @@ async fn run_async(
         }
         receives += 1;
         service.clock.advance_to(due);
-        invocation(&service, &tasks, model, &mut usage, service.step(&message))
+        bench
+            .invocation(model, usage, service.step(&message))
             .await
             .map_err(|e| format!("a step failed: {e}"))?;
     }
-    usage.dynamodb = service.store.take_bill();
-    let record = service
-        .store
-        .get_execution(&started.execution_arn)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the execution's record is gone")?;
-    usage.status = record.status.clone();
-    // Each message is received and deleted in a batch of its own.
-    usage.sqs_requests = service.queue.requests() + 2 * receives;
-    usage.events = service.publisher.entries();
-    usage.task_calls = tasks.calls();
-    if matches!(record.snapshot.status, Status::Running) {
-        return Err(
-            "the execution is still running with nothing left to do: a task that never \
-                    answers?"
-                .into(),
-        );
-    }
-    Ok((usage, record))
+    usage.sqs_requests += 2 * receives;
+    Ok(started.execution_arn)
 }

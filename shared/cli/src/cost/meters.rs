@@ -157,6 +157,11 @@ impl Answering {
     pub fn new(mocks: MockInvoker) -> Self {
         Self { mocks }
     }
+
+    /// The next execution's mocked states answer from their first response again.
+    pub fn reset(&self) {
+        self.mocks.reset();
+    }
 }
 
 impl TaskInvoker for Answering {

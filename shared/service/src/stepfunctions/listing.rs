@@ -63,6 +63,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .delete_state_machine(name, &self.config.state_machine_arn(name), self.clock.now())
             .await
             .map_err(|e| Fault::from_service(e.into(), MACHINE_MISSING))?;
+        self.forget_current(name);
         Ok(json!({}))
     }
 
