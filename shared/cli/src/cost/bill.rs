@@ -229,7 +229,8 @@ mod tests {
         // $1.00 a million requests, and 0.1 s × 1/16 GB.
         let expected = 1.0 + 0.1 / 16.0 * EXPRESS_GB_SECOND * 1e6;
         assert!((express.total.unwrap() - expected).abs() < 1e-9);
-        assert!((standard(&measured).total.unwrap() - 0.125).abs() < 1e-9);
+        // $0.025 a thousand transitions: $25 a million, five an execution.
+        assert!((standard(&measured).total.unwrap() - 125.0).abs() < 1e-9);
         // An hour's Wait is more than Express runs.
         let waits = Measured {
             elapsed_ms: 3_600_000,
