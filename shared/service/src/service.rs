@@ -59,8 +59,13 @@ pub struct Target {
 /// Checked state machines by (name, revision).
 type Machines = HashMap<(String, u64), Arc<StateMachine>>;
 
-/// Current revisions by state machine name, with when they were read.
-type Current = HashMap<String, (Millis, StateMachineRecord)>;
+/// Current revisions by state machine name, with when they were read; and how often this
+/// process changed a state machine (a read that began before a change is not kept).
+#[derive(Default)]
+struct Current {
+    read: HashMap<String, (Millis, StateMachineRecord)>,
+    changes: u64,
+}
 
 impl<S, Q, P> Clone for Service<S, Q, P> {
     fn clone(&self) -> Self {
@@ -100,7 +105,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             sleeper: Arc::new(TokioSleeper),
             config,
             machines: Arc::new(Mutex::new(HashMap::new())),
-            current: Arc::new(Mutex::new(HashMap::new())),
+            current: Arc::new(Mutex::new(Current::default())),
             test_cases: None,
             telemetry: None,
         }
@@ -229,21 +234,30 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     async fn current_revision(&self, name: &str) -> Result<StateMachineRecord, ServiceError> {
         let now = self.clock.now();
         let fresh = |at: Millis| (0..self.config.current_revision_ms).contains(&(now - at));
-        if let Some((_, record)) = self.current().get(name).filter(|(at, _)| fresh(*at)) {
-            return Ok(record.clone());
-        }
+        let changes = {
+            let current = self.current();
+            if let Some((_, record)) = current.read.get(name).filter(|(at, _)| fresh(*at)) {
+                return Ok(record.clone());
+            }
+            current.changes
+        };
         let record = self.get_state_machine(name).await?;
         let mut current = self.current();
-        if current.len() >= self.config.max_cached_machines {
-            current.clear();
+        // A change made here while this read was under way may be newer than what it read.
+        if current.changes == changes {
+            if current.read.len() >= self.config.max_cached_machines {
+                current.read.clear();
+            }
+            current.read.insert(name.to_owned(), (now, record.clone()));
         }
-        current.insert(name.to_owned(), (now, record.clone()));
         Ok(record)
     }
 
     /// Forgets the current revision of `name` read before: this process changed it.
     pub(crate) fn forget_current(&self, name: &str) {
-        self.current().remove(name);
+        let mut current = self.current();
+        current.read.remove(name);
+        current.changes += 1;
     }
 
     fn current(&self) -> std::sync::MutexGuard<'_, Current> {

@@ -28,6 +28,9 @@ const T0: i64 = 1_700_000_000_000;
 struct FlakyStore {
     inner: MemoryStore,
     fail_puts: AtomicU32,
+    /// If set, a read of a state machine's current revision answers only when notified
+    /// (what it answers is read before the wait).
+    slow_machine_reads: std::sync::Mutex<Option<Arc<tokio::sync::Notify>>>,
 }
 
 impl Store for FlakyStore {
@@ -82,7 +85,12 @@ impl Store for FlakyStore {
             .await
     }
     async fn get_state_machine(&self, name: &str) -> Result<Option<StateMachineRecord>, PortError> {
-        self.inner.get_state_machine(name).await
+        let read = self.inner.get_state_machine(name).await;
+        let slow = self.slow_machine_reads.lock().unwrap().clone();
+        if let Some(answer) = slow {
+            answer.notified().await;
+        }
+        read
     }
     async fn get_revision(
         &self,
@@ -728,4 +736,26 @@ async fn starts_read_the_current_revision_at_most_once_in_its_freshness_window()
         .await
         .unwrap();
     assert_eq!(output(answer), "\"two\"");
+}
+
+#[tokio::test]
+async fn a_revision_read_while_this_process_updates_it_is_not_kept() {
+    let service = service(ok_then_flaky()).await;
+    let pass = |result: &str| json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": true}}});
+    service.put_state_machine("m", &pass("one")).await.unwrap();
+    let answer = Arc::new(tokio::sync::Notify::new());
+    *service.store.slow_machine_reads.lock().unwrap() = Some(Arc::clone(&answer));
+    // A start reads revision one; before its answer arrives, this process stores two.
+    let (started, ()) = tokio::join!(service.start_sync("m", Some("a"), json!({}), None), async {
+        service.put_state_machine("m", &pass("two")).await.unwrap();
+        answer.notify_one();
+    });
+    assert_eq!(started.unwrap()["output"], "\"one\"");
+    *service.store.slow_machine_reads.lock().unwrap() = None;
+    // What it read is older than the update: the next start reads again.
+    let next = service
+        .start_sync("m", Some("b"), json!({}), None)
+        .await
+        .unwrap();
+    assert_eq!(next["output"], "\"two\"");
 }

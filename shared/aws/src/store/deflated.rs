@@ -14,9 +14,10 @@ use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
 
-/// The most JSON one record may inflate to: the store writes no longer record, so only a
-/// corrupt or hostile item reaches it.
-pub(super) const MAX_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
+/// The most JSON one record may have: the store writes no longer record (a function of
+/// 128 MB must be able to read any it wrote), so only a corrupt or hostile item inflates past
+/// it.
+pub const MAX_JSON_BYTES: u64 = (super::MAX_PARTS * super::PART_BYTES) as u64;
 
 /// `json`, deflated.
 pub fn deflate(json: &str) -> Vec<u8> {
@@ -30,12 +31,12 @@ pub fn deflate(json: &str) -> Vec<u8> {
 pub fn inflate(bytes: &[u8]) -> Result<String, String> {
     let mut json = String::new();
     DeflateDecoder::new(bytes)
-        .take(MAX_INFLATED_BYTES + 1)
+        .take(MAX_JSON_BYTES + 1)
         .read_to_string(&mut json)
         .map_err(|e| format!("the deflated record is unreadable: {e}"))?;
-    if json.len() as u64 > MAX_INFLATED_BYTES {
+    if json.len() as u64 > MAX_JSON_BYTES {
         return Err(format!(
-            "the deflated record inflates past {MAX_INFLATED_BYTES} bytes"
+            "the deflated record inflates past {MAX_JSON_BYTES} bytes"
         ));
     }
     Ok(json)

@@ -25,7 +25,8 @@
 //!   snapshot's optimistic-concurrency token. Executions expire [`EXECUTION_TTL`] after their
 //!   last write.
 //! - Records are deflated ([`deflated`]: DynamoDB bills writes by the kilobyte); those written
-//!   before, with `record` and `data` as JSON strings, are still read.
+//!   before, with `record` and `data` as JSON strings, are still read (a binary from before
+//!   this cannot read a deflated one: rolling back past it needs the records to end first).
 //! - A record whose deflated JSON is longer than [`PART_BYTES`] (DynamoDB items hold 400 KB) is stored
 //!   in parts: `partsKey` is `PART#<version, 20 digits>#<random id>#`, unique to the writer, so
 //!   two writers racing for the same version never overwrite each other's parts. Parts are
@@ -62,7 +63,8 @@ pub use listing::LISTING_INDEX;
 
 /// The largest record stored inline, in bytes deflated; longer ones go in parts this long.
 pub const PART_BYTES: usize = 350_000;
-/// The most parts one execution record may take (about 22 MB deflated).
+/// The most parts one execution record may take: its JSON is at most this many parts long
+/// (about 22 MB), and deflated it takes no more.
 pub const MAX_PARTS: usize = 64;
 /// How long an execution is kept after its last write.
 pub const EXECUTION_TTL: Duration = Duration::from_secs(90 * 24 * 60 * 60);
@@ -658,6 +660,15 @@ pub fn encode_execution(
             record.arn
         ))
     })?;
+    if json.len() as u64 > deflated::MAX_JSON_BYTES {
+        return Err(PortError::Terminal(format!(
+            "States.DataLimitExceeded: the record of execution {} is {} bytes of JSON, more \
+             than the {} the store keeps",
+            record.arn,
+            json.len(),
+            deflated::MAX_JSON_BYTES
+        )));
+    }
     let bytes = deflated::deflate(&json);
     let pk = ex_pk(&record.arn);
     let mut item = Item::from([
@@ -672,18 +683,8 @@ pub fn encode_execution(
         item.insert("record".to_owned(), deflated::binary(&bytes));
         return Ok((item, Vec::new()));
     }
+    // MAX_PARTS at most, or one more for JSON that does not deflate at all.
     let slices: Vec<&[u8]> = bytes.chunks(PART_BYTES).collect();
-    if slices.len() > MAX_PARTS || json.len() as u64 > deflated::MAX_INFLATED_BYTES {
-        return Err(PortError::Terminal(format!(
-            "States.DataLimitExceeded: the record of execution {} is {} bytes deflated ({} of \
-             JSON), more than the store keeps ({MAX_PARTS} parts of {PART_BYTES} bytes \
-             deflated, at most {} bytes of JSON)",
-            record.arn,
-            bytes.len(),
-            json.len(),
-            deflated::MAX_INFLATED_BYTES
-        )));
-    }
     let parts_key = format!(
         "PART#{:020}#{}#",
         record.version(),
