@@ -1,7 +1,6 @@
 //! `quickstep cost`: what one workflow costs per million executions on quickstep (both ways)
 //! and on Step Functions (Express and Standard), measured by running it (see [`crate::cost`]).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
@@ -12,19 +11,8 @@ use crate::cost::drive::{self, Measured, Model, Workflow};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The ASL definition (JSON).
-    definition: PathBuf,
-    /// The execution input: a JSON file, or - for standard input.
-    #[arg(long)]
-    input: Option<PathBuf>,
-    /// The execution input as JSON text.
-    #[arg(long)]
-    input_json: Option<String>,
     #[command(flatten)]
-    mocks: input::MockArgs,
-    /// The state machine's name (default: the definition file's name); also the mock file's key.
-    #[arg(long)]
-    state_machine_name: Option<String>,
+    workflow: input::WorkflowArgs,
     /// Milliseconds each task call takes (the function calling it waits, and is billed).
     #[arg(long, default_value_t = 20.0)]
     task_ms: f64,
@@ -43,16 +31,16 @@ pub struct Args {
 }
 
 pub fn main(args: &Args) -> Result<ExitCode, String> {
-    let definition = input::read_json(&args.definition, "definition")?;
+    let (definition, execution_input, name) = args.workflow.load()?;
     // As the service checks it (callbacks are for the asynchronous path only).
     crate::execute::check(&definition, false).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
         format!("the definition is invalid:\n{}", lines.join("\n"))
     })?;
     let workflow = Workflow {
-        name: input::machine_name(args.state_machine_name.as_deref(), &args.definition),
-        input: input::execution_input(args.input.as_deref(), args.input_json.as_deref())?,
-        mocks: args.mocks.load()?,
+        name,
+        input: execution_input,
+        mocks: args.workflow.mocks.load()?,
         definition,
     };
     if !(args.task_ms >= 0.0 && args.request_ms >= 0.0) {

@@ -55,6 +55,35 @@ pub fn machine_name(given: Option<&str>, definition: &Path) -> String {
     )
 }
 
+/// A workflow to run and what to run it with, shared by `run` and `cost`.
+#[derive(clap::Args, Debug)]
+pub struct WorkflowArgs {
+    /// The ASL definition (JSON).
+    pub definition: PathBuf,
+    /// The execution input: a JSON file, or - for standard input.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// The execution input as JSON text.
+    #[arg(long)]
+    pub input_json: Option<String>,
+    #[command(flatten)]
+    pub mocks: MockArgs,
+    /// The state machine's name (default: the definition file's name); also the mock file's key.
+    #[arg(long)]
+    pub state_machine_name: Option<String>,
+}
+
+impl WorkflowArgs {
+    /// The definition document, the execution input, and the state machine's name.
+    pub fn load(&self) -> Result<(Value, Value, String), String> {
+        Ok((
+            read_json(&self.definition, "definition")?,
+            execution_input(self.input.as_deref(), self.input_json.as_deref())?,
+            machine_name(self.state_machine_name.as_deref(), &self.definition),
+        ))
+    }
+}
+
 /// `--mock-config FILE --test-case NAME`, shared by the commands that run workflows.
 #[derive(clap::Args, Debug, Default)]
 pub struct MockArgs {

@@ -13,19 +13,8 @@ use crate::ClockKind;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The ASL definition (JSON).
-    definition: PathBuf,
-    /// The execution input: a JSON file, or - for standard input.
-    #[arg(long)]
-    input: Option<PathBuf>,
-    /// The execution input as JSON text.
-    #[arg(long)]
-    input_json: Option<String>,
     #[command(flatten)]
-    mocks: input::MockArgs,
-    /// The state machine's name (default: the definition file's name); also the mock file's key.
-    #[arg(long)]
-    state_machine_name: Option<String>,
+    workflow: input::WorkflowArgs,
     /// The execution's name (default: a random UUID).
     #[arg(long)]
     execution_name: Option<String>,
@@ -62,10 +51,8 @@ enum Tasks {
 }
 
 pub fn main(args: Args) -> Result<ExitCode, String> {
-    let definition = input::read_json(&args.definition, "definition")?;
-    let execution_input =
-        input::execution_input(args.input.as_deref(), args.input_json.as_deref())?;
-    let mocks = args.mocks.load()?;
+    let (definition, execution_input, state_machine_name) = args.workflow.load()?;
+    let mocks = args.workflow.mocks.load()?;
     if args.lambda_by_name && args.tasks != Tasks::Aws {
         return Err("--lambda-by-name needs --tasks aws".into());
     }
@@ -83,10 +70,7 @@ pub fn main(args: Args) -> Result<ExitCode, String> {
     };
     let ids = RandomIds;
     let setup = Setup {
-        state_machine_name: input::machine_name(
-            args.state_machine_name.as_deref(),
-            &args.definition,
-        ),
+        state_machine_name,
         execution_name: args.execution_name.unwrap_or_else(|| ids.execution_name()),
         mocks,
         real_tasks,
