@@ -48,7 +48,7 @@ pub async fn service_from_vars(vars: &HashMap<String, String>) -> Result<AwsServ
     // The deployment's secret that makes task tokens unguessable: every function that makes or
     // answers tokens has the same (the template generates it in Secrets Manager).
     if let Some(key) = vars.get("QUICKSTEP_TOKEN_KEY").filter(|k| !k.is_empty()) {
-        quickstep::execution::token::set_key(key.as_bytes());
+        quickstep_engine::execution::token::set_key(key.as_bytes());
     }
     let sdk = crate::config().await;
     // Tasks run with the function's role, which can write these three for the service itself.

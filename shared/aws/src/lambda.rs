@@ -31,8 +31,8 @@ use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_sdk_lambda::Client;
-use quickstep::execution::TaskRequest;
-use quickstep::failure::Failure;
+use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::failure::Failure;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use serde_json::{json, Map, Value};
 

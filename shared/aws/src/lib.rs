@@ -25,7 +25,7 @@
 //!
 //! SDK errors never leave this crate: the ports see
 //! [`PortError`](quickstep_service::ports::PortError) (conflict / retryable / terminal), the
-//! invoker sees [`Failure`](quickstep::failure::Failure)s with the error names Step Functions
+//! invoker sees [`Failure`](quickstep_engine::failure::Failure)s with the error names Step Functions
 //! gives its tasks' errors.
 
 pub mod compose;

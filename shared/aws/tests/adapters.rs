@@ -8,13 +8,13 @@
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use quickstep::definition::StateMachine;
-use quickstep::execution::{start, ExecutionInfo, Options, TaskRequest};
 use quickstep_aws::events::EventBridgePublisher;
 use quickstep_aws::lambda::LambdaInvoker;
 use quickstep_aws::queue::SqsQueue;
 use quickstep_aws::setup::{create_resources, Resources};
 use quickstep_aws::store::DynamoStore;
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{start, ExecutionInfo, Options, TaskRequest};
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
 use quickstep_service::records::{
@@ -874,7 +874,7 @@ fn task(resource: &str, input: Value) -> TaskRequest {
 async fn run(
     invoker: &LambdaInvoker,
     request: TaskRequest,
-) -> Result<Value, quickstep::failure::Failure> {
+) -> Result<Value, quickstep_engine::failure::Failure> {
     match invoker.invoke(&request) {
         Invocation::Ready(outcome) => outcome,
         Invocation::Pending(future) => future.await,

@@ -13,14 +13,14 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use quickstep::execution::TaskRequest;
-use quickstep::failure::Failure;
 use quickstep_aws::events::EventBridgePublisher;
 use quickstep_aws::integrations::AwsInvoker;
 use quickstep_aws::lambda::LambdaInvoker;
 use quickstep_aws::queue::SqsQueue;
 use quickstep_aws::setup::create_resources;
 use quickstep_aws::store::DynamoStore;
+use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::failure::Failure;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::config::Config;

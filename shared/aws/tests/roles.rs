@@ -11,10 +11,10 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
 use aws_sdk_sts::primitives::{DateTime, DateTimeFormat};
-use quickstep::execution::TaskRequest;
-use quickstep::failure::Failure;
 use quickstep_aws::integrations::{AwsInvoker, OwnResources};
 use quickstep_aws::lambda::LambdaInvoker;
+use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::failure::Failure;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_testing::http::{serve, Reply};
 use quickstep_testing::moto::{sdk_config, Moto};

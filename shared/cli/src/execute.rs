@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use quickstep::definition::StateMachine;
-use quickstep::execution::{ExecutionInfo, Options, Snapshot, Status};
-use quickstep::problem::Problem;
-use quickstep::validate;
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{ExecutionInfo, Options, Snapshot, Status};
+use quickstep_engine::problem::Problem;
+use quickstep_engine::validate;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
 use quickstep_runtime::invoker::TaskInvoker;
@@ -46,7 +46,7 @@ impl Setup {
     pub fn execution_info(
         &self,
         input: Value,
-        start_time: quickstep::execution::Millis,
+        start_time: quickstep_engine::execution::Millis,
     ) -> ExecutionInfo {
         if self.express {
             let id = uuid_from_seed(self.seed);

@@ -11,9 +11,9 @@ mod common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use common::{err, ok, Driver, INVOKE, LAMBDA};
-use quickstep::definition::StateMachine;
-use quickstep::execution::Options;
-use quickstep::problem::Problem;
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::Options;
+use quickstep_engine::problem::Problem;
 use serde_json::{json, Value};
 
 fn problems(def: &Value) -> Vec<Problem> {
@@ -843,7 +843,7 @@ fn validate_and_run(def: &Value, what: &str) -> bool {
                 d.run_bounded(200);
                 // A snapshot of a mutated machine still round-trips.
                 let text = serde_json::to_string(d.snap()).expect("serialize");
-                let _: quickstep::execution::Snapshot =
+                let _: quickstep_engine::execution::Snapshot =
                     serde_json::from_str(&text).expect("deserialize");
             }));
             assert!(

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use quickstep::definition::StateMachine;
-use quickstep::execution::{self, Effect, Event, ExecutionInfo, Options, Snapshot, Status};
-use quickstep::failure::Failure;
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{self, Effect, Event, ExecutionInfo, Options, Snapshot, Status};
+use quickstep_engine::failure::Failure;
 use serde_json::{json, Value};
 
 const T0: i64 = 1_704_067_200_000;

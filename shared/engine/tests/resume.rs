@@ -8,8 +8,8 @@
 mod common;
 
 use common::{after, err, machine, ok, Driver, Reply, INVOKE, LAMBDA};
-use quickstep::definition::StateMachine;
-use quickstep::execution::{Options, Snapshot};
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{Options, Snapshot};
 use serde_json::{json, Value};
 
 struct Workflow {

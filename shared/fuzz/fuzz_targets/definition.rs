@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quickstep::definition::StateMachine;
+use quickstep_engine::definition::StateMachine;
 use quickstep_fuzz::MAX_INPUT;
 
 fuzz_target!(init: quickstep_fuzz::report_deaths(), |data: &[u8]| {

@@ -10,8 +10,8 @@
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use quickstep::execution::TaskRequest;
-use quickstep::failure::Failure;
+use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::failure::Failure;
 use quickstep_fuzz::MAX_INPUT;
 use quickstep_runtime::clock::{wall_clock, Clock};
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};

@@ -6,9 +6,9 @@
 use std::borrow::Cow;
 
 use libfuzzer_sys::fuzz_target;
-use quickstep::intrinsics::Intrinsic;
-use quickstep::jsonpath::{Path, Root};
-use quickstep::scope::Scope;
+use quickstep_engine::intrinsics::Intrinsic;
+use quickstep_engine::jsonpath::{Path, Root};
+use quickstep_engine::scope::Scope;
 use quickstep_fuzz::{document, sample_context, sample_variables, split_nul};
 use serde_json::{Map, Value};
 

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quickstep::jsonata::{Environment, Expression, Limits};
+use quickstep_engine::jsonata::{Environment, Expression, Limits};
 use quickstep_fuzz::{document, sample_context, sample_variables, split_nul};
 use serde_json::json;
 

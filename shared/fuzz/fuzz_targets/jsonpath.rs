@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quickstep::jsonpath::Path;
+use quickstep_engine::jsonpath::Path;
 use quickstep_fuzz::{document, split_nul};
 use serde_json::json;
 

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quickstep::execution::TaskRequest;
+use quickstep_engine::execution::TaskRequest;
 use quickstep_fuzz::MAX_INPUT;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_runtime::mock::MockInvoker;

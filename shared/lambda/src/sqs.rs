@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::future::join_all;
 use lambda_runtime::tracing;
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 use quickstep_service::ports::{EventPublisher, StepQueue, Store};
 use quickstep_service::records::StepMessage;
 use quickstep_service::service::Service;
@@ -179,7 +179,7 @@ mod tests {
     use std::sync::Arc;
 
     use aws_lambda_events::event::sqs::SqsMessage;
-    use quickstep::execution::TaskRequest;
+    use quickstep_engine::execution::TaskRequest;
     use quickstep_runtime::clock::Clock;
     use quickstep_runtime::invoker::{Invocation, TaskInvoker};
     use quickstep_service::config::Config;

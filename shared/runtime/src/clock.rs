@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 
 /// Where "now" comes from.
 #[derive(Debug)]

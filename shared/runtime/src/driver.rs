@@ -8,8 +8,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
-use quickstep::definition::StateMachine;
-use quickstep::execution::{
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{
     self, Effect, Event, ExecutionInfo, HistoryEvent, Millis, Options, Snapshot,
 };
 use serde_json::Value;
@@ -188,7 +188,7 @@ impl LocalDriver {
             return event;
         }
         Event::Stop {
-            failure: quickstep::failure::Failure::new(
+            failure: quickstep_engine::failure::Failure::new(
                 "Quickstep.StepLimitExceeded",
                 format!("The execution was stopped after {steps} steps"),
             ),

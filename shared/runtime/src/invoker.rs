@@ -3,8 +3,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use quickstep::execution::TaskRequest;
-use quickstep::failure::Failure;
+use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::failure::Failure;
 use serde_json::Value;
 
 /// A task's outcome: its raw result, or the failure the workflow sees.

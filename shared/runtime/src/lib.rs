@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use quickstep::definition::StateMachine;
+//! use quickstep_engine::definition::StateMachine;
 //! use quickstep_runtime::{clock::Clock, driver::LocalDriver, mock::MockInvoker};
 //! use serde_json::json;
 //!

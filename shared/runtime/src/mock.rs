@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use quickstep::execution::TaskRequest;
-use quickstep::failure::{names, Failure};
+use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::failure::{names, Failure};
 use serde_json::Value;
 
 use crate::invoker::{Invocation, TaskInvoker};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use quickstep::execution::TaskRequest;
+use quickstep_engine::execution::TaskRequest;
 
 use crate::invoker::{Invocation, TaskInvoker};
 use crate::mock::MockInvoker;
@@ -39,7 +39,7 @@ impl TaskInvoker for MockOverlay {
 
 #[cfg(test)]
 mod tests {
-    use quickstep::failure::Failure;
+    use quickstep_engine::failure::Failure;
     use serde_json::json;
 
     use super::*;

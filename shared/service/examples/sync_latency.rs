@@ -9,8 +9,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use quickstep::definition::StateMachine;
-use quickstep::execution::{self, ExecutionInfo, Options};
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{self, ExecutionInfo, Options};
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::mock::MockInvoker;
 use quickstep_service::api::Request;

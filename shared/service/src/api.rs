@@ -25,7 +25,7 @@
 //! carries the internal error (an SDK's message, a resource's ARN): the answer names the request
 //! id, and [`Service::respond`] hands the error to the caller to log under that id.
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 use serde_json::{json, Value};
 
 use crate::callback::{TaskAnswerKind, TaskRequestBody};

@@ -7,15 +7,15 @@
 //! each waits in its stored record, not in a running process. A synchronous execution cannot
 //! wait, so one of a state machine with callback tasks is refused (see [`Service::start_sync`]).
 //!
-//! Tokens name their execution ([`quickstep::execution::token`]), so an answer costs one read
+//! Tokens name their execution ([`quickstep_engine::execution::token`]), so an answer costs one read
 //! and one conditional write of that execution's record, plus the step message if the
 //! execution has more to do, as a worker step does. The errors are Step Functions': a token
 //! this deployment did not make, or of an execution it no longer keeps, is `InvalidToken`; one
 //! whose task no longer waits (answered, timed out, caught, or the execution ended) is
 //! `TaskTimedOut`; an output that is not JSON is `InvalidOutput`.
 
-use quickstep::execution::{token, Event};
-use quickstep::failure::Failure;
+use quickstep_engine::execution::{token, Event};
+use quickstep_engine::failure::Failure;
 use serde_json::Value;
 
 use crate::commit::{apply, Action, Applied, Committed};

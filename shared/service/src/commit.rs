@@ -18,9 +18,9 @@
 
 use std::sync::Arc;
 
-use quickstep::definition::StateMachine;
-use quickstep::execution::{self, Effect, Event, Millis, TaskRequest};
-use quickstep::failure::{names, Failure};
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{self, Effect, Event, Millis, TaskRequest};
+use quickstep_engine::failure::{names, Failure};
 
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, PortError, StepQueue, Store, MAX_DELAY_SECONDS};

@@ -1,8 +1,8 @@
 //! Looking at and ending executions: describe, history, stop, and the dead-letter queue's
 //! handling of a step that kept failing.
 
-use quickstep::execution::Event;
-use quickstep::failure::{names, Failure};
+use quickstep_engine::execution::Event;
+use quickstep_engine::failure::{names, Failure};
 use serde_json::{json, Value};
 
 use crate::commit::{apply, Action};

@@ -1,6 +1,6 @@
 //! Why a request to the service failed, and the HTTP status each reason maps to.
 
-use quickstep::problem::Problem;
+use quickstep_engine::problem::Problem;
 
 use crate::ports::PortError;
 

@@ -15,8 +15,8 @@
 
 use std::sync::Arc;
 
-use quickstep::execution::TaskRequest;
-use quickstep::failure::{names, Failure};
+use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::failure::{names, Failure};
 use quickstep_runtime::invoker::{Invocation, TaskInvoker, TaskOutcome};
 use quickstep_runtime::mock::MockInvoker;
 use serde_json::{json, Value};
@@ -223,7 +223,7 @@ fn sfn_error(code: &str, message: &str, request_id: &str) -> Failure {
 /// names unnamed executions.
 fn child_name(parent_arn: &str, request: &TaskRequest) -> String {
     let seed = format!("{parent_arn}\n{}\n{}", request.task, request.retry_count);
-    let hex = quickstep::digest::hex_digest("SHA-256", seed.as_bytes()).unwrap_or_default();
+    let hex = quickstep_engine::digest::hex_digest("SHA-256", seed.as_bytes()).unwrap_or_default();
     let bytes = u128::from_str_radix(hex.get(..32).unwrap_or("0"), 16).unwrap_or(0);
     uuid::Builder::from_random_bytes(bytes.to_be_bytes())
         .into_uuid()

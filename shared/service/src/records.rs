@@ -1,7 +1,7 @@
 //! What the service stores and sends: state machine revisions, execution records, step
 //! messages and status-change events.
 
-use quickstep::execution::{Effect, Millis, Snapshot};
+use quickstep_engine::execution::{Effect, Millis, Snapshot};
 
 use crate::telemetry::logs::LogSettings;
 use serde::{Deserialize, Serialize};
@@ -471,8 +471,8 @@ pub const EVENT_DETAIL_TYPE: &str = "Execution Status Change";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quickstep::definition::StateMachine;
-    use quickstep::execution::{start, ExecutionInfo, Options};
+    use quickstep_engine::definition::StateMachine;
+    use quickstep_engine::execution::{start, ExecutionInfo, Options};
     use serde_json::json;
 
     fn failed(input: Value, cause: &str) -> ExecutionRecord {

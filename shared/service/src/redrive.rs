@@ -8,7 +8,7 @@
 //! and the record agree; the record is written conditionally on the version it was read at,
 //! with its continuation message, as every step is.
 
-use quickstep::execution::{self, Millis};
+use quickstep_engine::execution::{self, Millis};
 use serde_json::{json, Value};
 
 use crate::commit::pending_of;

@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use quickstep::definition::StateMachine;
-use quickstep::execution::{Effect, ExecutionInfo, Millis, Options, Snapshot, Status};
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{Effect, ExecutionInfo, Millis, Options, Snapshot, Status};
 use quickstep_runtime::clock::{Clock, Sleeper, TokioSleeper};
 use quickstep_runtime::ids::{IdGenerator, RandomIds};
 use quickstep_runtime::invoker::TaskInvoker;
 use serde_json::Value;
 
-use quickstep::problem::{pointer_escape, Problem};
+use quickstep_engine::problem::{pointer_escape, Problem};
 
 use crate::callback;
 use crate::config::Config;

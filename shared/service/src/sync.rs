@@ -1,10 +1,10 @@
 //! Synchronous executions: run inside the request, at most once, and answer with the result.
 
-use quickstep::definition::{StateKind, StateMachine};
+use quickstep_engine::definition::{StateKind, StateMachine};
 use std::sync::Arc;
 
-use quickstep::execution::{self, Event, Millis};
-use quickstep::failure::{names, Failure};
+use quickstep_engine::execution::{self, Event, Millis};
+use quickstep_engine::failure::{names, Failure};
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
 use serde_json::{json, Value};

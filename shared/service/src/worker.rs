@@ -31,8 +31,8 @@ use std::sync::Arc;
 
 use futures::future::{join_all, select, Either};
 use futures::stream::{FuturesUnordered, StreamExt};
-use quickstep::definition::StateMachine;
-use quickstep::execution::{self, Effect, Event, Millis, TaskRequest};
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{self, Effect, Event, Millis, TaskRequest};
 use quickstep_runtime::invoker::{Invocation, TaskOutcome};
 use serde_json::Value;
 

@@ -6,8 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use quickstep::execution::TaskRequest;
-use quickstep::failure::Failure;
+use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::failure::Failure;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::api::{Request, Response};

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use quickstep::execution::Effect;
+use quickstep_engine::execution::Effect;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::callback::TaskAnswer;
@@ -27,7 +27,7 @@ type TestService = Service<MemoryStore, MemoryQueue, MemoryPublisher>;
 struct Fine;
 
 impl TaskInvoker for Fine {
-    fn invoke(&self, _: &quickstep::execution::TaskRequest) -> Invocation {
+    fn invoke(&self, _: &quickstep_engine::execution::TaskRequest) -> Invocation {
         Invocation::Ready(Ok(json!({"ok": true})))
     }
 }

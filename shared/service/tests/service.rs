@@ -572,7 +572,7 @@ struct LambdaOnly;
 impl quickstep_runtime::invoker::TaskInvoker for LambdaOnly {
     fn invoke(
         &self,
-        _request: &quickstep::execution::TaskRequest,
+        _request: &quickstep_engine::execution::TaskRequest,
     ) -> quickstep_runtime::invoker::Invocation {
         quickstep_runtime::invoker::Invocation::Ready(Ok(json!({})))
     }

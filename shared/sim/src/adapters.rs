@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use quickstep::execution::{Millis, TaskRequest};
+use quickstep_engine::execution::{Millis, TaskRequest};
 use quickstep_runtime::clock::{Clock, Sleeper};
 use quickstep_runtime::ids::IdGenerator;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};

@@ -1,6 +1,6 @@
 //! The event bus: what was published, and when.
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 use quickstep_service::records::StatusChange;
 
 /// EventBridge's limit on one PutEvents entry.

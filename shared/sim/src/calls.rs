@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 use quickstep_service::callback::TaskAnswer;
 use quickstep_service::records::StepMessage;
 use serde_json::Value;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 
 use crate::faults::Fault;
 use crate::world::{Happening, InvocationId, Shared, World};

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 
 use crate::faults::Fault;
 use crate::world::World;

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use quickstep::execution::{Millis, TaskRequest};
-use quickstep::failure::Failure;
+use quickstep_engine::execution::{Millis, TaskRequest};
+use quickstep_engine::failure::Failure;
 use quickstep_runtime::invoker::TaskOutcome;
 use quickstep_service::callback::TaskAnswer;
 use serde_json::{json, Value};
@@ -132,7 +132,7 @@ impl World {
 
     /// The task of the stored record that waits for `token`, if any.
     pub fn waiting_task(&self, token: &str) -> Option<u64> {
-        let arn = quickstep::execution::token::execution_of(token)?;
+        let arn = quickstep_engine::execution::token::execution_of(token)?;
         let record = self.dynamo.execution(&arn)?;
         let stored = record
             .callbacks
@@ -140,7 +140,9 @@ impl World {
             .find(|c| c.token == token)
             .map(|c| c.task);
         let calling = record.pending.iter().find_map(|effect| match effect {
-            quickstep::execution::Effect::Invoke(r) if r.task_token.as_deref() == Some(token) => {
+            quickstep_engine::execution::Effect::Invoke(r)
+                if r.task_token.as_deref() == Some(token) =>
+            {
                 Some(r.task)
             }
             _ => None,

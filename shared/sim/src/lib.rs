@@ -33,7 +33,7 @@ mod world;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use quickstep::definition::StateMachine;
+use quickstep_engine::definition::StateMachine;
 use quickstep_runtime::clock::Clock;
 use quickstep_service::config::Config;
 use quickstep_service::error::ServiceError;

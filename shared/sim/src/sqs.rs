@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 use quickstep_service::records::StepMessage;
 
 use crate::calls::Call;

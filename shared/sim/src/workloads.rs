@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use quickstep::definition::StateMachine;
+use quickstep_engine::definition::StateMachine;
 use serde_json::{json, Value};
 
 /// One workflow and the input it runs with.

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 use quickstep_runtime::clock::Clock;
 
 use crate::faults::{Fault, Faults};

@@ -35,7 +35,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::RequestId;
 use aws_sdk_dynamodb::types::{Capacity, ConsumedCapacity, ItemCollectionMetrics};
 use aws_sdk_dynamodb::Client;
-use quickstep::failure::Failure;
+use quickstep_engine::failure::Failure;
 use quickstep_runtime::invoker::Invocation;
 use serde_json::{json, Map, Value};
 

@@ -6,7 +6,7 @@
 use aws_sdk_eventbridge::operation::put_events::PutEventsError;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
-use quickstep::failure::Failure;
+use quickstep_engine::failure::Failure;
 use quickstep_runtime::invoker::Invocation;
 use serde_json::{json, Value};
 

@@ -18,7 +18,7 @@
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use quickstep::failure::{names, Failure};
+use quickstep_engine::failure::{names, Failure};
 use serde_json::Value;
 
 /// One service as Step Functions' Java SDK knows it.

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use aws_sdk_dynamodb::config::Credentials;
-use quickstep::execution::TaskRequest;
-use quickstep::failure::{names, Failure};
+use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::failure::{names, Failure};
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 
 use crate::lambda::LambdaInvoker;

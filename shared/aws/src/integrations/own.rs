@@ -13,7 +13,7 @@
 //! The check applies to the deployment's own credentials only: a Task with `Credentials`
 //! calls as another role, whose own policy decides.
 
-use quickstep::failure::Failure;
+use quickstep_engine::failure::Failure;
 use serde_json::Value;
 
 use super::dynamodb::Action;

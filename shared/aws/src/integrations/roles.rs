@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sts::Client;
-use quickstep::failure::{names, Failure};
+use quickstep_engine::failure::{names, Failure};
 use serde_json::Value;
 
 use super::AwsInvoker;

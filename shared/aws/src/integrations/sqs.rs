@@ -6,7 +6,7 @@
 use aws_sdk_sqs::operation::send_message::SendMessageError;
 use aws_sdk_sqs::operation::RequestId;
 use aws_sdk_sqs::Client;
-use quickstep::failure::Failure;
+use quickstep_engine::failure::Failure;
 use quickstep_runtime::invoker::Invocation;
 use serde_json::{Map, Value};
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use quickstep::execution::{ExecutionInfo, Options};
+use quickstep_engine::execution::{ExecutionInfo, Options};
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
 use quickstep_runtime::mock::MockInvoker;

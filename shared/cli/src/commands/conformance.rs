@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use quickstep::execution::Options;
+use quickstep_engine::execution::Options;
 
 use crate::conformance::{self, Baseline, Outcome};
 use crate::execute::{self, Setup};

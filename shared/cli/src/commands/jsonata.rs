@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use quickstep::jsonata::{template_expression, Environment, Expression, Limits};
+use quickstep_engine::jsonata::{template_expression, Environment, Expression, Limits};
 use serde_json::{json, Map, Value};
 
 use super::input;

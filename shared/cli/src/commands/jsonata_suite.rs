@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use quickstep::jsonata::{codes, Environment, Expression, JsonataError, Limits};
+use quickstep_engine::jsonata::{codes, Environment, Expression, JsonataError, Limits};
 use serde_json::{json, Value};
 
 use super::input;
@@ -42,7 +42,7 @@ const DEFAULT_CASE_LIMITS: Limits = Limits {
     max_depth: 10_000,
     time_limit_ms: 5_000,
     // The reference suite is written against JSONata's own cap.
-    max_sequence_length: quickstep::jsonata::MAX_SEQUENCE_LENGTH,
+    max_sequence_length: quickstep_engine::jsonata::MAX_SEQUENCE_LENGTH,
 };
 
 /// A fixed clock and a fixed random sequence: the suite checks only the shape of `$now()`,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use quickstep::execution::Options;
+use quickstep_engine::execution::Options;
 use quickstep_runtime::ids::{IdGenerator, RandomIds};
 
 use super::input;

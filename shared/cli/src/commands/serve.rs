@@ -78,7 +78,7 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
         .get("QUICKSTEP_TOKEN_KEY")
         .cloned()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    quickstep::execution::token::set_key(key.as_bytes());
+    quickstep_engine::execution::token::set_key(key.as_bytes());
     let mock_file = args
         .mock_config
         .clone()

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
-use quickstep::execution::{HistoryEvent, Millis};
+use quickstep_engine::execution::{HistoryEvent, Millis};
 use quickstep_graph::execution::is_failure;
 use quickstep_graph::model::shorten;
 use quickstep_runtime::driver::Observer;

@@ -16,9 +16,9 @@ pub struct Args {
 
 pub fn main(args: &Args) -> Result<ExitCode, String> {
     let text = input::read_text(&args.definition)?;
-    let problems = quickstep::validate::problems_in_text(
+    let problems = quickstep_engine::validate::problems_in_text(
         &text,
-        quickstep::validate::Options {
+        quickstep_engine::validate::Options {
             express: args.express,
         },
     );

@@ -17,8 +17,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use quickstep::execution::{Millis, Status};
 use quickstep_aws::store::metered::{DynamoBill, MeteredStore};
+use quickstep_engine::execution::{Millis, Status};
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::invoker::TaskInvoker;
 use quickstep_runtime::mock::MockInvoker;

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use quickstep::execution::{Millis, TaskRequest};
+use quickstep_engine::execution::{Millis, TaskRequest};
 use quickstep_runtime::clock::{Clock, Sleeper};
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_runtime::mock::MockInvoker;

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 use quickstep_service::ports::{EventPublisher, PortError, StepQueue, Store};
 use quickstep_service::records::StepMessage;
 use quickstep_service::service::Service;

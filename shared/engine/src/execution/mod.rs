@@ -7,8 +7,8 @@
 //! execution can stop after any step, be stored, and continue in another process.
 //!
 //! ```
-//! use quickstep::definition::StateMachine;
-//! use quickstep::execution::{self, Effect, Event, ExecutionInfo, Options};
+//! use quickstep_engine::definition::StateMachine;
+//! use quickstep_engine::execution::{self, Effect, Event, ExecutionInfo, Options};
 //! use serde_json::json;
 //!
 //! let machine = StateMachine::from_json(&json!({

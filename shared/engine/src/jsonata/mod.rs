@@ -1,7 +1,7 @@
 //! JSONata expressions (`QueryLanguage: "JSONata"`), evaluated the way Step Functions does.
 //!
 //! ```
-//! use quickstep::jsonata::{Environment, Expression, Limits};
+//! use quickstep_engine::jsonata::{Environment, Expression, Limits};
 //! use serde_json::json;
 //!
 //! struct Fixed;

@@ -9,12 +9,12 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-use quickstep::definition::StateMachine;
-use quickstep::execution::{
+use quickstep_engine::definition::StateMachine;
+use quickstep_engine::execution::{
     self, Effect, Event, ExecutionInfo, HistoryEvent, Millis, Options, Snapshot, Status,
     TaskRequest,
 };
-use quickstep::failure::Failure;
+use quickstep_engine::failure::Failure;
 use serde_json::Value;
 
 /// The virtual time every test execution starts at: 2024-01-01T00:00:00Z.

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use quickstep::problem::Problem;
+use quickstep_engine::problem::Problem;
 
 use crate::error::ServiceError;
 use crate::ports::PortError;

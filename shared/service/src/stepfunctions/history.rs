@@ -1,7 +1,7 @@
 //! `GetExecutionHistory`: the engine's history events in Step Functions' shape, a page at a
 //! time.
 
-use quickstep::execution::HistoryEvent;
+use quickstep_engine::execution::HistoryEvent;
 use serde_json::{json, Map, Value};
 
 use super::fault::Fault;

@@ -24,7 +24,7 @@ mod tags;
 mod test_state;
 mod versions;
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 use serde_json::Value;
 
 pub use fault::Fault;

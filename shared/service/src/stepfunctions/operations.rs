@@ -1,7 +1,7 @@
 //! Each Step Functions operation quickstep serves, over the same service calls as the REST
 //! routes: one implementation of each.
 
-use quickstep::validate;
+use quickstep_engine::validate;
 use serde_json::{json, Value};
 
 use super::arns;
@@ -62,7 +62,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         &self,
         operation: &str,
         request: &Value,
-        deadline: Option<quickstep::execution::Millis>,
+        deadline: Option<quickstep_engine::execution::Millis>,
     ) -> Result<Value, Fault> {
         match operation {
             "CreateStateMachine" => self.create_state_machine(request).await,
@@ -325,7 +325,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     async fn start_sync_execution(
         &self,
         request: &Value,
-        deadline: Option<quickstep::execution::Millis>,
+        deadline: Option<quickstep_engine::execution::Millis>,
     ) -> Result<Value, Fault> {
         let (arn, case) = test_cases::split(required_text(request, "stateMachineArn")?);
         let (machine, qualifier) = arns::state_machine(arn)?;

@@ -4,7 +4,7 @@
 //! `event_timestamp` (ms), `execution_arn` and `redrive_count`, the numbers as strings; filtered
 //! by the log level, and without input and output unless execution data is included.
 
-use quickstep::execution::HistoryEvent;
+use quickstep_engine::execution::HistoryEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 

@@ -6,7 +6,7 @@
 //! steps per execution, conditional-write conflicts, dropped duplicate deliveries, dead letters,
 //! task invocations per integration.
 
-use quickstep::execution::{HistoryEvent, Millis};
+use quickstep_engine::execution::{HistoryEvent, Millis};
 use serde_json::{json, Map, Value};
 
 /// The namespace quickstep's metrics are in.

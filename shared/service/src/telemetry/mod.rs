@@ -10,7 +10,7 @@
 pub mod logs;
 pub mod metrics;
 
-use quickstep::execution::Millis;
+use quickstep_engine::execution::Millis;
 
 use crate::ports::{EventPublisher, PortError, StepQueue, Store};
 use crate::records::{ExecutionRecord, StateMachineRecord};

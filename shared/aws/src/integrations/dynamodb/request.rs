@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
     ReturnConsumedCapacity, ReturnItemCollectionMetrics, ReturnValue,
     ReturnValuesOnConditionCheckFailure,
 };
-use quickstep::failure::Failure;
+use quickstep_engine::failure::Failure;
 use serde_json::Value;
 
 use super::attribute_value::{attributes_from_json, child, must_be, Attributes, Problem};

@@ -1,7 +1,7 @@
 //! TestState's `mock`: a state's result or error given instead of running it, and the rules
 //! Step Functions sets on which states take one and what it must look like.
 
-use quickstep::failure::Failure;
+use quickstep_engine::failure::Failure;
 use serde_json::Value;
 
 use super::super::fault::Fault;

@@ -4,7 +4,7 @@
 //! of a small state machine of its own, in which every state it can go to (`Next`, a Choice's
 //! rules and `Default`, a Catcher's `Next`) is a `Succeed` state, on the real engine: its data
 //! processing, errors and Catch are the engine's own. What it did is read back from the
-//! history and from the engine's inspection of the state ([`quickstep::execution::Inspection`]).
+//! history and from the engine's inspection of the state ([`quickstep_engine::execution::Inspection`]).
 //! Two things are not run but decided, as TestState decides them: a failure that a Retrier
 //! matches with attempts left ends `RETRIABLE` (so the Retrier is taken out of the run), and a
 //! Wait state does not wait (it runs as a Pass state with the same paths). A Map or Parallel
@@ -13,11 +13,11 @@
 
 use std::sync::Arc;
 
-use quickstep::definition::{error_matches, StateKind, StateMachine};
-use quickstep::execution::{
+use quickstep_engine::definition::{error_matches, StateKind, StateMachine};
+use quickstep_engine::execution::{
     start_inspected, ExecutionInfo, FanoutMock, HistoryEvent, Inspection, Options, TaskRequest,
 };
-use quickstep::failure::Failure;
+use quickstep_engine::failure::Failure;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
