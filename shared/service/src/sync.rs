@@ -169,6 +169,6 @@ fn waits_for_callbacks(machine: &StateMachine) -> bool {
         .iter()
         .flat_map(|branch| &branch.states)
         .any(|state| {
-            matches!(&state.kind, StateKind::Task(task) if task.resource.ends_with(WAIT_FOR_TASK_TOKEN))
+            matches!(&state.kind, StateKind::Task(task) if task.kind.waits_for_task_token())
         })
 }

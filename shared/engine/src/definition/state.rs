@@ -137,6 +137,8 @@ pub struct Pass {
 #[derive(Debug, Clone)]
 pub struct Task {
     pub resource: String,
+    /// What the resource is, as the checker recognized it.
+    pub kind: crate::validate::ResourceKind,
     pub parameters: Option<Payload>,
     /// JSONata `Arguments`.
     pub arguments: Option<Template>,

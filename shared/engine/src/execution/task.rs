@@ -11,21 +11,6 @@ use super::{Effect, TaskRequest};
 use crate::definition::{IntOrPath, Task};
 use crate::failure::{names, Failure};
 
-/// The history event family for a resource: `LambdaFunction*` for Lambda ARNs used directly,
-/// `Activity*` for activities, `Task*` for service integrations.
-fn event_family(resource: &str) -> &'static str {
-    if resource.starts_with("arn:")
-        && resource.contains(":lambda:")
-        && resource.contains(":function:")
-    {
-        "LambdaFunction"
-    } else if resource.contains(":activity:") {
-        "Activity"
-    } else {
-        "Task"
-    }
-}
-
 /// `arn:aws:states:::lambda:invoke` gives `("lambda", "invoke")`, as `TaskScheduled` records them.
 fn resource_type_and_name(resource: &str) -> (String, String) {
     let rest = resource.splitn(6, ':').nth(5).unwrap_or(resource);
@@ -44,10 +29,7 @@ impl<'a> Stepper<'a> {
     }
 
     fn schedule(&mut self, tid: ThreadId, thread: &mut Thread, task: &Task) -> Result<(), Failure> {
-        let callback = [".waitForTaskToken", ".sync", ".sync:2"]
-            .iter()
-            .any(|suffix| task.resource.ends_with(suffix));
-        self.task_token = callback.then(|| self.new_task_token());
+        self.task_token = task.kind.has_token().then(|| self.new_task_token());
         let prepared = self.task_input(thread, task);
         let task_token = self.task_token.take();
         let (input, timeout_seconds, heartbeat_seconds, credentials) = prepared?;
@@ -66,7 +48,7 @@ impl<'a> Stepper<'a> {
             timeout_seconds.map(|s| self.timer(Waiter::TaskTimeout(tid), self.now + to_ms(s)));
         let heartbeat = heartbeat_seconds
             .map(|s| self.timer(Waiter::HeartbeatTimeout(tid), self.now + to_ms(s)));
-        let family = event_family(&task.resource);
+        let family = task.kind.event_family();
         let resource = task.resource.as_str();
         if family == "LambdaFunction" {
             self.record(&format!("{family}Scheduled"), None, || {
@@ -248,8 +230,9 @@ impl<'a> Stepper<'a> {
             return;
         }
         self.cancel_waits_of(&thread);
-        let resource = self.task_resource(&thread);
-        let family = event_family(resource);
+        let task_state = self.task_state(&thread);
+        let resource = task_state.map_or("", |t| t.resource.as_str());
+        let family = task_state.map_or("Task", |t| t.kind.event_family());
         let (resource_type, name) = resource_type_and_name(resource);
         let limit = self.snap.options.payload_limit_bytes;
         thread.phase = match outcome {
@@ -293,10 +276,11 @@ impl<'a> Stepper<'a> {
         self.snap.ready.push_back(tid);
     }
 
-    fn task_resource(&self, thread: &Thread) -> &'a str {
+    /// The Task state `thread` is in.
+    fn task_state(&self, thread: &Thread) -> Option<&'a Task> {
         match &self.state_of(thread).kind {
-            crate::definition::StateKind::Task(t) => &t.resource,
-            _ => "",
+            crate::definition::StateKind::Task(t) => Some(t),
+            _ => None,
         }
     }
 
@@ -310,7 +294,9 @@ impl<'a> Stepper<'a> {
             return;
         }
         self.cancel_waits_of(&thread);
-        let family = event_family(self.task_resource(&thread));
+        let family = self
+            .task_state(&thread)
+            .map_or("Task", |t| t.kind.event_family());
         // AWS reports an expired heartbeat as States.Timeout too (recorded against AWS); the
         // timer kinds differ only in which deadline they watch.
         let _ = heartbeat;

@@ -9,6 +9,31 @@ pub enum ResourceKind {
     Activity,
     /// An optimized or AWS SDK service integration: `arn:aws:states:::service:action[.pattern]`.
     Service(Integration),
+    /// A resource the checker refused: a state machine holding one never runs.
+    Unrecognized,
+}
+
+impl ResourceKind {
+    /// The family of the history events of its calls: `LambdaFunction*` for a Lambda function
+    /// used directly, `Activity*` for an activity, `Task*` for a service integration.
+    pub fn event_family(&self) -> &'static str {
+        match self {
+            Self::LambdaFunction => "LambdaFunction",
+            Self::Activity => "Activity",
+            Self::Service(_) | Self::Unrecognized => "Task",
+        }
+    }
+
+    /// Whether its call is answered later, through a task token (`.waitForTaskToken`,
+    /// `.sync`, `.sync:2`).
+    pub fn has_token(&self) -> bool {
+        matches!(self, Self::Service(i) if !i.pattern.is_empty())
+    }
+
+    /// Whether it waits for the token's answer (`.waitForTaskToken`).
+    pub fn waits_for_task_token(&self) -> bool {
+        matches!(self, Self::Service(i) if i.pattern == "waitForTaskToken")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,32 +148,46 @@ const OPTIMIZED: &[(&str, &[&str])] = &[
 
 /// Classifies a resource, or says why it is not recognized, in AWS's words.
 pub fn classify(resource: &str, express: bool) -> Result<ResourceKind, String> {
-    let not_recognized = || {
+    let kind = recognize(resource).ok_or_else(|| {
         format!(
             "The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
         )
-    };
+    })?;
+    if express {
+        match &kind {
+            ResourceKind::Activity => {
+                return Err("Express state machine does not support activities".into())
+            }
+            ResourceKind::Service(i) if i.pattern.starts_with("sync") => {
+                return Err(
+                    "Express state machine does not support '.sync' service integration".into(),
+                )
+            }
+            ResourceKind::Service(i) if i.pattern == "waitForTaskToken" => return Err(
+                "Express state machine does not support '.waitForTaskToken' service integration "
+                    .into(),
+            ),
+            _ => {}
+        }
+    }
+    Ok(kind)
+}
+
+/// What `resource` is, if it is a resource a Task may name (whatever the state machine's type).
+pub fn recognize(resource: &str) -> Option<ResourceKind> {
     let parts: Vec<&str> = resource.splitn(6, ':').collect();
     if parts.len() < 6 || parts[0] != "arn" || parts[1].is_empty() {
-        return Err(not_recognized());
+        return None;
     }
     match (parts[2], parts[5]) {
-        ("lambda", rest) if rest.starts_with("function:") => Ok(ResourceKind::LambdaFunction),
-        ("states", rest) if rest.starts_with("activity:") => {
-            if express {
-                Err("Express state machine does not support activities".into())
-            } else {
-                Ok(ResourceKind::Activity)
-            }
-        }
-        ("states", rest) if parts[3].is_empty() && parts[4].is_empty() => {
-            integration(rest, express).ok_or_else(not_recognized)?
-        }
-        _ => Err(not_recognized()),
+        ("lambda", rest) if rest.starts_with("function:") => Some(ResourceKind::LambdaFunction),
+        ("states", rest) if rest.starts_with("activity:") => Some(ResourceKind::Activity),
+        ("states", rest) if parts[3].is_empty() && parts[4].is_empty() => integration(rest),
+        _ => None,
     }
 }
 
-fn integration(rest: &str, express: bool) -> Option<Result<ResourceKind, String>> {
+fn integration(rest: &str) -> Option<ResourceKind> {
     let (service, action_pattern) = if let Some(sdk) = rest.strip_prefix("aws-sdk:") {
         let (service, action) = sdk.split_once(':')?;
         (format!("aws-sdk:{service}"), action)
@@ -171,22 +210,11 @@ fn integration(rest: &str, express: bool) -> Option<Result<ResourceKind, String>
             return None;
         }
     }
-    if express && pattern.starts_with("sync") {
-        return Some(Err(
-            "Express state machine does not support '.sync' service integration".into(),
-        ));
-    }
-    if express && pattern == "waitForTaskToken" {
-        return Some(Err(
-            "Express state machine does not support '.waitForTaskToken' service integration "
-                .into(),
-        ));
-    }
-    Some(Ok(ResourceKind::Service(Integration {
+    Some(ResourceKind::Service(Integration {
         service,
         action: action.to_owned(),
         pattern: pattern.to_owned(),
-    })))
+    }))
 }
 
 #[cfg(test)]
@@ -218,5 +246,26 @@ mod tests {
         }
         assert!(classify("arn:aws:states:::states:startExecution.sync", true).is_err());
         assert!(classify("arn:aws:states:::sns:publish.waitForTaskToken", true).is_err());
+        assert!(classify("arn:aws:states:us-east-1:111111111111:activity:a", true).is_err());
+    }
+
+    #[test]
+    fn kinds_name_their_event_family_and_token() {
+        let kind = |r: &str| recognize(r).unwrap_or(ResourceKind::Unrecognized);
+        let lambda = kind("arn:aws:lambda:us-east-1:111111111111:function:f");
+        assert_eq!(lambda.event_family(), "LambdaFunction");
+        assert!(!lambda.has_token());
+        let activity = kind("arn:aws:states:us-east-1:111111111111:activity:a");
+        assert_eq!(activity.event_family(), "Activity");
+        let callback = kind("arn:aws:states:::sqs:sendMessage.waitForTaskToken");
+        assert_eq!(callback.event_family(), "Task");
+        assert!(callback.has_token() && callback.waits_for_task_token());
+        let job = kind("arn:aws:states:::states:startExecution.sync:2");
+        assert!(job.has_token() && !job.waits_for_task_token());
+        let call = kind("arn:aws:states:::lambda:invoke");
+        assert!(!call.has_token() && !call.waits_for_task_token());
+        assert_eq!(kind("not-an-arn"), ResourceKind::Unrecognized);
+        // Recognized whatever the type: Express refuses it, but it is still an activity.
+        assert_eq!(activity, ResourceKind::Activity);
     }
 }

@@ -2,30 +2,34 @@
 
 use serde_json::{Map, Value};
 
-use super::resource::classify;
+use super::resource::{classify, recognize, ResourceKind};
 use super::states::Names;
 use super::Checker;
 use crate::definition::{IntOrPath, Payload, Task};
 
 impl Checker {
     pub(super) fn task(&mut self, obj: &Map<String, Value>, ptr: &str, names: &Names<'_>) -> Task {
-        let resource = match obj.get("Resource") {
+        let (resource, kind) = match obj.get("Resource") {
             Some(Value::String(r)) => {
-                if let Err(message) = classify(r, self.options.express) {
-                    self.problem(message, format!("{ptr}/Resource"));
-                }
-                r.clone()
+                let kind = match classify(r, self.options.express) {
+                    Ok(kind) => kind,
+                    Err(message) => {
+                        self.problem(message, format!("{ptr}/Resource"));
+                        recognize(r).unwrap_or(ResourceKind::Unrecognized)
+                    }
+                };
+                (r.clone(), kind)
             }
             Some(_) => {
                 self.problem(
                     "The value for the field 'Resource' must be a string",
                     format!("{ptr}/Resource"),
                 );
-                String::new()
+                (String::new(), ResourceKind::Unrecognized)
             }
             None => {
                 self.problem("These fields are required: [Resource]", ptr);
-                String::new()
+                (String::new(), ResourceKind::Unrecognized)
             }
         };
         const MAX_SECONDS: i64 = 99_999_999;
@@ -43,6 +47,7 @@ impl Checker {
         }
         Task {
             resource,
+            kind,
             parameters: self.payload(obj, "Parameters", ptr),
             arguments: self.template(obj, "Arguments", ptr),
             result_selector: self.payload(obj, "ResultSelector", ptr),
