@@ -3,9 +3,12 @@
 
 mod commands;
 mod conformance;
+#[cfg(feature = "aws")]
 mod cost;
+#[cfg(feature = "aws")]
 mod event_source;
 mod execute;
+#[cfg(feature = "aws")]
 mod serve;
 
 use std::process::ExitCode;
@@ -42,18 +45,22 @@ enum Command {
     /// Run the conformance corpus recorded against AWS and compare.
     Conformance(commands::conformance::Args),
     /// What a workflow costs per million executions, on quickstep and on Step Functions.
+    #[cfg(feature = "aws")]
     Cost(commands::cost::Args),
     /// Evaluate one JSONata expression the way the engine does; print one JSON object.
     Jsonata(commands::jsonata::Args),
     /// Run the JSONata reference test suite and compare.
     JsonataSuite(commands::jsonata_suite::Args),
     /// Create the AWS resources the functions use (idempotently); print them as JSON.
+    #[cfg(feature = "aws")]
     Setup(commands::setup::Args),
     /// Play Lambda's SQS event source mapping locally: step queue → worker function.
+    #[cfg(feature = "aws")]
     Pump(commands::pump::Args),
     /// Run the deterministic simulation of the asynchronous path under faults; check invariants.
     Simulate(commands::simulate::Args),
     /// Serve the Step Functions API (and the REST routes) from memory, with a worker in-process.
+    #[cfg(feature = "aws")]
     Serve(commands::serve::Args),
 }
 
@@ -65,12 +72,16 @@ fn main() -> ExitCode {
         Command::Graph(args) => commands::graph::main(&args),
         Command::Bench(args) => commands::bench::main(&args),
         Command::Conformance(args) => commands::conformance::main(&args),
+        #[cfg(feature = "aws")]
         Command::Cost(args) => commands::cost::main(&args),
         Command::Jsonata(args) => commands::jsonata::main(&args),
         Command::JsonataSuite(args) => commands::jsonata_suite::main(&args),
+        #[cfg(feature = "aws")]
         Command::Setup(args) => commands::setup::main(&args),
+        #[cfg(feature = "aws")]
         Command::Pump(args) => commands::pump::main(&args),
         Command::Simulate(args) => commands::simulate::main(&args),
+        #[cfg(feature = "aws")]
         Command::Serve(args) => commands::serve::main(&args),
     };
     match result {

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use quickstep_engine::execution::Options;
 use quickstep_runtime::ids::{IdGenerator, RandomIds};
@@ -62,11 +61,7 @@ pub fn main(args: Args) -> Result<ExitCode, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let real_tasks = match args.tasks {
         Tasks::Mock => None,
-        Tasks::Aws => {
-            let sdk = runtime.block_on(quickstep_aws::config());
-            let invoker = quickstep_aws::compose::task_invoker(&sdk, args.lambda_by_name);
-            Some(RealTasks(Arc::new(invoker)))
-        }
+        Tasks::Aws => Some(real_tasks(&runtime, args.lambda_by_name)?),
     };
     let ids = RandomIds;
     let setup = Setup {
@@ -103,4 +98,21 @@ pub fn main(args: Args) -> Result<ExitCode, String> {
     }
     println!("{report}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The real integrations, through the AWS SDK on the standard AWS configuration.
+#[cfg(feature = "aws")]
+fn real_tasks(
+    runtime: &tokio::runtime::Runtime,
+    lambda_by_name: bool,
+) -> Result<RealTasks, String> {
+    let sdk = runtime.block_on(quickstep_aws::config());
+    let invoker = quickstep_aws::compose::task_invoker(&sdk, lambda_by_name);
+    Ok(RealTasks(std::sync::Arc::new(invoker)))
+}
+
+/// A build without the `aws` feature has no real integrations.
+#[cfg(not(feature = "aws"))]
+fn real_tasks(_: &tokio::runtime::Runtime, _: bool) -> Result<RealTasks, String> {
+    Err("--tasks aws needs quickstep built with its `aws` feature (the default)".into())
 }
