@@ -30,9 +30,9 @@ use serde_json::{json, Value};
 
 use crate::callback::{TaskAnswerKind, TaskRequestBody};
 use crate::error::ServiceError;
-use crate::nested::valid_execution_name;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::epoch_seconds;
+use crate::records::valid_execution_name;
 use crate::service::Service;
 
 /// A request as the API sees it.

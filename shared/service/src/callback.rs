@@ -23,20 +23,10 @@ use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::service::Service;
 
-/// The suffix of a Task resource that waits for its token.
-pub const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";
-
 /// Step Functions' limits on `SendTask*` fields.
 const MAX_TOKEN_CHARS: usize = 2048;
 const MAX_ERROR_CHARS: usize = 256;
 const MAX_CAUSE_CHARS: usize = 32_768;
-
-/// The resource a Task calls: without `.waitForTaskToken`, for a callback task.
-pub fn called_resource(resource: &str) -> &str {
-    resource
-        .strip_suffix(WAIT_FOR_TASK_TOKEN)
-        .unwrap_or(resource)
-}
 
 /// An answer to a task that waits for its token.
 #[derive(Debug, Clone, PartialEq)]

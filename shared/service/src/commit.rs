@@ -24,8 +24,9 @@ use quickstep_engine::failure::{names, Failure};
 
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, PortError, StepQueue, Store, MAX_DELAY_SECONDS};
+use crate::records::sync_status;
 use crate::records::{Callback, Dispatch, ExecutionRecord, StepMessage};
-use crate::service::{sync_status, Service};
+use crate::service::Service;
 
 /// How many times a writer applies its actions again after losing a race.
 const ATTEMPTS: usize = 8;

@@ -16,6 +16,7 @@ pub mod page;
 pub mod ports;
 pub mod records;
 pub mod redrive;
+pub mod resources;
 pub mod service;
 pub mod stepfunctions;
 pub mod sync;

@@ -23,15 +23,9 @@ use serde_json::{json, Value};
 
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
+use crate::records::valid_execution_name;
+use crate::resources::runs;
 use crate::service::Service;
-
-/// The resource the service runs itself.
-pub const START_EXECUTION: &str = "arn:aws:states:::states:startExecution";
-
-/// Whether the service itself runs `resource`.
-pub fn runs(resource: &str) -> bool {
-    resource == START_EXECUTION
-}
 
 /// The invoker an execution's tasks go to: nested starts to the service, the rest to the
 /// deployment's invoker.
@@ -192,15 +186,6 @@ impl ChildRequest {
     }
 }
 
-/// An execution name as StartExecution accepts it: 1 to 80 characters, none of them
-/// whitespace, a control character, or one of `< > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /`.
-pub fn valid_execution_name(name: &str) -> bool {
-    (1..=80).contains(&name.chars().count())
-        && !name
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c))
-}
-
 fn text_of(value: &Value) -> String {
     value
         .as_str()
@@ -233,6 +218,7 @@ fn child_name(parent_arn: &str, request: &TaskRequest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::START_EXECUTION;
 
     const PREFIX: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:";
 

@@ -1,7 +1,7 @@
 //! What the service stores and sends: state machine revisions, execution records, step
 //! messages and status-change events.
 
-use quickstep_engine::execution::{Effect, Millis, Snapshot};
+use quickstep_engine::execution::{Effect, Millis, Snapshot, Status};
 
 use crate::telemetry::logs::LogSettings;
 use serde::{Deserialize, Serialize};
@@ -467,6 +467,104 @@ pub const EVENT_ENTRY_BUDGET_BYTES: usize = 256 * 1024 - 4 * 1024;
 /// The event source and detail type of failure events.
 pub const EVENT_SOURCE: &str = "quickstep";
 pub const EVENT_DETAIL_TYPE: &str = "Execution Status Change";
+
+/// An execution name as StartExecution accepts it: 1 to 80 characters, none of them
+/// whitespace, a control character, or one of `< > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /`.
+pub fn valid_execution_name(name: &str) -> bool {
+    (1..=80).contains(&name.chars().count())
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c))
+}
+
+/// A record for an execution whose snapshot is `snapshot`, with `pending` effects to carry out.
+pub(crate) fn record_of(
+    machine: &StateMachineRecord,
+    snapshot: Snapshot,
+    pending: Vec<Effect>,
+    log: LogSettings,
+) -> ExecutionRecord {
+    let info = &snapshot.execution;
+    let mut record = ExecutionRecord {
+        arn: info.execution_arn.clone(),
+        name: info.name.clone(),
+        state_machine_name: machine.name.clone(),
+        state_machine_arn: machine.arn.clone(),
+        revision: machine.revision,
+        status: "RUNNING".into(),
+        input: (*info.input).clone(),
+        output: None,
+        error: None,
+        cause: None,
+        start_date: info.start_time,
+        stop_date: None,
+        status_event_sent: false,
+        snapshot,
+        pending,
+        callbacks: Vec::new(),
+        dispatch: std::collections::BTreeMap::new(),
+        claim: 0,
+        depth: 0,
+        version_arn: None,
+        alias_arn: None,
+        redrive_tokens: Vec::new(),
+        log,
+        logged_events: 0,
+    };
+    sync_status(&mut record);
+    record
+}
+
+/// Copies the snapshot's status into the record's summary fields, and drops the callbacks and
+/// timers the snapshot no longer waits for.
+pub(crate) fn sync_status(record: &mut ExecutionRecord) {
+    let status = record.snapshot.status.clone();
+    record.status = status.name().to_owned();
+    match status {
+        // Running (also again, after a redrive): nothing of an end stays on the record.
+        Status::Running => {
+            record.output = None;
+            record.error = None;
+            record.cause = None;
+            record.stop_date = None;
+            record.status_event_sent = false;
+        }
+        Status::Succeeded { output } => {
+            record.output = Some(output);
+            // No status-change event for a success: none to publish, so the end's own write
+            // says so, and no second write marks it published.
+            record.status_event_sent = true;
+        }
+        Status::Failed { failure } | Status::TimedOut { failure } | Status::Aborted { failure } => {
+            record.error = failure.error;
+            record.cause = failure.cause;
+        }
+    }
+    if record.status != "RUNNING" {
+        record.stop_date = record.snapshot.stop_time();
+        record.pending.clear();
+    }
+    // What the execution no longer waits for: callbacks and calls of tasks that ended (timed
+    // out, or the execution did), timers that were cancelled or restarted.
+    let ExecutionRecord {
+        snapshot,
+        callbacks,
+        pending,
+        dispatch,
+        ..
+    } = record;
+    callbacks.retain(|c| snapshot.awaits(c.task));
+    pending.retain(|effect| match effect {
+        Effect::StartTimer { timer, .. } => snapshot.awaits(*timer),
+        Effect::Invoke(request) => snapshot.awaits(request.task),
+        _ => true,
+    });
+    dispatch.retain(|task, _| {
+        pending
+            .iter()
+            .any(|effect| matches!(effect, Effect::Invoke(r) if r.task == *task))
+    });
+}
 
 #[cfg(test)]
 mod tests {

@@ -14,8 +14,9 @@ use serde_json::{json, Value};
 use crate::commit::pending_of;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
+use crate::records::sync_status;
 use crate::records::{epoch_seconds, ExecutionRecord, RedriveToken};
-use crate::service::{sync_status, Service};
+use crate::service::Service;
 
 /// How long after it ended an execution can be redriven, as on Step Functions: 14 days.
 pub const REDRIVE_WINDOW_MS: Millis = 14 * 24 * 3600 * 1000;

@@ -5,20 +5,21 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use quickstep_engine::definition::StateMachine;
-use quickstep_engine::execution::{Effect, ExecutionInfo, Millis, Options, Snapshot, Status};
+use quickstep_engine::execution::{ExecutionInfo, Millis, Options};
 use quickstep_runtime::clock::{Clock, Sleeper, TokioSleeper};
 use quickstep_runtime::ids::{IdGenerator, RandomIds};
 use quickstep_runtime::invoker::TaskInvoker;
 use serde_json::Value;
 
-use quickstep_engine::problem::{pointer_escape, Problem};
+use quickstep_engine::problem::Problem;
 
-use crate::callback;
 use crate::config::Config;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store, Telemetry};
-use crate::records::{Asked, ExecutionRecord, StateMachineRecord, StatusChange};
-use crate::telemetry::logs::LogSettings;
+use crate::records::{
+    valid_execution_name, Asked, ExecutionRecord, StateMachineRecord, StatusChange,
+};
+use crate::resources::{called_resource, runs, task_resources, unsupported_message};
 use crate::test_cases::TestCases;
 
 /// The service. Cloning it is cheap and shares everything (ports, cache): a nested execution's
@@ -152,7 +153,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     pub(crate) fn execution_name(&self, asked: Option<&str>) -> Result<String, ServiceError> {
         match asked {
             None => Ok(self.ids.execution_name()),
-            Some(name) if crate::nested::valid_execution_name(name) => Ok(name.to_owned()),
+            Some(name) if valid_execution_name(name) => Ok(name.to_owned()),
             Some(name) => Err(ServiceError::BadRequest(format!(
                 "'{name}' is not a valid execution name: use 1 to 80 characters, none of them \
                  whitespace, a control character, or one of < > {{ }} [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /"
@@ -194,8 +195,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             .into_iter()
             .filter(|(_, resource)| {
                 // A callback task calls its resource as a request–response task does, then waits.
-                let called = callback::called_resource(resource);
-                !(crate::nested::runs(called) || self.invoker.supports(called))
+                let called = called_resource(resource);
+                !(runs(called) || self.invoker.supports(called))
             })
             .map(|(pointer, resource)| Problem::schema(unsupported_message(&resource), pointer))
             .collect();
@@ -364,147 +365,5 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             self.publisher.publish(&StatusChange::of(record)).await?;
         }
         Ok(())
-    }
-}
-
-/// A record for an execution whose snapshot is `snapshot`, with `pending` effects to carry out.
-pub(crate) fn record_of(
-    machine: &StateMachineRecord,
-    snapshot: Snapshot,
-    pending: Vec<Effect>,
-    log: LogSettings,
-) -> ExecutionRecord {
-    let info = &snapshot.execution;
-    let mut record = ExecutionRecord {
-        arn: info.execution_arn.clone(),
-        name: info.name.clone(),
-        state_machine_name: machine.name.clone(),
-        state_machine_arn: machine.arn.clone(),
-        revision: machine.revision,
-        status: "RUNNING".into(),
-        input: (*info.input).clone(),
-        output: None,
-        error: None,
-        cause: None,
-        start_date: info.start_time,
-        stop_date: None,
-        status_event_sent: false,
-        snapshot,
-        pending,
-        callbacks: Vec::new(),
-        dispatch: std::collections::BTreeMap::new(),
-        claim: 0,
-        depth: 0,
-        version_arn: None,
-        alias_arn: None,
-        redrive_tokens: Vec::new(),
-        log,
-        logged_events: 0,
-    };
-    sync_status(&mut record);
-    record
-}
-
-/// Copies the snapshot's status into the record's summary fields, and drops the callbacks and
-/// timers the snapshot no longer waits for.
-pub(crate) fn sync_status(record: &mut ExecutionRecord) {
-    let status = record.snapshot.status.clone();
-    record.status = status.name().to_owned();
-    match status {
-        // Running (also again, after a redrive): nothing of an end stays on the record.
-        Status::Running => {
-            record.output = None;
-            record.error = None;
-            record.cause = None;
-            record.stop_date = None;
-            record.status_event_sent = false;
-        }
-        Status::Succeeded { output } => {
-            record.output = Some(output);
-            // No status-change event for a success: none to publish, so the end's own write
-            // says so, and no second write marks it published.
-            record.status_event_sent = true;
-        }
-        Status::Failed { failure } | Status::TimedOut { failure } | Status::Aborted { failure } => {
-            record.error = failure.error;
-            record.cause = failure.cause;
-        }
-    }
-    if record.status != "RUNNING" {
-        record.stop_date = record.snapshot.stop_time();
-        record.pending.clear();
-    }
-    // What the execution no longer waits for: callbacks and calls of tasks that ended (timed
-    // out, or the execution did), timers that were cancelled or restarted.
-    let ExecutionRecord {
-        snapshot,
-        callbacks,
-        pending,
-        dispatch,
-        ..
-    } = record;
-    callbacks.retain(|c| snapshot.awaits(c.task));
-    pending.retain(|effect| match effect {
-        Effect::StartTimer { timer, .. } => snapshot.awaits(*timer),
-        Effect::Invoke(request) => snapshot.awaits(request.task),
-        _ => true,
-    });
-    dispatch.retain(|task, _| {
-        pending
-            .iter()
-            .any(|effect| matches!(effect, Effect::Invoke(r) if r.task == *task))
-    });
-}
-
-/// Why a Task's resource cannot run here.
-fn unsupported_message(resource: &str) -> String {
-    let job = [".sync:2", ".sync"]
-        .into_iter()
-        .find(|pattern| resource.ends_with(pattern));
-    match job {
-        Some(pattern) => format!(
-            "The resource {resource} is not supported by this quickstep deployment: its executions \
-             run as Step Functions Express workflows do, which support no '.sync' service \
-             integrations (this one is '{pattern}')"
-        ),
-        None => format!(
-            "The resource {resource} is not supported by this quickstep deployment: it runs \
-             Lambda functions (function ARNs and arn:aws:states:::lambda:invoke), \
-             sqs:sendMessage, events:putEvents, dynamodb:getItem, putItem, updateItem and \
-             deleteItem, and states:startExecution, each also as .waitForTaskToken where Step \
-             Functions offers it, and none as .sync"
-        ),
-    }
-}
-
-/// Every Task state's resource with its JSON pointer (`/States/A/Resource`), nested Parallel
-/// branches and Map processors included.
-pub(crate) fn task_resources(definition: &Value) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    collect_task_resources(definition, "", &mut found);
-    found
-}
-
-fn collect_task_resources(definition: &Value, pointer: &str, found: &mut Vec<(String, String)>) {
-    let Some(states) = definition.get("States").and_then(Value::as_object) else {
-        return;
-    };
-    for (name, state) in states {
-        let here = format!("{pointer}/States/{}", pointer_escape(name));
-        if state.get("Type").and_then(Value::as_str) == Some("Task") {
-            if let Some(resource) = state.get("Resource").and_then(Value::as_str) {
-                found.push((format!("{here}/Resource"), resource.to_owned()));
-            }
-        }
-        for field in ["Iterator", "ItemProcessor"] {
-            if let Some(processor) = state.get(field) {
-                collect_task_resources(processor, &format!("{here}/{field}"), found);
-            }
-        }
-        if let Some(Value::Array(branches)) = state.get("Branches") {
-            for (i, branch) in branches.iter().enumerate() {
-                collect_task_resources(branch, &format!("{here}/Branches/{i}"), found);
-            }
-        }
     }
 }

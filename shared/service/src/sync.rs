@@ -9,11 +9,13 @@ use quickstep_runtime::clock::Clock;
 use quickstep_runtime::driver::LocalDriver;
 use serde_json::{json, Value};
 
-use crate::callback::WAIT_FOR_TASK_TOKEN;
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
+use crate::records::record_of;
 use crate::records::{epoch_seconds, ExecutionRecord, MachineType};
-use crate::service::{record_of, task_resources, Service, Target};
+use crate::resources::task_resources;
+use crate::resources::WAIT_FOR_TASK_TOKEN;
+use crate::service::{Service, Target};
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// Runs an execution of the current revision of `machine_name` to its end, within this

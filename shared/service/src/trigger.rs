@@ -33,7 +33,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                     .collect::<String>()
             })
             .ok_or_else(|| ServiceError::BadRequest("the EventBridge event has no 'id'".into()))?;
-        if !crate::nested::valid_execution_name(&id) {
+        if !crate::records::valid_execution_name(&id) {
             return Err(ServiceError::BadRequest(format!(
                 "the EventBridge event id {} gives no valid execution name",
                 event["id"]

@@ -36,12 +36,13 @@ use quickstep_engine::execution::{self, Effect, Event, Millis, TaskRequest};
 use quickstep_runtime::invoker::{Invocation, TaskOutcome};
 use serde_json::Value;
 
-use crate::callback::called_resource;
 use crate::commit::{apply, next_delay, pending_of, Action, Applied, Committed};
 use crate::error::ServiceError;
 use crate::ports::{Created, EventPublisher, StepQueue, Store};
+use crate::records::record_of;
 use crate::records::{ExecutionRecord, StepMessage};
-use crate::service::{record_of, Service, Target};
+use crate::resources::called_resource;
+use crate::service::{Service, Target};
 
 pub use crate::ports::MAX_DELAY_SECONDS;
 
