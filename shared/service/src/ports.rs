@@ -1,7 +1,16 @@
 //! The outside capabilities the service needs, one narrow trait each. Adapters map their own
 //! errors (SDK errors never cross a port) to [`PortError`].
+//!
+//! Every port the service is built with is here: the store, the step queue, the event
+//! publisher and telemetry are defined in this module; the task invoker, the clock, the sleeper
+//! and the id generator, which the local driver shares without the service, are defined in
+//! `quickstep-runtime` and re-exported here.
 
 use std::future::Future;
+
+pub use quickstep_runtime::clock::{Clock, Sleeper};
+pub use quickstep_runtime::ids::IdGenerator;
+pub use quickstep_runtime::invoker::{Invocation, TaskInvoker, TaskOutcome};
 
 use crate::records::{
     Asked, ExecutionEntry, ExecutionRecord, MachineEntry, Published, StateMachineRecord,
