@@ -42,8 +42,8 @@ pub fn inflate(bytes: &[u8]) -> Result<String, String> {
     Ok(json)
 }
 
-/// A binary attribute of `bytes`.
-pub fn binary(bytes: &[u8]) -> AttributeValue {
+/// A binary attribute of `bytes` (a `Vec` is moved in, not copied).
+pub fn binary(bytes: impl Into<Vec<u8>>) -> AttributeValue {
     AttributeValue::B(Blob::new(bytes))
 }
 
@@ -75,7 +75,7 @@ mod tests {
             json.len()
         );
         assert_eq!(inflate(&deflated).unwrap(), json);
-        assert_eq!(json_of(&binary(&deflated)).unwrap(), json);
+        assert_eq!(json_of(&binary(deflated.as_slice())).unwrap(), json);
         // Records stored as JSON text before are read as they are.
         assert_eq!(json_of(&AttributeValue::S(json.clone())).unwrap(), json);
     }

@@ -680,18 +680,17 @@ pub fn encode_execution(
     ]);
     listing::add_execution_keys(&mut item, record);
     if bytes.len() <= PART_BYTES {
-        item.insert("record".to_owned(), deflated::binary(&bytes));
+        item.insert("record".to_owned(), deflated::binary(bytes));
         return Ok((item, Vec::new()));
     }
-    // MAX_PARTS at most, or one more for JSON that does not deflate at all.
-    let slices: Vec<&[u8]> = bytes.chunks(PART_BYTES).collect();
     let parts_key = format!(
         "PART#{:020}#{}#",
         record.version(),
         uuid::Uuid::new_v4().simple()
     );
-    let parts = slices
-        .iter()
+    // MAX_PARTS at most, or one more for JSON that does not deflate at all.
+    let parts = bytes
+        .chunks(PART_BYTES)
         .enumerate()
         .map(|(i, slice)| {
             Item::from([
