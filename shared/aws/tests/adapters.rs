@@ -14,7 +14,7 @@ use quickstep_aws::queue::SqsQueue;
 use quickstep_aws::setup::{create_resources, Resources};
 use quickstep_aws::store::DynamoStore;
 use quickstep_engine::definition::StateMachine;
-use quickstep_engine::execution::{start, ExecutionInfo, Options, TaskRequest};
+use quickstep_engine::execution::{start, ExecutionInfo, HistoryEvent, Options, TaskRequest};
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::ports::{Created, EventPublisher, PortError, StepQueue, Store};
 use quickstep_service::records::{
@@ -65,6 +65,7 @@ fn record(name: &str, input: Value) -> ExecutionRecord {
         redrive_tokens: Vec::new(),
         log: Default::default(),
         logged_events: 0,
+        stored_history: Default::default(),
     }
 }
 
@@ -375,7 +376,7 @@ async fn store_lists_executions_newest_first_by_status() {
     for i in 0..7_i64 {
         let mut execution = record(&format!("run-{i}"), json!({"n": i}));
         execution.start_date = 1_000 + i * 10;
-        store.create_execution(&execution).await.unwrap();
+        store.create_execution(&mut execution).await.unwrap();
         if i == 6 {
             // Started through an alias: the version and alias reach the index.
             execution.version_arn = Some("arn:v:1".into());
@@ -388,7 +389,7 @@ async fn store_lists_executions_newest_first_by_status() {
             execution.stop_date = Some(execution.start_date + 5);
             execution.snapshot.version += 1;
             store
-                .put_execution_if_version(&execution, version)
+                .put_execution_if_version(&mut execution, version)
                 .await
                 .unwrap();
         }
@@ -445,14 +446,14 @@ async fn store_creates_executions_once_and_writes_by_version() {
     resources(&sdk).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let store = DynamoStore::new(dynamo.clone(), "quickstep");
-    let first = record("e1", json!({"n": 1}));
+    let mut first = record("e1", json!({"n": 1}));
     assert!(store.get_execution(&first.arn).await.unwrap().is_none());
     assert!(matches!(
-        store.create_execution(&first).await.unwrap(),
+        store.create_execution(&mut first).await.unwrap(),
         Created::New
     ));
-    let again = record("e1", json!({"n": 2}));
-    match store.create_execution(&again).await.unwrap() {
+    let mut again = record("e1", json!({"n": 2}));
+    match store.create_execution(&mut again).await.unwrap() {
         Created::Existing(existing) => assert_eq!(json_of(&existing), json_of(&first)),
         Created::New => panic!("created twice"),
     }
@@ -462,20 +463,20 @@ async fn store_creates_executions_once_and_writes_by_version() {
     next.snapshot.version = v + 1;
     next.status = "SUCCEEDED".into();
     next.output = Some(json!({"done": true}));
-    store.put_execution_if_version(&next, v).await.unwrap();
+    store.put_execution_if_version(&mut next, v).await.unwrap();
     let stored = store.get_execution(&first.arn).await.unwrap().unwrap();
     assert_eq!(json_of(&stored), json_of(&next));
     // The writer that read version v too loses.
     let mut stale = first.clone();
     stale.snapshot.version = v + 1;
     assert_eq!(
-        store.put_execution_if_version(&stale, v).await,
+        store.put_execution_if_version(&mut stale, v).await,
         Err(PortError::Conflict)
     );
     // Replacing a missing execution is a conflict too.
-    let missing = record("nobody", json!({}));
+    let mut missing = record("nobody", json!({}));
     assert_eq!(
-        store.put_execution_if_version(&missing, 0).await,
+        store.put_execution_if_version(&mut missing, 0).await,
         Err(PortError::Conflict)
     );
 
@@ -567,10 +568,10 @@ async fn store_keeps_large_records_in_parts() {
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let store = DynamoStore::new(dynamo.clone(), "quickstep");
     // Records are stored deflated: text that does not deflate, about 1 MB of it.
-    let big = record("big", json!({"text": noise(1_000_000, 1)}));
+    let mut big = record("big", json!({"text": noise(1_000_000, 1)}));
     assert!(deflated_len(&big) > 2 * 350_000);
     assert!(matches!(
-        store.create_execution(&big).await.unwrap(),
+        store.create_execution(&mut big).await.unwrap(),
         Created::New
     ));
     let read = store.get_execution(&big.arn).await.unwrap().unwrap();
@@ -579,7 +580,7 @@ async fn store_keeps_large_records_in_parts() {
     assert!(parts >= 3, "{parts} parts");
     // Creating it again returns the stored one and leaves no parts behind.
     assert!(matches!(
-        store.create_execution(&big).await.unwrap(),
+        store.create_execution(&mut big).await.unwrap(),
         Created::Existing(_)
     ));
     assert_eq!(part_count(&dynamo, &big.arn).await, parts);
@@ -589,28 +590,45 @@ async fn store_keeps_large_records_in_parts() {
     let mut bigger = big.clone();
     bigger.snapshot.version = v + 1;
     bigger.output = Some(json!(noise(800_000, 2)));
-    store.put_execution_if_version(&bigger, v).await.unwrap();
+    store
+        .put_execution_if_version(&mut bigger, v)
+        .await
+        .unwrap();
     let read = store.get_execution(&big.arn).await.unwrap().unwrap();
     assert_eq!(json_of(&read), json_of(&bigger));
+    // Read with its history, from the parts too.
+    let whole = store
+        .get_execution_with_history(&big.arn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ids(&whole),
+        (1..=bigger.snapshot.events()).collect::<Vec<_>>()
+    );
+    assert_eq!(whole.output, bigger.output);
     let bigger_parts = part_count(&dynamo, &big.arn).await;
     assert!(bigger_parts > parts);
     // A lost race leaves the stored parts as they were.
     assert_eq!(
-        store.put_execution_if_version(&bigger, v).await,
+        store.put_execution_if_version(&mut bigger, v).await,
         Err(PortError::Conflict)
     );
     assert_eq!(part_count(&dynamo, &big.arn).await, bigger_parts);
     let mut small = record("big", json!({}));
     small.snapshot.version = v + 2;
-    store.put_execution_if_version(&small, v + 1).await.unwrap();
+    store
+        .put_execution_if_version(&mut small, v + 1)
+        .await
+        .unwrap();
     let read = store.get_execution(&big.arn).await.unwrap().unwrap();
     assert_eq!(json_of(&read), json_of(&small));
     assert_eq!(part_count(&dynamo, &big.arn).await, 0);
 
     // Too large for the store: refused, naming the limit, not a crash.
     // (JSON past 22 MB, however well it deflates: a 128 MB function must read what it wrote.)
-    let huge = record("huge", json!({"text": "x".repeat(23_000_000)}));
-    match store.create_execution(&huge).await {
+    let mut huge = record("huge", json!({"text": "x".repeat(23_000_000)}));
+    match store.create_execution(&mut huge).await {
         Err(PortError::Terminal(message)) => {
             assert!(message.contains("States.DataLimitExceeded"), "{message}");
         }
@@ -680,7 +698,7 @@ async fn store_reads_records_written_as_json_text() {
     let mut next = read.clone();
     next.snapshot.version += 1;
     store
-        .put_execution_if_version(&next, read.version())
+        .put_execution_if_version(&mut next, read.version())
         .await
         .unwrap();
     let item = dynamo
@@ -696,6 +714,147 @@ async fn store_reads_records_written_as_json_text() {
     assert!(item["record"].is_b(), "{item:?}");
     let read = store.get_execution(&parted.arn).await.unwrap().unwrap();
     assert_eq!(json_of(&read), json_of(&next));
+    // Its history, in the record as before histories were stored apart (and short enough to
+    // stay there), reads back whole.
+    let whole = store
+        .get_execution_with_history(&parted.arn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&whole.snapshot.history).unwrap(),
+        serde_json::to_value(&parted.snapshot.history).unwrap()
+    );
+}
+
+fn ids(record: &ExecutionRecord) -> Vec<u64> {
+    record.snapshot.history.iter().map(|e| e.id).collect()
+}
+
+/// History events `ids`, as a step of the engine would add them, each with `bytes` of input
+/// that does not deflate.
+fn events(ids: std::ops::RangeInclusive<u64>, state: &str, bytes: usize) -> Vec<HistoryEvent> {
+    ids.map(|id| HistoryEvent {
+        id,
+        previous_event_id: id - 1,
+        timestamp: 2_000,
+        kind: "PassStateEntered".into(),
+        name: Some(state.into()),
+        details: Some(json!({"stateEnteredEventDetails": {
+            "name": state, "input": noise(bytes, id)
+        }})),
+    })
+    .collect()
+}
+
+/// How many history batch items the execution has.
+async fn batch_items(dynamo: &aws_sdk_dynamodb::Client, arn: &str) -> i32 {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    dynamo
+        .query()
+        .table_name("quickstep")
+        .key_condition_expression("pk = :pk AND begins_with(sk, :h)")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("EX#{arn}")))
+        .expression_attribute_values(":h", AttributeValue::S("H#".into()))
+        .send()
+        .await
+        .unwrap()
+        .count
+}
+
+/// A short history stays in the record's item, where it costs nothing more; a longer one is
+/// written apart, each write storing only its own events; a reader of the history gets
+/// exactly those of the writes that won.
+#[tokio::test]
+async fn store_keeps_the_history_apart_and_reads_it_whole() {
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = DynamoStore::new(dynamo.clone(), "quickstep");
+    let mut execution = record("h", json!({}));
+    let started = execution.snapshot.history.clone();
+    let n = execution.snapshot.events();
+    assert!(n >= 2 && started.len() as u64 == n);
+    store.create_execution(&mut execution).await.unwrap();
+    // A few small events ride in the record's item.
+    assert_eq!(ids(&execution), (1..=n).collect::<Vec<_>>());
+    assert_eq!(execution.stored_history.events, 0);
+    assert_eq!(batch_items(&dynamo, &execution.arn).await, 0);
+    let head = store.get_execution(&execution.arn).await.unwrap().unwrap();
+    assert_eq!(json_of(&head), json_of(&execution));
+
+    // Two writers from the same version, each with its own next events, too large to ride
+    // in the record: one wins.
+    let v = head.version();
+    let mut winner = head.clone();
+    winner.snapshot.version = v + 1;
+    winner
+        .snapshot
+        .history
+        .extend(events(n + 1..=n + 2, "Won", 12_000));
+    let mut loser = head.clone();
+    loser.snapshot.version = v + 1;
+    loser
+        .snapshot
+        .history
+        .extend(events(n + 1..=n + 3, "Lost", 12_000));
+    store
+        .put_execution_if_version(&mut winner, v)
+        .await
+        .unwrap();
+    // Written apart, with the events that rode in the record before.
+    assert!(winner.snapshot.history.is_empty());
+    assert_eq!(winner.stored_history.events, n + 2);
+    assert_eq!(
+        store.put_execution_if_version(&mut loser, v).await,
+        Err(PortError::Conflict)
+    );
+    // The loser's record is as it was, its events still to be written; its batch is gone.
+    assert_eq!(ids(&loser), (1..=n + 3).collect::<Vec<_>>());
+    assert_eq!(loser.stored_history, head.stored_history);
+    assert_eq!(batch_items(&dynamo, &execution.arn).await, 1);
+
+    // A write with no new events writes no batch and keeps the chain; a small event rides.
+    let mut again = store.get_execution(&execution.arn).await.unwrap().unwrap();
+    assert!(again.snapshot.history.is_empty());
+    again.snapshot.version += 1;
+    store
+        .put_execution_if_version(&mut again, v + 1)
+        .await
+        .unwrap();
+    assert_eq!(again.stored_history, winner.stored_history);
+    let mut last = again.clone();
+    last.snapshot.version += 1;
+    last.snapshot.history = events(n + 3..=n + 3, "Last", 10);
+    store
+        .put_execution_if_version(&mut last, v + 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(&last), [n + 3]);
+    assert_eq!(batch_items(&dynamo, &execution.arn).await, 1);
+
+    let whole = store
+        .get_execution_with_history(&execution.arn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ids(&whole), (1..=n + 3).collect::<Vec<_>>());
+    assert_eq!(
+        serde_json::to_value(&whole.snapshot.history[..started.len()]).unwrap(),
+        serde_json::to_value(&started).unwrap()
+    );
+    let names: Vec<_> = whole.snapshot.history[started.len()..]
+        .iter()
+        .map(|e| e.name.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["Won", "Won", "Last"]);
+    assert_eq!(whole.version(), v + 3);
+    assert!(store
+        .get_execution_with_history("arn:none")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -1036,35 +1195,46 @@ impl aws_sdk_dynamodb::config::Intercept for Cut {
     }
 }
 
-/// A write of a record in parts (its parts, its item, the old parts' deletion) cut at every
-/// request in turn, before the request or after it took effect: a reader always finds the old
-/// record or the new one, whole, and the next writer carries on from it.
+/// A write of a record in parts (its history's batch, its parts, its item, the old parts'
+/// deletion) cut at every request in turn, before the request or after it took effect: a
+/// reader always finds the old record or the new one, whole, with its whole history, and the
+/// next writer carries on from it.
 #[tokio::test]
 async fn store_survives_writes_in_parts_cut_at_any_request() {
     let moto = Moto::start();
     let sdk = moto.config().await;
     resources(&sdk).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "quickstep");
-    let old = record("cut", json!({"text": noise(600_000, 4)}));
-    let mut new = old.clone();
-    new.snapshot.version = old.version() + 1;
-    new.output = Some(json!(noise(500_000, 5)));
+    let template = record("cut", json!({"text": noise(600_000, 4)}));
+    let new_output = json!(noise(500_000, 5));
     let pieces = |r: &ExecutionRecord| deflated_len(r).div_ceil(350_000);
-    let (old_parts, new_parts) = (pieces(&old), pieces(&new));
+    let mut bigger = template.clone();
+    bigger.output = Some(new_output.clone());
+    let (old_parts, new_parts) = (pieces(&template), pieces(&bigger));
     assert!(
         old_parts >= 2 && new_parts > old_parts,
         "{old_parts} {new_parts}"
     );
-    // The write's requests: the new parts, the item, the old parts' deletion.
-    let requests = new_parts + 1 + old_parts;
+    // The write's requests: the batch of its new event, the new parts, the item, the old
+    // parts' deletion.
+    let requests = 1 + new_parts + 1 + old_parts;
     for lose_answer in [false, true] {
         for cut in 0..requests {
             let name = format!("cut-{lose_answer}-{cut}");
-            let mut old = old.clone();
+            let mut old = template.clone();
             old.arn = format!("{}-{name}", old.arn);
-            let mut new = new.clone();
-            new.arn.clone_from(&old.arn);
-            store.create_execution(&old).await.unwrap();
+            store.create_execution(&mut old).await.unwrap();
+            let events_before = old.snapshot.events();
+            // The next step, as a writer makes it from the record it read.
+            let mut new = old.clone();
+            new.snapshot.version = old.version() + 1;
+            new.output = Some(new_output.clone());
+            // (An event too large to ride in the record: written apart, first.)
+            new.snapshot.history.extend(events(
+                events_before + 1..=events_before + 1,
+                "Next",
+                12_000,
+            ));
             let faulty = DynamoStore::new(
                 aws_sdk_dynamodb::Client::from_conf(
                     aws_sdk_dynamodb::config::Builder::from(&sdk)
@@ -1079,36 +1249,53 @@ async fn store_survives_writes_in_parts_cut_at_any_request() {
                 ),
                 "quickstep",
             );
-            let written = faulty.put_execution_if_version(&new, old.version()).await;
+            let written = faulty
+                .put_execution_if_version(&mut new, old.version())
+                .await;
             let read = store
-                .get_execution(&old.arn)
+                .get_execution_with_history(&old.arn)
                 .await
                 .unwrap_or_else(|e| panic!("{name}: the record cannot be read: {e:?}"))
                 .unwrap_or_else(|| panic!("{name}: the record is gone"));
-            let landed = json_of(&read) == json_of(&new);
+            let landed = read.output.as_ref() == Some(&new_output);
             assert!(
-                landed || json_of(&read) == json_of(&old),
+                landed || (read.output.is_none() && read.version() == old.version()),
                 "{name}: neither the old record nor the new one"
             );
+            let whole = if landed {
+                events_before + 1
+            } else {
+                events_before
+            };
+            assert_eq!(ids(&read), (1..=whole).collect::<Vec<_>>(), "{name}");
             // The cut is after the item's write exactly when the write landed.
             assert_eq!(
                 landed,
-                cut > new_parts || (lose_answer && cut == new_parts),
+                cut > new_parts + 1 || (lose_answer && cut == new_parts + 1),
                 "{name}"
             );
             if written.is_ok() {
                 assert!(landed, "{name}: answered Ok but not stored");
             }
             // The next writer (the commit's retry) carries on from what it reads.
-            let mut next = read.clone();
+            let mut next = store.get_execution(&old.arn).await.unwrap().unwrap();
+            let read_version = next.version();
             next.snapshot.version += 1;
             next.output = Some(json!({"after": name}));
+            next.snapshot
+                .history
+                .extend(events(whole + 1..=whole + 1, "After", 10));
             store
-                .put_execution_if_version(&next, read.version())
+                .put_execution_if_version(&mut next, read_version)
                 .await
                 .unwrap();
-            let last = store.get_execution(&old.arn).await.unwrap().unwrap();
-            assert_eq!(json_of(&last), json_of(&next), "{name}");
+            let last = store
+                .get_execution_with_history(&old.arn)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(last.output, next.output, "{name}");
+            assert_eq!(ids(&last), (1..=whole + 1).collect::<Vec<_>>(), "{name}");
         }
     }
 }

@@ -172,7 +172,7 @@ impl<S: Store> Store for Counted<S> {
         bump(&self.counts.machine_reads);
         self.inner.get_revision(name, revision).await
     }
-    async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
+    async fn create_execution(&self, record: &mut ExecutionRecord) -> Result<Created, PortError> {
         bump(&self.counts.creates);
         self.inner.create_execution(record).await
     }
@@ -180,9 +180,16 @@ impl<S: Store> Store for Counted<S> {
         bump(&self.counts.execution_reads);
         self.inner.get_execution(arn).await
     }
+    async fn get_execution_with_history(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ExecutionRecord>, PortError> {
+        bump(&self.counts.execution_reads);
+        self.inner.get_execution_with_history(arn).await
+    }
     async fn put_execution_if_version(
         &self,
-        record: &ExecutionRecord,
+        record: &mut ExecutionRecord,
         expected: u64,
     ) -> Result<(), PortError> {
         if self

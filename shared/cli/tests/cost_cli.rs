@@ -209,3 +209,36 @@ fn bad_definitions_and_callback_workflows_are_reported() {
     assert!(report["sync"]["unavailable"].is_string(), "{report}");
     assert_eq!(report["async"]["usage"]["status"], "SUCCEEDED");
 }
+
+/// An execution's write cost grows with its stored steps, not with their square: each stored
+/// step writes its own history events, not the whole history again.
+#[test]
+fn write_units_grow_linearly_with_stored_steps() {
+    let writes = |times: u32| {
+        let input = format!(r#"{{"times": {times}, "order": "A-1001"}}"#);
+        let report = cost(&[
+            "cost",
+            "shared/cli/examples/loop/loop.asl.json",
+            "--input-json",
+            &input,
+            "--mock-config",
+            "shared/cli/examples/loop/mocks.json",
+            "--test-case",
+            "Working",
+            "--json",
+        ]);
+        let usage = &report["async"]["usage"];
+        assert_eq!(usage["status"], "SUCCEEDED", "{report}");
+        (
+            usage["dynamodb"]["write_units"].as_u64().unwrap(),
+            usage["lambda_invocations"].as_u64().unwrap(),
+        )
+    };
+    let (w10, steps10) = writes(10);
+    let (w20, steps20) = writes(20);
+    let (w40, steps40) = writes(40);
+    // Twice the rounds, twice the stored steps...
+    assert_eq!(steps40 - steps20, 2 * (steps20 - steps10));
+    // ...and twice the writes (a whole-history rewrite would be four times).
+    assert_eq!(w40 - w20, 2 * (w20 - w10), "{w10} {w20} {w40}");
+}

@@ -615,15 +615,21 @@ mod tests {
         ) -> Result<Option<StateMachineRecord>, PortError> {
             Err(self.0.clone())
         }
-        async fn create_execution(&self, _: &ExecutionRecord) -> Result<Created, PortError> {
+        async fn create_execution(&self, _: &mut ExecutionRecord) -> Result<Created, PortError> {
             Err(self.0.clone())
         }
         async fn get_execution(&self, _: &str) -> Result<Option<ExecutionRecord>, PortError> {
             Err(self.0.clone())
         }
+        async fn get_execution_with_history(
+            &self,
+            _: &str,
+        ) -> Result<Option<ExecutionRecord>, PortError> {
+            Err(self.0.clone())
+        }
         async fn put_execution_if_version(
             &self,
-            _: &ExecutionRecord,
+            _: &mut ExecutionRecord,
             _: u64,
         ) -> Result<(), PortError> {
             Err(self.0.clone())

@@ -25,9 +25,20 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         Ok(describe_fields(&self.execution(arn).await?))
     }
 
+    /// The execution with its whole history (see [`Store::get_execution_with_history`]).
+    pub(crate) async fn execution_with_history(
+        &self,
+        arn: &str,
+    ) -> Result<ExecutionRecord, ServiceError> {
+        self.store
+            .get_execution_with_history(arn)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("execution '{arn}' does not exist")))
+    }
+
     /// The execution's history events (AWS keeps none for Express executions; quickstep does).
     pub async fn history(&self, arn: &str) -> Result<Value, ServiceError> {
-        let record = self.execution(arn).await?;
+        let record = self.execution_with_history(arn).await?;
         Ok(json!({"events": record.snapshot.history}))
     }
 

@@ -12,7 +12,7 @@ use crate::service::Service;
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// The HTML page of execution `arn`.
     pub async fn page(&self, arn: &str) -> Result<String, ServiceError> {
-        let record = self.execution(arn).await?;
+        let record = self.execution_with_history(arn).await?;
         let machine = self
             .store
             .get_revision(&record.state_machine_name, record.revision)

@@ -169,21 +169,35 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<StateMachineRecord>, PortError>> + Send;
 
     /// Creates the record unless an execution with the same ARN exists (then returns that one).
+    /// Its history is stored apart from it, as [`Self::put_execution_if_version`] stores it.
     fn create_execution(
         &self,
-        record: &ExecutionRecord,
+        record: &mut ExecutionRecord,
     ) -> impl Future<Output = Result<Created, PortError>> + Send;
 
+    /// The record, with only the history events that are not stored apart (none, once
+    /// written): what a writer needs, at the cost of one item however long the history.
     fn get_execution(
         &self,
         arn: &str,
     ) -> impl Future<Output = Result<Option<ExecutionRecord>, PortError>> + Send;
 
+    /// The record with its whole history, for those who read the history.
+    fn get_execution_with_history(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<ExecutionRecord>, PortError>> + Send;
+
     /// Replaces the record only if its stored version is still `expected_version`
-    /// ([`PortError::Conflict`] otherwise).
+    /// ([`PortError::Conflict`] otherwise). The snapshot's history events after
+    /// [`ExecutionRecord::stored_history`] are stored with the record, apart from it or in it
+    /// as the store finds cheaper: a reader sees them exactly when it sees the record. Once
+    /// written, the record is as [`Self::get_execution`] would read it (the events stored
+    /// apart taken out of it, [`ExecutionRecord::take_new_events`]); if the write fails, it
+    /// is as it was.
     fn put_execution_if_version(
         &self,
-        record: &ExecutionRecord,
+        record: &mut ExecutionRecord,
         expected_version: u64,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 }

@@ -1,7 +1,7 @@
 //! What the service stores and sends: state machine revisions, execution records, step
 //! messages and status-change events.
 
-use quickstep_engine::execution::{Effect, Millis, Snapshot, Status};
+use quickstep_engine::execution::{Effect, HistoryEvent, Millis, Snapshot, Status};
 
 use crate::telemetry::logs::LogSettings;
 use serde::{Deserialize, Serialize};
@@ -302,9 +302,41 @@ pub struct ExecutionRecord {
     /// or the deployment's default.
     #[serde(default, skip_serializing_if = "LogSettings::is_off")]
     pub log: LogSettings,
-    /// How many of its history events have been logged (see [`crate::telemetry`]).
+    /// The id of the last history event logged (see [`crate::telemetry`]).
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub logged_events: u64,
+    /// The history events the store keeps apart from the record (see [`StoredHistory`]).
+    #[serde(default, skip_serializing_if = "StoredHistory::is_empty")]
+    pub stored_history: StoredHistory,
+}
+
+/// The history events a store keeps apart from the record, so that a step writes its own
+/// events and not the whole history again: the snapshot in a record read from the store
+/// holds only the events after these (those the store chose to keep in the record), and
+/// [`crate::ports::Store::get_execution_with_history`] reads them all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredHistory {
+    /// The id of the last event stored apart (0: none).
+    pub events: u64,
+    /// The store's key for the last batch of them (a store that chains its batches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail: Option<String>,
+}
+
+impl StoredHistory {
+    pub fn is_empty(&self) -> bool {
+        self.events == 0 && self.tail.is_none()
+    }
+}
+
+/// The events a write stores apart from its record, as [`ExecutionRecord::take_new_events`]
+/// took them out of it (none: the write keeps them in the record).
+#[derive(Debug)]
+pub struct NewEvents {
+    /// Oldest first.
+    pub events: Vec<HistoryEvent>,
+    /// Where the stored events ended before (a chain's previous batch).
+    pub previous: StoredHistory,
 }
 
 /// A RedriveExecution `clientToken` that redrove an execution, and when.
@@ -338,6 +370,39 @@ impl ExecutionRecord {
 
     pub fn is_terminal(&self) -> bool {
         self.status != "RUNNING"
+    }
+
+    /// Takes the history out of the snapshot for a write that stores it apart: returns the
+    /// events not stored yet, and points [`Self::stored_history`] past them, at the batch
+    /// `tail` (kept as it was if `tail` is `None`). If there are none, nothing changes but the
+    /// history is emptied. Should the write fail, [`Self::put_back`] undoes this.
+    pub fn take_new_events(&mut self, tail: Option<String>) -> NewEvents {
+        let previous = self.stored_history.clone();
+        let mut events = std::mem::take(&mut self.snapshot.history);
+        events.retain(|e| e.id > previous.events);
+        if let Some(last) = events.last() {
+            self.stored_history.events = last.id;
+            if tail.is_some() {
+                self.stored_history.tail = tail;
+            }
+        }
+        NewEvents { events, previous }
+    }
+
+    /// Makes the record as it was before [`Self::take_new_events`] (but for the events that
+    /// were stored before, which it no longer holds): the events taken go back before those
+    /// it holds.
+    pub fn put_back(&mut self, taken: NewEvents) {
+        let kept = std::mem::replace(&mut self.snapshot.history, taken.events);
+        self.snapshot.history.extend(kept);
+        self.stored_history = taken.previous;
+    }
+
+    /// Drops the history events that are stored apart already (a record read with its whole
+    /// history holds them): what is left is what a write has to store.
+    pub fn drop_stored_events(&mut self) {
+        let stored = self.stored_history.events;
+        self.snapshot.history.retain(|e| e.id > stored);
     }
 }
 
@@ -510,6 +575,7 @@ pub(crate) fn record_of(
         redrive_tokens: Vec::new(),
         log,
         logged_events: 0,
+        stored_history: StoredHistory::default(),
     };
     sync_status(&mut record);
     record
@@ -605,6 +671,7 @@ mod tests {
             redrive_tokens: Vec::new(),
             log: LogSettings::default(),
             logged_events: 0,
+            stored_history: StoredHistory::default(),
         }
     }
 

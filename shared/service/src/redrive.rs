@@ -103,7 +103,7 @@ pub fn not_redrivable(record: &ExecutionRecord, now: Millis) -> Option<String> {
     let full = snapshot
         .options
         .max_history_events
-        .is_some_and(|max| snapshot.history.len() as u64 + 1 >= max);
+        .is_some_and(|max| snapshot.events() + 1 >= max);
     if full {
         return Some("Execution history event limit exceeded.".to_owned());
     }
@@ -119,13 +119,16 @@ pub fn not_redrivable(record: &ExecutionRecord, now: Millis) -> Option<String> {
     None
 }
 
-/// When the execution was last redriven, if it was.
+/// When the execution was last redriven, if it was (a snapshot written before it kept the
+/// time: its `ExecutionRedriven` event, if the record holds it).
 pub fn redrive_date(record: &ExecutionRecord) -> Option<Millis> {
-    record
-        .snapshot
-        .history
-        .iter()
-        .rev()
-        .find(|e| e.kind == "ExecutionRedriven")
-        .map(|e| e.timestamp)
+    record.snapshot.redrive_time.or_else(|| {
+        record
+            .snapshot
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.kind == "ExecutionRedriven")
+            .map(|e| e.timestamp)
+    })
 }

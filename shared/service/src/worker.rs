@@ -132,7 +132,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         record.version_arn.clone_from(&target.version_arn);
         record.alias_arn.clone_from(&target.alias_arn);
         self.send_continuation(&mut record, now).await?;
-        match self.store.create_execution(&record).await? {
+        match self.store.create_execution(&mut record).await? {
             Created::Existing(existing) => Ok(Started {
                 execution_arn: existing.arn,
                 start_date: existing.start_date,

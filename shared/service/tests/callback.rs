@@ -102,7 +102,12 @@ async fn drain(service: &TestService) {
 }
 
 async fn record(service: &TestService, arn: &str) -> ExecutionRecord {
-    service.store.get_execution(arn).await.unwrap().unwrap()
+    service
+        .store
+        .get_execution_with_history(arn)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn post(service: &TestService, path: &str, body: &Value) -> Response {

@@ -46,7 +46,12 @@ async fn service(definition: serde_json::Value) -> TestService {
 }
 
 async fn record(service: &TestService, arn: &str) -> ExecutionRecord {
-    service.store.get_execution(arn).await.unwrap().unwrap()
+    service
+        .store
+        .get_execution_with_history(arn)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 fn callback_machine() -> serde_json::Value {

@@ -99,15 +99,21 @@ impl Store for FlakyStore {
     ) -> Result<Option<StateMachineRecord>, PortError> {
         self.inner.get_revision(name, revision).await
     }
-    async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
+    async fn create_execution(&self, record: &mut ExecutionRecord) -> Result<Created, PortError> {
         self.inner.create_execution(record).await
     }
     async fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, PortError> {
         self.inner.get_execution(arn).await
     }
+    async fn get_execution_with_history(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ExecutionRecord>, PortError> {
+        self.inner.get_execution_with_history(arn).await
+    }
     async fn put_execution_if_version(
         &self,
-        record: &ExecutionRecord,
+        record: &mut ExecutionRecord,
         expected: u64,
     ) -> Result<(), PortError> {
         if self
@@ -187,7 +193,12 @@ async fn pump(service: &TestService, copies: usize) -> Vec<StepOutcome> {
 }
 
 async fn record(service: &TestService, arn: &str) -> ExecutionRecord {
-    service.store.get_execution(arn).await.unwrap().unwrap()
+    service
+        .store
+        .get_execution_with_history(arn)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 #[tokio::test]

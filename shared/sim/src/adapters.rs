@@ -12,12 +12,13 @@ use quickstep_service::ports::{
     replace_if_version, Created, EventPublisher, Listing, PortError, StepQueue, Store,
 };
 use quickstep_service::records::{
-    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, MachineSettings, MachineType, Published,
-    StateMachineRecord, StatusChange, StepMessage, Tags,
+    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, MachineSettings, MachineType, NewEvents,
+    Published, StateMachineRecord, StatusChange, StepMessage, Tags,
 };
 use serde_json::Value;
 
 use crate::bus::ENTRY_LIMIT_BYTES;
+use crate::dynamo::Batch;
 use crate::executor::operation;
 use crate::faults::Fault;
 use crate::world::{Shared, World};
@@ -234,11 +235,11 @@ impl Store for SimStore {
         .await
     }
 
-    async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
-        let json = encode(record, self.0.lock().settings.record_limit_bytes)?;
+    async fn create_execution(&self, record: &mut ExecutionRecord) -> Result<Created, PortError> {
+        let (new, json) = prepare(&self.0, record).await?;
         let arn = record.arn.clone();
         let latency = self.0.lock().latency(2, 30);
-        operation(&self.0, latency, true, move |w| {
+        let created = operation(&self.0, latency, true, move |w| {
             if throttled(w) {
                 return Err(throttle_error());
             }
@@ -248,7 +249,11 @@ impl Store for SimStore {
             w.dynamo.executions.insert(arn, json);
             lost_answer(w, Created::New)
         })
-        .await
+        .await;
+        if !matches!(created, Ok(Created::New)) {
+            record.put_back(new);
+        }
+        created
     }
 
     async fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, PortError> {
@@ -263,15 +268,34 @@ impl Store for SimStore {
         .await
     }
 
-    async fn put_execution_if_version(
+    async fn get_execution_with_history(
         &self,
-        record: &ExecutionRecord,
-        expected_version: u64,
-    ) -> Result<(), PortError> {
-        let json = encode(record, self.0.lock().settings.record_limit_bytes)?;
-        let arn = record.arn.clone();
+        arn: &str,
+    ) -> Result<Option<ExecutionRecord>, PortError> {
+        let arn = arn.to_owned();
         let latency = self.0.lock().latency(2, 30);
         operation(&self.0, latency, true, move |w| {
+            if throttled(w) {
+                return Err(throttle_error());
+            }
+            w.dynamo
+                .execution(&arn)
+                .map(|record| w.dynamo.with_history(record))
+                .transpose()
+                .map_err(PortError::Terminal)
+        })
+        .await
+    }
+
+    async fn put_execution_if_version(
+        &self,
+        record: &mut ExecutionRecord,
+        expected_version: u64,
+    ) -> Result<(), PortError> {
+        let (new, json) = prepare(&self.0, record).await?;
+        let arn = record.arn.clone();
+        let latency = self.0.lock().latency(2, 30);
+        let written = operation(&self.0, latency, true, move |w| {
             if throttled(w) {
                 return Err(throttle_error());
             }
@@ -288,7 +312,90 @@ impl Store for SimStore {
             w.dynamo.executions.insert(arn, json);
             lost_answer(w, ())
         })
-        .await
+        .await;
+        if written.is_err() {
+            record.put_back(new);
+        }
+        written
+    }
+}
+
+/// The first half of a write of `record`: its history, then its JSON (see [`write_history`]).
+async fn prepare(
+    world: &Shared,
+    record: &mut ExecutionRecord,
+) -> Result<(NewEvents, String), PortError> {
+    let new = write_history(world, record).await?;
+    let limit = world.lock().settings.record_limit_bytes;
+    match encode(record, limit) {
+        Ok(json) => Ok((new, json)),
+        Err(e) => {
+            record.put_back(new);
+            Err(e)
+        }
+    }
+}
+
+/// Writes the record's new history events as a batch chained after its last one, before the
+/// record that points at it (as the DynamoDB adapter does): its own operation, so an
+/// invocation can die between the two, leaving a batch no chain reaches. Takes the events out
+/// of the record ([`ExecutionRecord::take_new_events`]), or now and then leaves them in it, as
+/// the adapter does when that is cheaper.
+async fn write_history(
+    world: &Shared,
+    record: &mut ExecutionRecord,
+) -> Result<NewEvents, PortError> {
+    record.drop_stored_events();
+    let (key, inline) = {
+        let mut w = world.lock();
+        w.dynamo.batches_written += 1;
+        let n = w.dynamo.batches_written;
+        // The adapter keeps a few events in the record when that is cheaper: here every other
+        // write or so, by a hash of the count (drawing from the world's generator would
+        // change every schedule a seed replays).
+        let inline = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 1;
+        (
+            format!("H#{:012}#{n}", record.stored_history.events + 1),
+            inline,
+        )
+    };
+    if inline {
+        return Ok(NewEvents {
+            events: Vec::new(),
+            previous: record.stored_history.clone(),
+        });
+    }
+    let new = record.take_new_events(Some(key.clone()));
+    if new.events.is_empty() {
+        return Ok(new);
+    }
+    let events = match serde_json::to_string(&new.events) {
+        Ok(json) => json,
+        Err(e) => {
+            record.put_back(new);
+            return Err(PortError::Terminal(e.to_string()));
+        }
+    };
+    let batch = Batch {
+        previous: new.previous.tail.clone(),
+        events,
+    };
+    let arn = record.arn.clone();
+    let latency = world.lock().latency(2, 30);
+    let written = operation(world, latency, true, move |w| {
+        if throttled(w) {
+            return Err(throttle_error());
+        }
+        w.dynamo.batches.insert((arn, key), batch);
+        lost_answer(w, ())
+    })
+    .await;
+    match written {
+        Ok(()) => Ok(new),
+        Err(e) => {
+            record.put_back(new);
+            Err(e)
+        }
     }
 }
 

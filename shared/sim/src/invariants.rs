@@ -27,7 +27,13 @@ pub fn slack(world: &World) -> Millis {
 /// answered with success.
 pub fn check(world: &World, accepted: &[String], start: Millis) -> Vec<String> {
     let mut violations = world.violations.clone();
-    let records = world.dynamo.all();
+    let mut records = Vec::new();
+    for read in world.dynamo.all() {
+        match read {
+            Ok(record) => records.push(record),
+            Err(why) => violations.push(why),
+        }
+    }
     let by_arn: BTreeMap<&str, _> = records.iter().map(|r| (r.arn.as_str(), r)).collect();
     for arn in accepted {
         if !by_arn.contains_key(arn.as_str()) {
@@ -48,6 +54,15 @@ pub fn check(world: &World, accepted: &[String], start: Millis) -> Vec<String> {
         if status == "RUNNING" {
             violations.push(format!("{arn}: still RUNNING at the end"));
             continue;
+        }
+        // The history stored apart and the record's own make the whole history, each event
+        // once, in order: no batch of a lost race, none lost to a crash.
+        let ids: Vec<u64> = record.snapshot.history.iter().map(|e| e.id).collect();
+        if !ids.iter().copied().eq(1..=record.snapshot.events()) {
+            violations.push(format!(
+                "{arn}: its history has events {ids:?} of {}",
+                record.snapshot.events()
+            ));
         }
         let last = record.snapshot.history.last().map(|e| e.kind.as_str());
         let expected = match status {

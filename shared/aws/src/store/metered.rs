@@ -19,7 +19,7 @@ use quickstep_service::records::{
 };
 
 use super::capacity::{item_bytes, read_units, write_units};
-use super::{encode_execution, listing, revision_item, Item};
+use super::{encode_execution, encode_write, listing, revision_item, Item};
 
 /// What DynamoDB bills, so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -39,6 +39,9 @@ pub struct MeteredStore<S> {
     /// Time spent sizing what DynamoStore would not build (an item read back, the old item
     /// a write replaces): not the adapter's work, so not an invocation's.
     overhead: Mutex<std::time::Duration>,
+    /// The bytes of each execution's history batches written so far, which a read of its
+    /// whole history reads.
+    history_bytes: Mutex<std::collections::HashMap<String, usize>>,
 }
 
 /// Any expiry: an epoch second of ten significant digits, as a real one nearly always is.
@@ -52,7 +55,35 @@ impl<S: Store> MeteredStore<S> {
             inner,
             bill: Mutex::new(DynamoBill::default()),
             overhead: Mutex::new(std::time::Duration::ZERO),
+            history_bytes: Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// The items DynamoStore writes for `record` (its new history's batch and its parts
+    /// first, then the execution item), and the bytes of the batch; the record is left for
+    /// the inner store to write.
+    fn encode(&self, record: &ExecutionRecord) -> Result<(Item, Vec<Item>, usize), PortError> {
+        let mut copy = self.sized(|| record.clone());
+        let (item, items, _) = encode_write(&mut copy, &expiry(), &expiry())?;
+        let batch = items
+            .iter()
+            .filter(|i| {
+                i.get("sk")
+                    .and_then(|sk| sk.as_s().ok())
+                    .is_some_and(|sk| sk.starts_with(super::history::PREFIX))
+            })
+            .map(item_bytes)
+            .sum();
+        Ok((item, items, batch))
+    }
+
+    fn wrote_history(&self, arn: &str, bytes: usize) {
+        *self
+            .history_bytes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(arn.to_owned())
+            .or_default() += bytes;
     }
 
     /// Time spent so far sizing items DynamoStore would not build (see the field).
@@ -242,18 +273,19 @@ impl<S: Store> Store for MeteredStore<S> {
         Ok(record)
     }
 
-    async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
-        let (item, parts) = encode_execution(record, &expiry())?;
+    async fn create_execution(&self, record: &mut ExecutionRecord) -> Result<Created, PortError> {
+        let (item, parts, batch) = self.encode(record)?;
         self.write_items(&parts);
         let created = self.inner.create_execution(record).await?;
         match &created {
             Created::New => {
                 self.write(write_units(item_bytes(&item)));
                 self.write_index(None, &item);
+                self.wrote_history(&record.arn, batch);
             }
             Created::Existing(existing) => {
-                // The failed condition writes the existing item's size; the parts written
-                // for nothing are deleted, and the existing execution read back.
+                // The failed condition writes the existing item's size; the parts and batch
+                // written for nothing are deleted, and the existing execution read back.
                 let stored = self.sized(|| encode_execution(existing, &expiry()))?;
                 self.write(write_units(item_bytes(&stored.0)));
                 self.write_items(&parts);
@@ -274,12 +306,32 @@ impl<S: Store> Store for MeteredStore<S> {
         Ok(record)
     }
 
+    async fn get_execution_with_history(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ExecutionRecord>, PortError> {
+        // One Query of the partition: the record, its parts and its history's batches.
+        let stored = self.stored(arn).await?;
+        let history = self
+            .history_bytes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(arn)
+            .copied()
+            .unwrap_or(0);
+        let record = stored.as_ref().map_or(0, |(item, parts)| {
+            item_bytes(item) + parts.iter().map(item_bytes).sum::<usize>()
+        });
+        self.read(record + history);
+        self.inner.get_execution_with_history(arn).await
+    }
+
     async fn put_execution_if_version(
         &self,
-        record: &ExecutionRecord,
+        record: &mut ExecutionRecord,
         expected_version: u64,
     ) -> Result<(), PortError> {
-        let (item, parts) = encode_execution(record, &expiry())?;
+        let (item, parts, batch) = self.encode(record)?;
         let old = self.stored(&record.arn).await?;
         self.write_items(&parts);
         let old_bytes = old.as_ref().map_or(0, |(item, _)| item_bytes(item));
@@ -291,6 +343,7 @@ impl<S: Store> Store for MeteredStore<S> {
             Ok(()) => {
                 self.write(write_units(item_bytes(&item).max(old_bytes)));
                 self.write_index(old.as_ref().map(|(item, _)| item), &item);
+                self.wrote_history(&record.arn, batch);
                 // The replaced parts are deleted.
                 if let Some((_, old_parts)) = &old {
                     self.write_items(old_parts);

@@ -10,6 +10,7 @@
 //! | state machine revision | `SM#<name>` | `REV#<revision, 10 digits>` | `revision` (N), `record` (S: JSON [`StateMachineRecord`]) |
 //! | execution | `EX#<execution ARN>` | `RECORD` | `version` (N), `status` (S), `expiresAt` (N), and either `record` (B: the JSON of the [`ExecutionRecord`], deflated) or `parts` (N) + `partsKey` (S) |
 //! | part of a large execution | `EX#<execution ARN>` | `<partsKey><n, 4 digits>` | `data` (B: one slice of the deflated JSON), `expiresAt` (N) |
+//! | a batch of its history events (see [`history`]) | `EX#<execution ARN>` | `H#<first event id, 12 digits>#<random id>#<slice, 4 digits>` | `data` (B: a slice of the deflated JSON events), `expiresAt` (N); slice 0 also `slices` (N), `previous` (S) |
 //! | state machine, while it exists | `SM#<name>` | `MACHINE` | `created` (N, epoch ms), `type` (S) |
 //! | its tags, once tagged | `SM#<name>` | `TAGS` | `version` (N), `tags` (S: JSON object) |
 //! | its versions and aliases, once published | `SM#<name>` | `PUBLISHED` | `version` (N), `published` (S: JSON [`Published`]) |
@@ -24,6 +25,11 @@
 //!   and returned as [`Created::Existing`]) and replaced with `version = :expected`, the
 //!   snapshot's optimistic-concurrency token. Executions expire [`EXECUTION_TTL`] after their
 //!   last write.
+//! - An execution's history is kept apart from its record ([`history`]): a write's new events
+//!   stay in the record while that is cheaper than a batch of their own ([`encode_write`]),
+//!   else they go into a batch written before the record, so a step never rewrites the
+//!   history before it. [`Store::get_execution`] reads the record alone;
+//!   [`Store::get_execution_with_history`] queries the partition once.
 //! - Records are deflated ([`deflated`]: DynamoDB bills writes by the kilobyte); those written
 //!   before, with `record` and `data` as JSON strings, are still read (a binary from before
 //!   this cannot read a deflated one: rolling back past it needs the records to end first).
@@ -42,6 +48,7 @@
 
 pub mod capacity;
 mod deflated;
+pub mod history;
 pub(crate) mod listing;
 pub mod metered;
 
@@ -53,11 +60,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use quickstep_service::ports::{Created, Listing, PortError, Store};
 use quickstep_service::records::{
-    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, Published,
+    Asked, ExecutionEntry, ExecutionRecord, MachineEntry, MachineType, NewEvents, Published,
     StateMachineRecord, Tags,
 };
 
 use crate::errors::{port_error, surely_refused};
+use capacity::{item_bytes, write_units};
 
 pub use listing::LISTING_INDEX;
 
@@ -195,15 +203,27 @@ impl DynamoStore {
     }
 
     fn expires_at(&self) -> AttributeValue {
+        self.expires_after(self.execution_ttl)
+    }
+
+    /// Epoch seconds `ttl` from now, as TTL reads `expiresAt`.
+    fn expires_after(&self, ttl: Duration) -> AttributeValue {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        n(now.saturating_add(self.execution_ttl.as_secs()))
+        n(now.saturating_add(ttl.as_secs()))
     }
 
-    /// The execution item for `record`, and the parts to write before it.
-    fn encode(&self, record: &ExecutionRecord) -> Result<(Item, Vec<Item>), PortError> {
-        encode_execution(record, &self.expires_at())
+    /// `record`'s write: see [`encode_write`].
+    fn encode(
+        &self,
+        record: &mut ExecutionRecord,
+    ) -> Result<(Item, Vec<Item>, NewEvents), PortError> {
+        encode_write(
+            record,
+            &self.expires_at(),
+            &self.expires_after(self.execution_ttl + history::HISTORY_GRACE),
+        )
     }
 
     async fn write_parts(&self, parts: &[Item]) -> Result<(), PortError> {
@@ -270,46 +290,53 @@ impl DynamoStore {
         parts_key: &str,
         count: u64,
     ) -> Result<Option<String>, PortError> {
-        let mut bytes = Vec::new();
-        let mut text = String::new();
-        let mut found = 0_u64;
+        let mut slices = Vec::new();
+        for mut item in self.query(pk, Some(parts_key), "record parts").await? {
+            match item.remove("data") {
+                Some(data) => slices.push(data),
+                None => return Ok(None),
+            }
+        }
+        if slices.len() as u64 != count {
+            return Ok(None);
+        }
+        joined(pk, &slices.iter().collect::<Vec<_>>()).map(Some)
+    }
+
+    /// Every item of partition `pk` (whose sort key begins with `prefix`, if given), read
+    /// consistently; `what` names them in errors.
+    async fn query(
+        &self,
+        pk: &str,
+        prefix: Option<&str>,
+        what: &str,
+    ) -> Result<Vec<Item>, PortError> {
+        let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let out = self
+            let request = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :parts)")
                 .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":parts", s(parts_key))
                 .consistent_read(true)
-                .set_exclusive_start_key(start.take())
+                .set_exclusive_start_key(start.take());
+            let request = match prefix {
+                Some(prefix) => request
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(prefix)),
+                None => request.key_condition_expression("pk = :pk"),
+            };
+            let out = request
                 .send()
                 .await
-                .map_err(|e| port_error("DynamoDB Query (record parts)", &e))?;
-            for item in out.items() {
-                // Slices of deflated JSON, or (written before records were deflated) of JSON.
-                match item.get("data") {
-                    Some(AttributeValue::B(slice)) => bytes.extend_from_slice(slice.as_ref()),
-                    Some(AttributeValue::S(slice)) => text.push_str(slice),
-                    _ => return Ok(None),
-                }
-                found += 1;
-            }
+                .map_err(|e| port_error(&format!("DynamoDB Query ({what})"), &e))?;
+            items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
+                _ => return Ok(items),
             }
         }
-        if found != count {
-            return Ok(None);
-        }
-        if bytes.is_empty() {
-            return Ok(Some(text));
-        }
-        deflated::inflate(&bytes)
-            .map(Some)
-            .map_err(|e| PortError::Terminal(format!("{pk}: {e}")))
     }
 }
 
@@ -529,9 +556,12 @@ impl Store for DynamoStore {
             .transpose()
     }
 
-    async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
-        let (item, parts) = self.encode(record)?;
-        self.write_parts(&parts).await?;
+    async fn create_execution(&self, record: &mut ExecutionRecord) -> Result<Created, PortError> {
+        let (item, parts, new) = self.encode(record)?;
+        if let Err(e) = self.write_parts(&parts).await {
+            record.put_back(new);
+            return Err(e);
+        }
         let result = self
             .client
             .put_item()
@@ -546,6 +576,7 @@ impl Store for DynamoStore {
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
+                record.put_back(new);
                 self.delete_written_parts(&parts).await;
                 match self.get_execution(&record.arn).await? {
                     Some(existing) => Ok(Created::Existing(Box::new(existing))),
@@ -556,6 +587,7 @@ impl Store for DynamoStore {
                 }
             }
             Err(e) => {
+                record.put_back(new);
                 self.delete_parts_if_refused(&e, &parts).await;
                 Err(port_error("DynamoDB PutItem (new execution)", &e))
             }
@@ -579,23 +611,47 @@ impl Store for DynamoStore {
                 return Ok(None);
             };
             if let Some(stored) = item.get("record") {
-                let json = deflated::json_of(stored)
-                    .map_err(|e| PortError::Terminal(format!("execution {arn}: {e}")))?;
-                return serde_json::from_str(&json).map(Some).map_err(|e| {
-                    PortError::Terminal(format!("execution {arn}: unreadable record: {e}"))
-                });
+                return record_of(arn, stored).map(Some);
             }
-            let (Some(parts_key), Some(count)) = (text(&item, "partsKey"), number(&item, "parts"))
-            else {
-                return Err(PortError::Terminal(format!(
-                    "execution {arn}: the item has neither a record nor parts"
-                )));
-            };
+            let (parts_key, count) = parts_of(arn, &item)?;
             if let Some(json) = self.read_parts(&pk, parts_key, count).await? {
-                return serde_json::from_str(&json).map(Some).map_err(|e| {
-                    PortError::Terminal(format!("execution {arn}: unreadable record: {e}"))
-                });
+                return parse_record(arn, &json).map(Some);
             }
+        }
+        Err(PortError::Retryable(format!(
+            "execution {arn}: its record kept changing while being read"
+        )))
+    }
+
+    async fn get_execution_with_history(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ExecutionRecord>, PortError> {
+        let pk = ex_pk(arn);
+        for _ in 0..READ_ATTEMPTS {
+            // One query reads the record, its parts and its history's batches.
+            let items = self.query(&pk, None, "execution and history").await?;
+            let Some(item) = items.iter().find(|i| text(i, "sk") == Some(RECORD)) else {
+                return Ok(None);
+            };
+            let mut record = if let Some(stored) = item.get("record") {
+                record_of(arn, stored)?
+            } else {
+                let (parts_key, count) = parts_of(arn, item)?;
+                let slices: Vec<&AttributeValue> = items
+                    .iter()
+                    .filter(|i| text(i, "sk").is_some_and(|sk| sk.starts_with(parts_key)))
+                    .filter_map(|i| i.get("data"))
+                    .collect();
+                if slices.len() as u64 != count {
+                    continue; // replaced while being read
+                }
+                parse_record(arn, &joined(&pk, &slices)?)?
+            };
+            let mut events = history::chain(&pk, &items, record.stored_history.tail.as_deref())?;
+            events.append(&mut record.snapshot.history);
+            record.snapshot.history = events;
+            return Ok(Some(record));
         }
         Err(PortError::Retryable(format!(
             "execution {arn}: its record kept changing while being read"
@@ -604,11 +660,14 @@ impl Store for DynamoStore {
 
     async fn put_execution_if_version(
         &self,
-        record: &ExecutionRecord,
+        record: &mut ExecutionRecord,
         expected_version: u64,
     ) -> Result<(), PortError> {
-        let (item, parts) = self.encode(record)?;
-        self.write_parts(&parts).await?;
+        let (item, parts, new) = self.encode(record)?;
+        if let Err(e) = self.write_parts(&parts).await {
+            record.put_back(new);
+            return Err(e);
+        }
         // ALL_OLD returns the replaced item, so the parts it pointed at can be deleted without
         // another read (returned values cost no read capacity).
         let result = self
@@ -637,14 +696,123 @@ impl Store for DynamoStore {
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
+                record.put_back(new);
                 self.delete_written_parts(&parts).await;
                 Err(PortError::Conflict)
             }
             Err(e) => {
+                record.put_back(new);
                 self.delete_parts_if_refused(&e, &parts).await;
                 Err(port_error("DynamoDB PutItem (execution)", &e))
             }
         }
+    }
+}
+
+/// The record an execution item's `record` attribute holds.
+fn record_of(arn: &str, stored: &AttributeValue) -> Result<ExecutionRecord, PortError> {
+    let json = deflated::json_of(stored)
+        .map_err(|e| PortError::Terminal(format!("execution {arn}: {e}")))?;
+    parse_record(arn, &json)
+}
+
+fn parse_record(arn: &str, json: &str) -> Result<ExecutionRecord, PortError> {
+    serde_json::from_str(json)
+        .map_err(|e| PortError::Terminal(format!("execution {arn}: unreadable record: {e}")))
+}
+
+/// Where the parts of an execution item stored in parts are, and how many there are.
+fn parts_of<'a>(arn: &str, item: &'a Item) -> Result<(&'a str, u64), PortError> {
+    match (text(item, "partsKey"), number(item, "parts")) {
+        (Some(parts_key), Some(count)) => Ok((parts_key, count)),
+        _ => Err(PortError::Terminal(format!(
+            "execution {arn}: the item has neither a record nor parts"
+        ))),
+    }
+}
+
+/// The JSON of a record's parts, in order: slices of deflated JSON or (written before records
+/// were deflated) of JSON.
+fn joined(pk: &str, slices: &[&AttributeValue]) -> Result<String, PortError> {
+    let mut bytes = Vec::new();
+    let mut json = String::new();
+    for slice in slices {
+        match slice {
+            AttributeValue::B(data) => bytes.extend_from_slice(data.as_ref()),
+            AttributeValue::S(data) => json.push_str(data),
+            _ => return Err(PortError::Terminal(format!("{pk}: a part holds no data"))),
+        }
+    }
+    if bytes.is_empty() {
+        return Ok(json);
+    }
+    deflated::inflate(&bytes).map_err(|e| PortError::Terminal(format!("{pk}: {e}")))
+}
+
+/// The most write units the history events kept in a record may add to its writes: past
+/// them, the events go into a batch, so every write of a long execution stays bounded.
+pub const INLINE_HISTORY_UNITS: u64 = 4;
+
+/// A write of `record`, expiring at `expires`: the execution item, and the items to write
+/// before it (a batch of history events expiring at `history_expires`, the record's parts).
+///
+/// The history events not stored yet stay in the record when that is cheaper than a batch of
+/// their own (each item is billed by the kilobyte, rounded up: a few events ride in the
+/// record's last kilobyte for nothing, and a short execution's whole history stays in its one
+/// item) and adds at most [`INLINE_HISTORY_UNITS`]; otherwise they are taken out of it into a
+/// batch (see [`history`]). Either way the record is left as the item stores it. On an error
+/// it is as it was (but for events stored before, see [`ExecutionRecord::put_back`]).
+pub fn encode_write(
+    record: &mut ExecutionRecord,
+    expires: &AttributeValue,
+    history_expires: &AttributeValue,
+) -> Result<(Item, Vec<Item>, NewEvents), PortError> {
+    record.drop_stored_events();
+    if record.snapshot.history.is_empty() {
+        let (item, parts) = encode_execution(record, expires)?;
+        return Ok((item, parts, kept(record)));
+    }
+    let inline = encode_execution(record, expires)?;
+    let key = history::batch_key(record.stored_history.events + 1);
+    let new = record.take_new_events(Some(key.clone()));
+    let apart = history::batch_items(&ex_pk(&record.arn), &key, &new, history_expires)
+        .and_then(|batch| Ok((batch, encode_execution(record, expires)?)));
+    let (mut items, (item, parts)) = match apart {
+        Ok(apart) => apart,
+        Err(e) => {
+            record.put_back(new);
+            return Err(e);
+        }
+    };
+    let with = units(&inline.0, &inline.1);
+    let without = units(&item, &parts);
+    let batch = items
+        .iter()
+        .map(|i| write_units(item_bytes(i)))
+        .sum::<u64>();
+    if with < without + batch && with <= without + INLINE_HISTORY_UNITS {
+        record.put_back(new);
+        let (item, parts) = inline;
+        return Ok((item, parts, kept(record)));
+    }
+    items.extend(parts);
+    Ok((item, items, new))
+}
+
+/// The write units of an execution item and its parts.
+fn units(item: &Item, parts: &[Item]) -> u64 {
+    write_units(item_bytes(item))
+        + parts
+            .iter()
+            .map(|p| write_units(item_bytes(p)))
+            .sum::<u64>()
+}
+
+/// Nothing taken out of `record`: its events stay in it.
+fn kept(record: &ExecutionRecord) -> NewEvents {
+    NewEvents {
+        events: Vec::new(),
+        previous: record.stored_history.clone(),
     }
 }
 

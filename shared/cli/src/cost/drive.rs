@@ -296,7 +296,7 @@ async fn run_async(
     let record = bench
         .service
         .store
-        .get_execution(&arn)
+        .get_execution_with_history(&arn)
         .await
         .map_err(|e| e.to_string())?
         .ok_or("the execution's record is gone")?;

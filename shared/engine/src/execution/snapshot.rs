@@ -166,6 +166,9 @@ pub struct Snapshot {
     /// How often the execution was redriven.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub redrive_count: u32,
+    /// When it was last redriven.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redrive_time: Option<Millis>,
 }
 
 /// The top-level state an unsuccessful execution ended in, and its input.
@@ -209,6 +212,7 @@ impl Snapshot {
             inspection: None,
             redrive_from: None,
             redrive_count: 0,
+            redrive_time: None,
         }
     }
 
@@ -226,6 +230,12 @@ impl Snapshot {
             .get(&0)
             .map(|scope| scope.vars.clone())
             .unwrap_or_default()
+    }
+
+    /// How many history events the execution has had: the id of the last one (also when
+    /// history is not recorded, or was taken out of the snapshot to be stored apart).
+    pub fn events(&self) -> u64 {
+        self.event_id
     }
 
     /// When the execution ended, if it has.

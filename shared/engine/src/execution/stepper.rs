@@ -82,6 +82,7 @@ impl<'a> Stepper<'a> {
             return Err("the execution ended before it entered a state".to_owned());
         };
         self.snap.redrive_count += 1;
+        self.snap.redrive_time = Some(self.now);
         self.snap.status = Status::Running;
         self.snap.stop_time = None;
         let count = self.snap.redrive_count;

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use quickstep_engine::execution::HistoryEvent;
 use serde_json::Value;
 
 use crate::ports::{replace_if_version, Created, Listing, PortError, Store};
@@ -13,7 +14,9 @@ use crate::records::{
 #[derive(Default)]
 pub struct MemoryStore {
     machines: Mutex<HashMap<String, Vec<StateMachineRecord>>>,
-    executions: Mutex<HashMap<String, ExecutionRecord>>,
+    /// Each execution's record, without its history, and its history apart, as the DynamoDB
+    /// adapter keeps them.
+    executions: Mutex<HashMap<String, (ExecutionRecord, Vec<HistoryEvent>)>>,
     tags: Mutex<HashMap<String, Tags>>,
     published: Mutex<HashMap<String, Published>>,
 }
@@ -23,9 +26,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl MemoryStore {
-    /// Every execution record, for tests.
+    /// Every execution record, with its history, for tests.
     pub fn executions(&self) -> Vec<ExecutionRecord> {
-        lock(&self.executions).values().cloned().collect()
+        lock(&self.executions)
+            .values()
+            .map(|(record, history)| with_history(record, history))
+            .collect()
     }
 
     fn put_revision(
@@ -135,6 +141,7 @@ impl Store for MemoryStore {
     ) -> Result<Listing<ExecutionEntry>, PortError> {
         let entries = lock(&self.executions)
             .values()
+            .map(|(record, _)| record)
             .filter(|r| r.state_machine_name == machine)
             .filter(|r| status.is_none_or(|s| r.status == s))
             .map(|r| {
@@ -161,31 +168,54 @@ impl Store for MemoryStore {
             .and_then(|r| r.iter().find(|m| m.revision == revision).cloned()))
     }
 
-    async fn create_execution(&self, record: &ExecutionRecord) -> Result<Created, PortError> {
+    async fn create_execution(&self, record: &mut ExecutionRecord) -> Result<Created, PortError> {
         let mut executions = lock(&self.executions);
-        if let Some(existing) = executions.get(&record.arn) {
+        if let Some((existing, _)) = executions.get(&record.arn) {
             return Ok(Created::Existing(Box::new(existing.clone())));
         }
-        executions.insert(record.arn.clone(), record.clone());
+        let new = record.take_new_events(None);
+        executions.insert(record.arn.clone(), (record.clone(), new.events));
         Ok(Created::New)
     }
 
     async fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, PortError> {
-        Ok(lock(&self.executions).get(arn).cloned())
+        Ok(lock(&self.executions)
+            .get(arn)
+            .map(|(record, _)| record.clone()))
+    }
+
+    async fn get_execution_with_history(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ExecutionRecord>, PortError> {
+        Ok(lock(&self.executions)
+            .get(arn)
+            .map(|(record, history)| with_history(record, history)))
     }
 
     async fn put_execution_if_version(
         &self,
-        record: &ExecutionRecord,
+        record: &mut ExecutionRecord,
         expected_version: u64,
     ) -> Result<(), PortError> {
         let mut executions = lock(&self.executions);
-        match executions.get(&record.arn) {
-            Some(current) if current.version() == expected_version => {
-                executions.insert(record.arn.clone(), record.clone());
+        match executions.get_mut(&record.arn) {
+            Some((current, history)) if current.version() == expected_version => {
+                let new = record.take_new_events(None);
+                history.extend(new.events);
+                *current = record.clone();
                 Ok(())
             }
             _ => Err(PortError::Conflict),
         }
     }
+}
+
+/// `record` with its stored `history` and the events it holds itself after them.
+fn with_history(record: &ExecutionRecord, history: &[HistoryEvent]) -> ExecutionRecord {
+    let mut full = record.clone();
+    let own = std::mem::take(&mut full.snapshot.history);
+    full.snapshot.history = history.to_vec();
+    full.snapshot.history.extend(own);
+    full
 }

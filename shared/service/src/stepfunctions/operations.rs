@@ -107,7 +107,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 let reverse = flag(request, "reverseOrder", false)?;
                 let include_data = flag(request, "includeExecutionData", true)?;
                 let record = self
-                    .execution(arn)
+                    .execution_with_history(arn)
                     .await
                     .map_err(|e| Fault::from_service(e, EXECUTION_MISSING))?;
                 history::page(&record.snapshot.history, &paging, reverse, include_data)

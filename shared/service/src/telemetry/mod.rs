@@ -24,12 +24,15 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// logged in `record`.
     pub(crate) fn telemetry_of(&self, record: &mut ExecutionRecord) -> Vec<String> {
         let history = &record.snapshot.history;
-        let from = usize::try_from(record.logged_events)
-            .unwrap_or(usize::MAX)
-            .min(history.len());
+        // The snapshot holds the events after the stored ones (all of them, in a record
+        // written before histories were stored apart): those past the last logged are new.
+        let from = history.partition_point(|e| e.id <= record.logged_events);
         let new = &history[from..];
-        if self.telemetry.is_none() || new.is_empty() {
-            record.logged_events = history.len() as u64;
+        let Some(last) = new.last().map(|e| e.id) else {
+            return Vec::new();
+        };
+        if self.telemetry.is_none() {
+            record.logged_events = last;
             return Vec::new();
         }
         let mut lines: Vec<String> = new
@@ -49,7 +52,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             record.start_date,
             record.snapshot.version,
         ));
-        record.logged_events = history.len() as u64;
+        record.logged_events = last;
         lines
     }
 
