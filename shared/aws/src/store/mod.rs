@@ -772,9 +772,8 @@ pub fn encode_write(
         let (item, parts) = encode_execution(record, expires)?;
         return Ok((item, parts, kept(record)));
     }
-    let inline = encode_execution(record, expires)?;
     let key = history::batch_key(record.stored_history.events + 1);
-    let new = record.take_new_events(Some(key.clone()));
+    let mut new = record.take_new_events(Some(key.clone()));
     let apart = history::batch_items(&ex_pk(&record.arn), &key, &new, history_expires)
         .and_then(|batch| Ok((batch, encode_execution(record, expires)?)));
     let (mut items, (item, parts)) = match apart {
@@ -784,20 +783,31 @@ pub fn encode_write(
             return Err(e);
         }
     };
-    let with = units(&inline.0, &inline.1);
     let without = units(&item, &parts);
     let batch = items
         .iter()
         .map(|i| write_units(item_bytes(i)))
         .sum::<u64>();
-    if with < without + batch && with <= without + INLINE_HISTORY_UNITS {
+    // Worth a second encoding only for a record of one small item and a few events.
+    if parts.is_empty()
+        && item_bytes(&item) <= INLINE_ATTEMPT_BYTES
+        && batch <= INLINE_HISTORY_UNITS + 1
+    {
         record.put_back(new);
-        let (item, parts) = inline;
-        return Ok((item, parts, kept(record)));
+        if let Ok((inline, inline_parts)) = encode_execution(record, expires) {
+            let with = units(&inline, &inline_parts);
+            if with < without + batch && with <= without + INLINE_HISTORY_UNITS {
+                return Ok((inline, inline_parts, kept(record)));
+            }
+        }
+        new = record.take_new_events(Some(key));
     }
     items.extend(parts);
     Ok((item, items, new))
 }
+
+/// The largest record item (without its history) whose new events may stay in it.
+const INLINE_ATTEMPT_BYTES: usize = 64 * 1024;
 
 /// The write units of an execution item and its parts.
 fn units(item: &Item, parts: &[Item]) -> u64 {
