@@ -377,9 +377,9 @@ impl ExecutionRecord {
     /// `tail` (kept as it was if `tail` is `None`). If there are none, nothing changes but the
     /// history is emptied. Should the write fail, [`Self::put_back`] undoes this.
     pub fn take_new_events(&mut self, tail: Option<String>) -> NewEvents {
+        self.drop_stored_events();
         let previous = self.stored_history.clone();
-        let mut events = std::mem::take(&mut self.snapshot.history);
-        events.retain(|e| e.id > previous.events);
+        let events = std::mem::take(&mut self.snapshot.history);
         if let Some(last) = events.last() {
             self.stored_history.events = last.id;
             if tail.is_some() {
@@ -393,9 +393,22 @@ impl ExecutionRecord {
     /// were stored before, which it no longer holds): the events taken go back before those
     /// it holds.
     pub fn put_back(&mut self, taken: NewEvents) {
-        let kept = std::mem::replace(&mut self.snapshot.history, taken.events);
-        self.snapshot.history.extend(kept);
+        self.prepend_events(taken.events);
         self.stored_history = taken.previous;
+    }
+
+    /// What a write that keeps the record's new events in it takes out: nothing.
+    pub fn keep_events(&self) -> NewEvents {
+        NewEvents {
+            events: Vec::new(),
+            previous: self.stored_history.clone(),
+        }
+    }
+
+    /// Puts `earlier` events (the stored history, read back) before those the record holds.
+    pub fn prepend_events(&mut self, earlier: Vec<HistoryEvent>) {
+        let own = std::mem::replace(&mut self.snapshot.history, earlier);
+        self.snapshot.history.extend(own);
     }
 
     /// Drops the history events that are stored apart already (a record read with its whole

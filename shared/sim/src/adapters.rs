@@ -345,7 +345,6 @@ async fn write_history(
     world: &Shared,
     record: &mut ExecutionRecord,
 ) -> Result<NewEvents, PortError> {
-    record.drop_stored_events();
     let (key, inline) = {
         let mut w = world.lock();
         w.dynamo.batches_written += 1;
@@ -360,10 +359,7 @@ async fn write_history(
         )
     };
     if inline {
-        return Ok(NewEvents {
-            events: Vec::new(),
-            previous: record.stored_history.clone(),
-        });
+        return Ok(record.keep_events());
     }
     let new = record.take_new_events(Some(key.clone()));
     if new.events.is_empty() {

@@ -55,8 +55,7 @@ impl Dynamo {
                 .map_err(|e| format!("{}: unreadable history batch: {e}", record.arn))?;
             history.extend(events);
         }
-        history.append(&mut record.snapshot.history);
-        record.snapshot.history = history;
+        record.prepend_events(history);
         Ok(record)
     }
 

@@ -33,6 +33,11 @@ pub const HISTORY_GRACE: Duration = Duration::from_secs(366 * 24 * 60 * 60);
 /// The prefix of every batch item's sort key.
 pub const PREFIX: &str = "H#";
 
+/// Whether `item` is a slice of a history batch.
+pub fn is_batch(item: &Item) -> bool {
+    text(item, "sk").is_some_and(|sk| sk.starts_with(PREFIX))
+}
+
 /// The key of a new batch whose first event is `first`.
 pub fn batch_key(first: u64) -> String {
     format!("{PREFIX}{first:012}#{}", uuid::Uuid::new_v4().simple())
@@ -103,7 +108,7 @@ struct Batch<'a> {
 pub fn chain(pk: &str, items: &[Item], tail: Option<&str>) -> Result<Vec<HistoryEvent>, PortError> {
     let mut batches: BTreeMap<&str, Batch<'_>> = BTreeMap::new();
     for item in items {
-        let Some(sk) = text(item, "sk").filter(|sk| sk.starts_with(PREFIX)) else {
+        let Some(sk) = text(item, "sk").filter(|_| is_batch(item)) else {
             continue;
         };
         let Some((key, slice)) = sk.rsplit_once('#') else {

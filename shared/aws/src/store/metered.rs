@@ -67,11 +67,7 @@ impl<S: Store> MeteredStore<S> {
         let (item, items, _) = encode_write(&mut copy, &expiry(), &expiry())?;
         let batch = items
             .iter()
-            .filter(|i| {
-                i.get("sk")
-                    .and_then(|sk| sk.as_s().ok())
-                    .is_some_and(|sk| sk.starts_with(super::history::PREFIX))
-            })
+            .filter(|i| super::history::is_batch(i))
             .map(item_bytes)
             .sum();
         Ok((item, items, batch))

@@ -290,17 +290,8 @@ impl DynamoStore {
         parts_key: &str,
         count: u64,
     ) -> Result<Option<String>, PortError> {
-        let mut slices = Vec::new();
-        for mut item in self.query(pk, Some(parts_key), "record parts").await? {
-            match item.remove("data") {
-                Some(data) => slices.push(data),
-                None => return Ok(None),
-            }
-        }
-        if slices.len() as u64 != count {
-            return Ok(None);
-        }
-        joined(pk, &slices.iter().collect::<Vec<_>>()).map(Some)
+        let items = self.query(pk, Some(parts_key), "record parts").await?;
+        assembled(pk, &items, parts_key, count)
     }
 
     /// Every item of partition `pk` (whose sort key begins with `prefix`, if given), read
@@ -638,19 +629,13 @@ impl Store for DynamoStore {
                 record_of(arn, stored)?
             } else {
                 let (parts_key, count) = parts_of(arn, item)?;
-                let slices: Vec<&AttributeValue> = items
-                    .iter()
-                    .filter(|i| text(i, "sk").is_some_and(|sk| sk.starts_with(parts_key)))
-                    .filter_map(|i| i.get("data"))
-                    .collect();
-                if slices.len() as u64 != count {
-                    continue; // replaced while being read
+                match assembled(&pk, &items, parts_key, count)? {
+                    Some(json) => parse_record(arn, &json)?,
+                    None => continue, // replaced while being read
                 }
-                parse_record(arn, &joined(&pk, &slices)?)?
             };
-            let mut events = history::chain(&pk, &items, record.stored_history.tail.as_deref())?;
-            events.append(&mut record.snapshot.history);
-            record.snapshot.history = events;
+            let events = history::chain(&pk, &items, record.stored_history.tail.as_deref())?;
+            record.prepend_events(events);
             return Ok(Some(record));
         }
         Err(PortError::Retryable(format!(
@@ -731,22 +716,38 @@ fn parts_of<'a>(arn: &str, item: &'a Item) -> Result<(&'a str, u64), PortError> 
     }
 }
 
-/// The JSON of a record's parts, in order: slices of deflated JSON or (written before records
-/// were deflated) of JSON.
-fn joined(pk: &str, slices: &[&AttributeValue]) -> Result<String, PortError> {
+/// The JSON of the `count` parts `parts_key` among `items` (in sort-key order), or `None` if
+/// some are missing (a later write replaced them). Parts are slices of deflated JSON or
+/// (written before records were deflated) of JSON.
+fn assembled(
+    pk: &str,
+    items: &[Item],
+    parts_key: &str,
+    count: u64,
+) -> Result<Option<String>, PortError> {
     let mut bytes = Vec::new();
     let mut json = String::new();
-    for slice in slices {
-        match slice {
-            AttributeValue::B(data) => bytes.extend_from_slice(data.as_ref()),
-            AttributeValue::S(data) => json.push_str(data),
-            _ => return Err(PortError::Terminal(format!("{pk}: a part holds no data"))),
+    let mut found = 0_u64;
+    for item in items {
+        if !text(item, "sk").is_some_and(|sk| sk.starts_with(parts_key)) {
+            continue;
         }
+        match item.get("data") {
+            Some(AttributeValue::B(data)) => bytes.extend_from_slice(data.as_ref()),
+            Some(AttributeValue::S(data)) => json.push_str(data),
+            _ => return Ok(None),
+        }
+        found += 1;
+    }
+    if found != count {
+        return Ok(None);
     }
     if bytes.is_empty() {
-        return Ok(json);
+        return Ok(Some(json));
     }
-    deflated::inflate(&bytes).map_err(|e| PortError::Terminal(format!("{pk}: {e}")))
+    deflated::inflate(&bytes)
+        .map(Some)
+        .map_err(|e| PortError::Terminal(format!("{pk}: {e}")))
 }
 
 /// The most write units the history events kept in a record may add to its writes: past
@@ -770,7 +771,7 @@ pub fn encode_write(
     record.drop_stored_events();
     if record.snapshot.history.is_empty() {
         let (item, parts) = encode_execution(record, expires)?;
-        return Ok((item, parts, kept(record)));
+        return Ok((item, parts, record.keep_events()));
     }
     let key = history::batch_key(record.stored_history.events + 1);
     let mut new = record.take_new_events(Some(key.clone()));
@@ -783,11 +784,8 @@ pub fn encode_write(
             return Err(e);
         }
     };
-    let without = units(&item, &parts);
-    let batch = items
-        .iter()
-        .map(|i| write_units(item_bytes(i)))
-        .sum::<u64>();
+    let without = units(std::iter::once(&item).chain(&parts));
+    let batch = units(&items);
     // Worth a second encoding only for a record of one small item and a few events.
     if parts.is_empty()
         && item_bytes(&item) <= INLINE_ATTEMPT_BYTES
@@ -795,9 +793,9 @@ pub fn encode_write(
     {
         record.put_back(new);
         if let Ok((inline, inline_parts)) = encode_execution(record, expires) {
-            let with = units(&inline, &inline_parts);
+            let with = units(std::iter::once(&inline).chain(&inline_parts));
             if with < without + batch && with <= without + INLINE_HISTORY_UNITS {
-                return Ok((inline, inline_parts, kept(record)));
+                return Ok((inline, inline_parts, record.keep_events()));
             }
         }
         new = record.take_new_events(Some(key));
@@ -809,21 +807,9 @@ pub fn encode_write(
 /// The largest record item (without its history) whose new events may stay in it.
 const INLINE_ATTEMPT_BYTES: usize = 64 * 1024;
 
-/// The write units of an execution item and its parts.
-fn units(item: &Item, parts: &[Item]) -> u64 {
-    write_units(item_bytes(item))
-        + parts
-            .iter()
-            .map(|p| write_units(item_bytes(p)))
-            .sum::<u64>()
-}
-
-/// Nothing taken out of `record`: its events stay in it.
-fn kept(record: &ExecutionRecord) -> NewEvents {
-    NewEvents {
-        events: Vec::new(),
-        previous: record.stored_history.clone(),
-    }
+/// The write units of writing `items`, each on its own.
+fn units<'a>(items: impl IntoIterator<Item = &'a Item>) -> u64 {
+    items.into_iter().map(|i| write_units(item_bytes(i))).sum()
 }
 
 /// The execution item for `record`, expiring at `expires` (epoch seconds), and the parts to

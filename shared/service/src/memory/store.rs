@@ -214,8 +214,6 @@ impl Store for MemoryStore {
 /// `record` with its stored `history` and the events it holds itself after them.
 fn with_history(record: &ExecutionRecord, history: &[HistoryEvent]) -> ExecutionRecord {
     let mut full = record.clone();
-    let own = std::mem::take(&mut full.snapshot.history);
-    full.snapshot.history = history.to_vec();
-    full.snapshot.history.extend(own);
+    full.prepend_events(history.to_vec());
     full
 }
