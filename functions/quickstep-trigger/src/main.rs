@@ -17,7 +17,12 @@ async fn main() -> Result<(), Error> {
     )?;
     let (service, machine) = (&service, machine.as_str());
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        quickstep_lambda::eventbridge::handle_event(service, machine, mode, event.payload).await
+        // Lambda's deadline (ms since the epoch); a local emulator may send none.
+        let deadline = i64::try_from(event.context.deadline)
+            .ok()
+            .filter(|d| *d > 0);
+        quickstep_lambda::eventbridge::handle_event(service, machine, mode, event.payload, deadline)
+            .await
     }))
     .await
 }

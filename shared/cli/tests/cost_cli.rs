@@ -242,3 +242,79 @@ fn write_units_grow_linearly_with_stored_steps() {
     // ...and twice the writes (a whole-history rewrite would be four times).
     assert_eq!(w40 - w20, 2 * (w20 - w10), "{w10} {w20} {w40}");
 }
+
+#[test]
+fn a_start_run_inline_stores_a_short_execution_once() {
+    let args = |inline: &'static str| {
+        vec![
+            "cost",
+            "shared/cli/examples/five-states/five-states.asl.json",
+            "--input",
+            "shared/cli/examples/five-states/input.json",
+            "--start-inline-ms",
+            inline,
+            "--json",
+        ]
+    };
+    let queued = cost(&args("0"));
+    let inline = cost(&args("1000"));
+    let (q, i) = (&queued["async"]["usage"], &inline["async"]["usage"]);
+    assert_eq!(i["status"], "SUCCEEDED");
+    assert_eq!(i["task_calls"], q["task_calls"]);
+    // The API function's invocation alone: no worker, no step message.
+    assert_eq!(q["lambda_invocations"], 2);
+    assert_eq!(i["lambda_invocations"], 1);
+    assert_eq!(q["sqs_requests"], 3);
+    assert_eq!(i["sqs_requests"], 0);
+    // One create (the record, its history, its listing entry) instead of a create and a
+    // write: half the write units. The worker's read of the record gives way to the start's
+    // read of whether its name is taken.
+    let units = |u: &Value, what: &str| u["dynamodb"][what].as_u64().unwrap();
+    assert_eq!(units(q, "write_units"), 6);
+    assert_eq!(units(i, "write_units"), 3);
+    assert_eq!(units(i, "read_units"), units(q, "read_units"));
+    assert_adds_up(&inline["async"]);
+    assert!(
+        inline["async"]["total"].as_f64().unwrap()
+            < queued["async"]["total"].as_f64().unwrap() / 2.0,
+        "{inline}"
+    );
+    // A start that reaches a long Wait stores the record there: the worker goes on.
+    let order = cost(&order_args(
+        "cost",
+        &["--start-inline-ms", "1000", "--json"],
+    ));
+    assert_eq!(order["async"]["usage"]["status"], "SUCCEEDED");
+    assert!(
+        order["async"]["usage"]["lambda_invocations"]
+            .as_u64()
+            .unwrap()
+            >= 5
+    );
+
+    // A start with no call to make runs nothing more inline, so it reads nothing more.
+    let passes = temp_file(
+        "cost-passes.asl.json",
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"},
+            "B": {"Type": "Pass", "End": true}}}"#,
+    );
+    let plain = |inline: &str| {
+        cost(&[
+            "cost",
+            passes.as_str(),
+            "--start-inline-ms",
+            inline,
+            "--json",
+        ])["async"]["usage"]["dynamodb"]
+            .clone()
+    };
+    assert_eq!(plain("1000"), plain("0"));
+
+    let refused = quickstep(&[
+        "cost",
+        "shared/cli/examples/five-states/five-states.asl.json",
+        "--start-inline-ms",
+        "-5",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+}

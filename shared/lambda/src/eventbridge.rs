@@ -7,15 +7,17 @@ use quickstep_service::service::Service;
 use quickstep_service::trigger::TriggerMode;
 use serde_json::Value;
 
-/// Starts an execution of `machine` with the whole event as its input, named by the event id.
+/// Starts an execution of `machine` with the whole event as its input, named by the event id,
+/// in an invocation that ends at `deadline` (ms since the epoch, from Lambda's context).
 pub async fn handle_event<S: Store, Q: StepQueue, P: EventPublisher>(
     service: &Service<S, Q, P>,
     machine: &str,
     mode: TriggerMode,
     event: Value,
+    deadline: Option<i64>,
 ) -> Result<Value, Diagnostic> {
     service
-        .trigger(machine, event, mode)
+        .trigger(machine, event, mode, deadline)
         .await
         .map_err(|e| diagnostic(&e))
 }

@@ -150,10 +150,11 @@ async fn every_sample_event_gives_the_documented_response() {
         .put_state_machine("orders", &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$.detail", "End": true}}}))
         .await
         .unwrap();
-    let first = eventbridge::handle_event(&service, "orders", TriggerMode::Async, event.clone())
-        .await
-        .unwrap();
-    let retry = eventbridge::handle_event(&service, "orders", TriggerMode::Async, event)
+    let first =
+        eventbridge::handle_event(&service, "orders", TriggerMode::Async, event.clone(), None)
+            .await
+            .unwrap();
+    let retry = eventbridge::handle_event(&service, "orders", TriggerMode::Async, event, None)
         .await
         .unwrap();
     assert_eq!(first["new"], true);

@@ -232,7 +232,9 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                     return Ok(refusal);
                 }
                 let input = self.input_body(&request.body)?;
-                let started = self.start_async(machine, name, input).await?;
+                let started = self
+                    .start_async_until(machine, name, input, request.deadline)
+                    .await?;
                 Ok(Response::new(
                     if started.new { 202 } else { 200 },
                     json!({

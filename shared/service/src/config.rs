@@ -25,6 +25,17 @@ pub struct Config {
     /// How many times a step message that came before its record's write is sent again (with
     /// delays of 1, 2, 4, ... seconds) before it is taken as never to be written.
     pub max_early_resends: u32,
+    /// How long, in ms, an asynchronous start runs its execution before it answers
+    /// (`QUICKSTEP_START_INLINE_MS`; 0, the default: none, as Step Functions answers at once).
+    /// Within it, the start makes the execution's task calls and applies their outcomes as a
+    /// worker step would, waiting for a call still running when it passes until the
+    /// invocation's deadline (less [`Self::sync_margin_ms`]); it then stores the record once.
+    /// An execution that ends within it costs one write and no step message, worker
+    /// invocation or further read; one that does not goes on in the worker as any other.
+    /// Starts of a named execution read first whether the name is taken, so that a repeated
+    /// start never calls its tasks again; executions started by a `startExecution` task never
+    /// run inline (their parent's step would wait for them).
+    pub start_inline_ms: i64,
     /// How long before its invocation's deadline a synchronous execution is ended TIMED_OUT,
     /// in ms, so that the caller gets the answer rather than Lambda's timeout.
     pub sync_margin_ms: i64,
@@ -57,6 +68,7 @@ impl Default for Config {
             step_margin_ms: 10_000,
             max_task_dispatches: 3,
             max_early_resends: 8,
+            start_inline_ms: 0,
             sync_margin_ms: 1_500,
             max_cached_machines: 256,
             current_revision_ms: 2_000,
@@ -77,8 +89,7 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads `AWS_REGION`, `QUICKSTEP_ACCOUNT_ID`, `QUICKSTEP_PAYLOAD_LIMIT_BYTES`,
-    /// `QUICKSTEP_MAX_ROUNDS_PER_STEP` and `QUICKSTEP_EXECUTION_TIMEOUT_SECONDS` from `vars` (the
+    /// Reads `AWS_REGION` and the `QUICKSTEP_*` variables the fields name from `vars` (the
     /// process environment at cold start), defaulting what is absent.
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
@@ -126,6 +137,11 @@ impl Config {
             step_margin_ms: i64::try_from(number(
                 "QUICKSTEP_STEP_MARGIN_MS",
                 usize::try_from(defaults.step_margin_ms).unwrap_or(0),
+            )?)
+            .unwrap_or(i64::MAX),
+            start_inline_ms: i64::try_from(number(
+                "QUICKSTEP_START_INLINE_MS",
+                usize::try_from(defaults.start_inline_ms).unwrap_or(0),
             )?)
             .unwrap_or(i64::MAX),
             current_revision_ms: i64::try_from(number(
@@ -204,6 +220,7 @@ mod tests {
             ("QUICKSTEP_PAYLOAD_LIMIT_BYTES", "1024"),
             ("QUICKSTEP_MAX_ROUNDS_PER_STEP", "3"),
             ("QUICKSTEP_EXECUTION_TIMEOUT_SECONDS", "300"),
+            ("QUICKSTEP_START_INLINE_MS", "750"),
         ]))
         .unwrap();
         assert_eq!(config.region, "eu-west-1");
@@ -211,6 +228,7 @@ mod tests {
         assert_eq!(config.payload_limit_bytes, 1024);
         assert_eq!(config.max_rounds_per_step, 3);
         assert_eq!(config.execution_timeout_seconds, Some(300));
+        assert_eq!(config.start_inline_ms, 750);
     }
 
     #[test]
@@ -219,6 +237,7 @@ mod tests {
             ("QUICKSTEP_PAYLOAD_LIMIT_BYTES", "lots"),
             ("QUICKSTEP_EXECUTION_TIMEOUT_SECONDS", "0"),
             ("QUICKSTEP_EXECUTION_TIMEOUT_SECONDS", "-5"),
+            ("QUICKSTEP_START_INLINE_MS", "-1"),
         ] {
             let e = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!((e.name.as_str(), e.value.as_str()), (name, value));

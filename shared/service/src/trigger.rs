@@ -1,6 +1,7 @@
 //! The EventBridge rule target: an event starts an execution of the configured state machine,
 //! named by the event's id so that EventBridge's own retries never start two.
 
+use quickstep_engine::execution::Millis;
 use serde_json::Value;
 
 use crate::error::ServiceError;
@@ -15,12 +16,14 @@ pub enum TriggerMode {
 }
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
-    /// Starts an execution of `machine_name` with the whole EventBridge event as input.
+    /// Starts an execution of `machine_name` with the whole EventBridge event as input, in an
+    /// invocation that ends at `deadline` (ms since the epoch).
     pub async fn trigger(
         &self,
         machine_name: &str,
         event: Value,
         mode: TriggerMode,
+        deadline: Option<Millis>,
     ) -> Result<Value, ServiceError> {
         let id = event
             .get("id")
@@ -40,9 +43,14 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             )));
         }
         match mode {
-            TriggerMode::Sync => self.start_sync(machine_name, Some(&id), event, None).await,
+            TriggerMode::Sync => {
+                self.start_sync(machine_name, Some(&id), event, deadline)
+                    .await
+            }
             TriggerMode::Async => {
-                let started = self.start_async(machine_name, Some(&id), event).await?;
+                let started = self
+                    .start_async_until(machine_name, Some(&id), event, deadline)
+                    .await?;
                 Ok(serde_json::json!({"executionArn": started.execution_arn, "new": started.new}))
             }
         }

@@ -67,6 +67,15 @@ pub struct Started {
     pub new: bool,
 }
 
+/// The time a step may take (ms since the epoch; `None`: unbounded).
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    /// No call is made from this time on.
+    start_by: Option<Millis>,
+    /// The step ends at this time, and calls still running are left to the next one.
+    end: Option<Millis>,
+}
+
 /// A call in flight: the pending call it carries out, whether its outcome answers a callback
 /// task at once (a mock's), and its outcome.
 type Flight = Pin<Box<dyn Future<Output = Called> + Send>>;
@@ -74,15 +83,32 @@ type Called = (Box<TaskRequest>, bool, TaskOutcome);
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
     /// Starts an asynchronous execution of the current revision of `machine_name`: the engine
-    /// runs to its first task or timer, the record is stored and the first step is queued. The
-    /// same execution name again returns the first execution.
+    /// runs to its first task or timer (or on, within [`Config::start_inline_ms`]), the record is
+    /// stored and the next step is queued. The same execution name again returns the first
+    /// execution.
+    ///
+    /// [`Config::start_inline_ms`]: crate::config::Config::start_inline_ms
     pub async fn start_async(
         &self,
         machine_name: &str,
         execution_name: Option<&str>,
         input: Value,
     ) -> Result<Started, ServiceError> {
-        self.start_async_at(machine_name, execution_name, input, 0)
+        self.start_async_until(machine_name, execution_name, input, None)
+            .await
+    }
+
+    /// [`Self::start_async`] in an invocation that ends at `deadline` (ms since the epoch), up
+    /// to which calls the start made inline are waited for.
+    pub async fn start_async_until(
+        &self,
+        machine_name: &str,
+        execution_name: Option<&str>,
+        input: Value,
+        deadline: Option<Millis>,
+    ) -> Result<Started, ServiceError> {
+        let target = Target::default();
+        self.start_async_on(machine_name, execution_name, input, 0, &target, deadline)
             .await
     }
 
@@ -94,17 +120,13 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         input: Value,
         depth: u32,
     ) -> Result<Started, ServiceError> {
-        self.start_async_on(
-            machine_name,
-            execution_name,
-            input,
-            depth,
-            &Target::default(),
-        )
-        .await
+        let target = Target::default();
+        self.start_async_on(machine_name, execution_name, input, depth, &target, None)
+            .await
     }
 
-    /// [`Self::start_async_at`] of the revision `target` names (a version's).
+    /// [`Self::start_async_at`] of the revision `target` names (a version's), in an invocation
+    /// that ends at `deadline`.
     pub(crate) async fn start_async_on(
         &self,
         machine_name: &str,
@@ -112,14 +134,16 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         input: Value,
         depth: u32,
         target: &Target,
+        deadline: Option<Millis>,
     ) -> Result<Started, ServiceError> {
         self.check_input(&input)?;
         let name = self.execution_name(execution_name)?;
         let machine_record = self.target_revision(machine_name, target).await?;
         let arn = self.config.execution_arn(machine_name, &name);
         // No read first to see whether the name is taken: the conditional create below says
-        // so, at no extra read for every start. A start of a name already taken sends a step
-        // message for nothing, which the worker drops (its claim owns nothing in the record).
+        // so, at no extra read for every start (but for one run inline, below). A start of a
+        // name already taken sends a step message for nothing, which the worker drops (its
+        // claim owns nothing in the record).
         let machine = self.machine(machine_name, machine_record.revision).await?;
         let now = self.clock.now();
         let info = self.execution_info(&machine_record, &name, input, now);
@@ -127,10 +151,39 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let (snapshot, effects) = execution::start(&machine, info, self.options(), seed, now);
         let log = self.log_settings(&machine_record);
         let mut record = record_of(&machine_record, snapshot, pending_of(effects), log);
-        let telemetry = self.telemetry_of(&mut record);
         record.depth = depth;
         record.version_arn.clone_from(&target.version_arn);
         record.alias_arn.clone_from(&target.alias_arn);
+        let inline = depth == 0 && self.config.start_inline_ms > 0 && has_work_now(&record, now);
+        if inline && execution_name.is_some() {
+            // A start run inline calls tasks before its create says whether the name is
+            // taken: a repeated start (a client's retry, EventBridge's) must not call them
+            // again. One read, for named starts that would call a task.
+            if let Some(existing) = self.store.get_execution(&arn).await? {
+                return Ok(Started {
+                    execution_arn: existing.arn,
+                    start_date: existing.start_date,
+                    new: false,
+                });
+            }
+        }
+        if inline {
+            let start_by = now.saturating_add(self.config.start_inline_ms);
+            // Calls still running when the time is up are waited for until the invocation's
+            // deadline, less the time to store the record, rather than made twice.
+            let end = deadline
+                .map(|d| d.saturating_sub(self.config.sync_margin_ms))
+                .map_or(start_by, |end| end.max(start_by));
+            let budget = Budget {
+                start_by: Some(start_by.min(end)),
+                end: Some(end),
+            };
+            let claim = record.claim;
+            self.run_step(&machine, &mut record, claim, false, budget)
+                .await;
+        }
+        let telemetry = self.telemetry_of(&mut record);
+        let now = self.clock.now();
         self.send_continuation(&mut record, now).await?;
         match self.store.create_execution(&mut record).await? {
             Created::Existing(existing) => Ok(Started {
@@ -140,12 +193,13 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }),
             Created::New => {
                 self.emit(&telemetry);
+                let start_date = record.start_date;
                 if record.is_terminal() {
                     self.finish(record).await?;
                 }
                 Ok(Started {
                     execution_arn: arn,
-                    start_date: now,
+                    start_date,
                     new: true,
                 })
             }
@@ -209,8 +263,12 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             let margin = self.config.step_margin_ms.min((d - now).max(0) / 2);
             d.saturating_sub(margin)
         });
+        let budget = Budget {
+            start_by: budget_end,
+            end: budget_end,
+        };
         let actions = self
-            .run_step(&machine, &mut record, message.claim, stale, budget_end)
+            .run_step(&machine, &mut record, message.claim, stale, budget)
             .await;
         if actions.is_empty() {
             if stale {
@@ -257,16 +315,20 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         })
     }
 
-    /// Carries out what the message of claim `owner` may do to `record` until nothing more is due, the
-    /// execution ends, or the budget runs out; returns the actions applied, in order.
+    /// Carries out what the message of claim `owner` may do to `record` until nothing more is
+    /// due, the execution ends, or the budget runs out; returns the actions applied, in order.
     async fn run_step(
         &self,
         machine: &Arc<StateMachine>,
         record: &mut ExecutionRecord,
         owner: u64,
         stale: bool,
-        budget_end: Option<Millis>,
+        budget: Budget,
     ) -> Vec<Action> {
+        let Budget {
+            start_by,
+            end: budget_end,
+        } = budget;
         let tasks = self.tasks_of(&record.arn, record.depth);
         let mut actions = Vec::new();
         let mut flight: FuturesUnordered<Flight> = FuturesUnordered::new();
@@ -286,7 +348,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         let mut rounds = 0;
         while !record.snapshot.status.is_terminal() {
             let now = self.clock.now();
-            if budget_end.is_none_or(|end| now < end) {
+            if start_by.is_none_or(|end| now < end) {
                 let busy = |task: &u64| flying.contains_key(task) || deferred.contains(task);
                 for request in calls_to_make(record, owner, busy) {
                     flying.insert(request.task, request.clone());
@@ -379,6 +441,17 @@ fn pending_calls(record: &ExecutionRecord) -> BTreeSet<u64> {
             _ => None,
         })
         .collect()
+}
+
+/// Whether a new execution's `record` has anything a step would do at `now`: a call to make
+/// (a callback call waits for its token to be stored), a timer due, a yield to resume from.
+fn has_work_now(record: &ExecutionRecord, now: Millis) -> bool {
+    record.pending.iter().any(|effect| match effect {
+        Effect::Invoke(r) => r.task_token.is_none(),
+        Effect::StartTimer { at, .. } => *at <= now,
+        Effect::Yield => true,
+        Effect::Finished => false,
+    })
 }
 
 /// Whether `record` has pending calls that the message of claim `owner` is to make.

@@ -17,11 +17,12 @@ use crate::world::World;
 /// A request to the service.
 #[derive(Debug, Clone)]
 pub enum Call {
-    /// The API's StartExecution (asynchronous).
+    /// The API's StartExecution (asynchronous), within an invocation that ends at `deadline`.
     Start {
         machine: String,
         name: String,
         input: Value,
+        deadline: Millis,
     },
     /// SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat.
     Answer { token: String, answer: TaskAnswer },

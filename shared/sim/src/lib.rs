@@ -7,7 +7,8 @@
 //! reordering and duplicate delivery of SQS messages, deliveries before the write that follows
 //! their send, conditional-write conflicts, throttling, writes whose answer is lost, crashes at
 //! any await point, Lambda's deadline, EventBridge failures, callers' answers (also before the
-//! token is stored), heartbeats, stops, nested executions. After each schedule the invariants
+//! token is stored), heartbeats, stops, nested executions; one schedule in two starts its
+//! executions inline (their first calls made by the start). After each schedule the invariants
 //! in [`invariants`] are checked; a failing seed replays exactly.
 //!
 //! ```
@@ -53,6 +54,18 @@ pub const ITEM_LIMIT_BYTES: usize = 400 * 1024;
 /// The DynamoDB adapter's limit, a record in 64 parts of 350,000 bytes
 /// (`quickstep_aws::store::MAX_PARTS`, `PART_BYTES`): the store's limit with large data.
 pub const PARTS_LIMIT_BYTES: usize = 64 * 350_000;
+/// The API function's timeout (the template's), the deadline of every start.
+const API_TIMEOUT_MS: i64 = 29_000;
+
+/// How long the starts of schedule `seed` run their executions inline
+/// ([`Config::start_inline_ms`]): one schedule in two, by the seed, so a replay does the same.
+fn start_inline_ms(seed: u64) -> i64 {
+    if seed % 2 == 1 {
+        1_000
+    } else {
+        0
+    }
+}
 
 /// The kind of schedule: which faults it injects, and how hard.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -279,6 +292,7 @@ pub fn run_traced(seed: u64, settings: &Settings, trace: bool) -> (Schedule, Vec
     let config = Config {
         execution_timeout_seconds: Some(settings.execution_timeout_seconds),
         max_task_dispatches: settings.max_task_dispatches,
+        start_inline_ms: start_inline_ms(seed),
         ..Config::default()
     };
     let service = Service::new(
@@ -391,12 +405,14 @@ fn start_execution(
     accepted: Arc<std::sync::Mutex<Vec<String>>>,
     attempt: u32,
 ) {
+    let deadline = w.now + API_TIMEOUT_MS;
     let call = Call::Start {
         machine: machine.clone(),
         name: name.clone(),
         input: input.clone(),
+        deadline,
     };
-    w.start(call, move |w, answered| {
+    let invocation = w.start(call, move |w, answered| {
         if matches!(answered.as_deref(), Ok([Ok(())])) {
             accepted
                 .lock()
@@ -410,6 +426,8 @@ fn start_execution(
             });
         }
     });
+    // Lambda ends the API function at its timeout (a start run inline may reach it).
+    w.at(deadline, move |w| w.killed.push((invocation, true)));
 }
 
 fn stop_execution(w: &mut World, arn: String, attempt: u32) {
@@ -436,9 +454,10 @@ fn caller(service: SimService) -> calls::Caller {
                     machine,
                     name,
                     input,
+                    deadline,
                 } => {
                     vec![service
-                        .start_async(&machine, Some(&name), input)
+                        .start_async_until(&machine, Some(&name), input, Some(deadline))
                         .await
                         .map(|_| ())
                         .map_err(|e| name_of(&e))]

@@ -19,6 +19,11 @@ pub struct Args {
     /// Milliseconds each DynamoDB, SQS or EventBridge request takes.
     #[arg(long, default_value_t = 5.0)]
     request_ms: f64,
+    /// Milliseconds an asynchronous start runs its execution before it answers (the
+    /// template's `StartInlineMs`; 0: none, as Step Functions). Task calls take no time on the
+    /// clock here: the start runs on to the first Wait, callback or the step's bound.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
+    start_inline_ms: i64,
     /// The functions' memory in MB (the template's `MemorySize`).
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(128..=10_240))]
     memory_mb: u64,
@@ -50,6 +55,7 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
         task_ms: args.task_ms,
         request_ms: args.request_ms,
         memory_mb: args.memory_mb,
+        start_inline_ms: args.start_inline_ms,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

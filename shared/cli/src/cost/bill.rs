@@ -166,6 +166,7 @@ mod tests {
             task_ms: 20.0,
             request_ms: 5.0,
             memory_mb: 128,
+            start_inline_ms: 0,
         }
     }
 

@@ -59,6 +59,8 @@ pub struct Model {
     pub request_ms: f64,
     /// The functions' memory (the template's `MemorySize`).
     pub memory_mb: u64,
+    /// How long an asynchronous start runs its execution ([`Config::start_inline_ms`]).
+    pub start_inline_ms: i64,
 }
 
 /// What one execution used.
@@ -113,7 +115,7 @@ struct Marks {
 
 impl Bench {
     /// A service on counting adapters, with the workflow stored as an Express state machine.
-    async fn new(workflow: &Workflow) -> Result<Self, String> {
+    async fn new(workflow: &Workflow, model: &Model) -> Result<Self, String> {
         let clock = Arc::new(Clock::virtual_at(START));
         let mocks = match &workflow.mocks {
             Some((config, case)) => MockInvoker::from_config(config, &workflow.name, case)
@@ -129,7 +131,10 @@ impl Bench {
             CountingPublisher::default(),
             invoker,
             Clock::Real,
-            Config::default(),
+            Config {
+                start_inline_ms: model.start_inline_ms,
+                ..Config::default()
+            },
         )
         .with_clock(clock)
         .with_sleeper(Arc::new(JumpSleeper));
@@ -231,7 +236,7 @@ async fn run_sync(
     model: &Model,
     body: &str,
 ) -> Result<Result<Usage, String>, String> {
-    let bench = Bench::new(workflow).await?;
+    let bench = Bench::new(workflow, model).await?;
     let service = &bench.service;
     let warm_up = service
         .start_sync(
@@ -282,7 +287,7 @@ async fn run_async(
     model: &Model,
     body: &str,
 ) -> Result<(Usage, ExecutionRecord), String> {
-    let bench = Bench::new(workflow).await?;
+    let bench = Bench::new(workflow, model).await?;
     let mut warm_up = Usage::default();
     run_async_once(&bench, workflow, model, "warm-up", &mut warm_up).await?;
     let marks = bench.warmed_up();

@@ -69,7 +69,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             "DescribeStateMachine" => self.describe_state_machine(request).await,
             "UpdateStateMachine" => self.update_state_machine(request).await,
             "ValidateStateMachineDefinition" => validate_definition(request),
-            "StartExecution" => self.start_execution(request).await,
+            "StartExecution" => self.start_execution(request, deadline).await,
             "StartSyncExecution" => self.start_sync_execution(request, deadline).await,
             "DescribeExecution" => {
                 let arn = execution_arn(request)?;
@@ -277,7 +277,11 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         self.published_too(updated(&record), name, publish).await
     }
 
-    async fn start_execution(&self, request: &Value) -> Result<Value, Fault> {
+    async fn start_execution(
+        &self,
+        request: &Value,
+        deadline: Option<quickstep_engine::execution::Millis>,
+    ) -> Result<Value, Fault> {
         let (arn, case) = test_cases::split(required_text(request, "stateMachineArn")?);
         let (machine, qualifier) = arns::state_machine(arn)?;
         let target = self.target(machine, qualifier).await?;
@@ -291,7 +295,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             name = Some(mocked_name);
         }
         let started = self
-            .start_async_on(machine, name, input.clone(), 0, &target)
+            .start_async_on(machine, name, input.clone(), 0, &target, deadline)
             .await;
         let started = match started {
             Ok(started) => started,
