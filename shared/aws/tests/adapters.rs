@@ -857,6 +857,114 @@ async fn store_keeps_the_history_apart_and_reads_it_whole() {
         .is_none());
 }
 
+/// Records and history batches deflated without a dictionary (as written before the store's
+/// dictionary) are read as they are; the next write uses the dictionary, and a chain of old
+/// and new batches reads back whole.
+#[tokio::test]
+async fn store_reads_what_was_deflated_without_a_dictionary() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use quickstep_aws::store::deflated::{self, Dictionary, DICTIONARY_ATTRIBUTE};
+    use std::io::Write;
+    let moto = Moto::start();
+    let sdk = moto.config().await;
+    resources(&sdk).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = DynamoStore::new(dynamo.clone(), "quickstep");
+    let mut execution = record("old", json!({"order": "A-1"}));
+    let n = execution.snapshot.events();
+    store.create_execution(&mut execution).await.unwrap();
+    for (round, name) in ["One", "Two"].into_iter().enumerate() {
+        let mut next = store.get_execution(&execution.arn).await.unwrap().unwrap();
+        let v = next.version();
+        next.snapshot.version += 1;
+        let first = n + 1 + 2 * round as u64;
+        // (Events that rode in the record are still in its history: the new ones follow.)
+        next.snapshot
+            .history
+            .extend(events(first..=first + 1, name, 12_000));
+        store.put_execution_if_version(&mut next, v).await.unwrap();
+    }
+    assert_eq!(batch_items(&dynamo, &execution.arn).await, 2);
+
+    // Every item as the store wrote it before dictionaries: deflated plain, not named.
+    let pk = format!("EX#{}", execution.arn);
+    let items = dynamo
+        .query()
+        .table_name("quickstep")
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap();
+    let mut aged = 0;
+    for mut item in items {
+        assert_eq!(Dictionary::of(&item), Ok(Dictionary::One), "{item:?}");
+        item.remove(DICTIONARY_ATTRIBUTE);
+        let field = if item.contains_key("record") {
+            "record"
+        } else {
+            "data"
+        };
+        let bytes = item[field].as_b().unwrap().as_ref().to_vec();
+        let json = deflated::inflate(&bytes, Dictionary::One).unwrap();
+        let mut plain =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        plain.write_all(json.as_bytes()).unwrap();
+        item.insert(field.to_owned(), deflated::binary(plain.finish().unwrap()));
+        dynamo
+            .put_item()
+            .table_name("quickstep")
+            .set_item(Some(item))
+            .send()
+            .await
+            .unwrap();
+        aged += 1;
+    }
+    assert_eq!(aged, 3);
+    let head = store.get_execution(&execution.arn).await.unwrap().unwrap();
+    let whole = store
+        .get_execution_with_history(&execution.arn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ids(&whole), (1..=n + 4).collect::<Vec<_>>());
+
+    // The next write is deflated with the dictionary, its batch too: old and new read whole.
+    let mut next = head.clone();
+    next.snapshot.version += 1;
+    next.snapshot
+        .history
+        .extend(events(n + 5..=n + 6, "Three", 12_000));
+    store
+        .put_execution_if_version(&mut next, head.version())
+        .await
+        .unwrap();
+    let item = dynamo
+        .get_item()
+        .table_name("quickstep")
+        .key("pk", AttributeValue::S(pk.clone()))
+        .key("sk", AttributeValue::S("RECORD".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(Dictionary::of(&item), Ok(Dictionary::One));
+    let whole = store
+        .get_execution_with_history(&execution.arn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ids(&whole), (1..=n + 6).collect::<Vec<_>>());
+    let names: Vec<_> = whole.snapshot.history[n as usize..]
+        .iter()
+        .map(|e| e.name.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["One", "One", "Two", "Two", "Three", "Three"]);
+}
+
 #[tokio::test]
 async fn queue_delays_messages_and_clamps_delays() {
     let moto = Moto::start();

@@ -64,7 +64,7 @@ pub fn batch_items(
             deflated::MAX_JSON_BYTES
         )));
     }
-    let bytes = deflated::deflate(&json);
+    let bytes = deflated::deflate(&json).map_err(|e| PortError::Terminal(format!("{pk}: {e}")))?;
     let slices: Vec<&[u8]> = bytes.chunks(PART_BYTES).collect();
     if slices.len() > MAX_PARTS + 1 {
         return Err(PortError::Terminal(format!(
@@ -86,6 +86,7 @@ pub fn batch_items(
             ]);
             if i == 0 {
                 item.insert("slices".to_owned(), n(count));
+                item.extend(deflated::Dictionary::One.attribute());
                 if let Some(previous) = &new.previous.tail {
                     item.insert("previous".to_owned(), s(previous));
                 }
@@ -95,12 +96,24 @@ pub fn batch_items(
         .collect())
 }
 
-/// One batch as read: the batch before it, how many slices it has, and those found.
-#[derive(Default)]
+/// One batch as read: the batch before it, how many slices it has, the dictionary they were
+/// deflated with, and those found.
 struct Batch<'a> {
     previous: Option<&'a str>,
     slices: Option<u64>,
+    dictionary: Result<deflated::Dictionary, String>,
     found: BTreeMap<u32, &'a [u8]>,
+}
+
+impl Default for Batch<'_> {
+    fn default() -> Self {
+        Self {
+            previous: None,
+            slices: None,
+            dictionary: Ok(deflated::Dictionary::None),
+            found: BTreeMap::new(),
+        }
+    }
 }
 
 /// The history events of the chain that ends at batch `tail`, oldest first, from the items of
@@ -123,6 +136,7 @@ pub fn chain(pk: &str, items: &[Item], tail: Option<&str>) -> Result<Vec<History
         if slice == 0 {
             batch.previous = text(item, "previous");
             batch.slices = number(item, "slices");
+            batch.dictionary = deflated::Dictionary::of(item);
         }
     }
     let broken =
@@ -139,7 +153,8 @@ pub fn chain(pk: &str, items: &[Item], tail: Option<&str>) -> Result<Vec<History
             .values()
             .flat_map(|d| d.iter().copied())
             .collect();
-        let json = deflated::inflate(&bytes).map_err(|e| broken(key, &e))?;
+        let dictionary = batch.dictionary.clone().map_err(|e| broken(key, &e))?;
+        let json = deflated::inflate(&bytes, dictionary).map_err(|e| broken(key, &e))?;
         let events: Vec<HistoryEvent> =
             serde_json::from_str(&json).map_err(|e| broken(key, &format!("is unreadable: {e}")))?;
         chain.push(events);

@@ -8,9 +8,9 @@
 //! | item | `pk` | `sk` | other attributes |
 //! | --- | --- | --- | --- |
 //! | state machine revision | `SM#<name>` | `REV#<revision, 10 digits>` | `revision` (N), `record` (S: JSON [`StateMachineRecord`]) |
-//! | execution | `EX#<execution ARN>` | `RECORD` | `version` (N), `status` (S), `expiresAt` (N), and either `record` (B: the JSON of the [`ExecutionRecord`], deflated) or `parts` (N) + `partsKey` (S) |
+//! | execution | `EX#<execution ARN>` | `RECORD` | `version` (N), `status` (S), `expiresAt` (N), `dict` (N: the dictionary it was deflated with), and either `record` (B: the JSON of the [`ExecutionRecord`], deflated) or `parts` (N) + `partsKey` (S) |
 //! | part of a large execution | `EX#<execution ARN>` | `<partsKey><n, 4 digits>` | `data` (B: one slice of the deflated JSON), `expiresAt` (N) |
-//! | a batch of its history events (see [`history`]) | `EX#<execution ARN>` | `H#<first event id, 12 digits>#<random id>#<slice, 4 digits>` | `data` (B: a slice of the deflated JSON events), `expiresAt` (N); slice 0 also `slices` (N), `previous` (S) |
+//! | a batch of its history events (see [`history`]) | `EX#<execution ARN>` | `H#<first event id, 12 digits>#<random id>#<slice, 4 digits>` | `data` (B: a slice of the deflated JSON events), `expiresAt` (N); slice 0 also `slices` (N), `previous` (S), `dict` (N) |
 //! | state machine, while it exists | `SM#<name>` | `MACHINE` | `created` (N, epoch ms), `type` (S) |
 //! | its tags, once tagged | `SM#<name>` | `TAGS` | `version` (N), `tags` (S: JSON object) |
 //! | its versions and aliases, once published | `SM#<name>` | `PUBLISHED` | `version` (N), `published` (S: JSON [`Published`]) |
@@ -30,9 +30,12 @@
 //!   else they go into a batch written before the record, so a step never rewrites the
 //!   history before it. [`Store::get_execution`] reads the record alone;
 //!   [`Store::get_execution_with_history`] queries the partition once.
-//! - Records are deflated ([`deflated`]: DynamoDB bills writes by the kilobyte); those written
-//!   before, with `record` and `data` as JSON strings, are still read (a binary from before
-//!   this cannot read a deflated one: rolling back past it needs the records to end first).
+//! - Records are deflated ([`deflated`]: DynamoDB bills writes by the kilobyte) with a preset
+//!   dictionary of what records are made of, named by `dict` (1), so a short execution's
+//!   record with its whole history fits DynamoDB's first kilobyte; those written before, with
+//!   `record` and `data` as JSON strings, or deflated without a dictionary (no `dict`), are
+//!   still read (a binary from before either cannot read the newer: rolling back past them
+//!   needs the records to end first).
 //! - A record whose deflated JSON is longer than [`PART_BYTES`] (DynamoDB items hold 400 KB) is stored
 //!   in parts: `partsKey` is `PART#<version, 20 digits>#<random id>#`, unique to the writer, so
 //!   two writers racing for the same version never overwrite each other's parts. Parts are
@@ -47,7 +50,7 @@
 //!   run them, and a state machine created again under the name numbers its revisions on.
 
 pub mod capacity;
-mod deflated;
+pub mod deflated;
 pub mod history;
 pub(crate) mod listing;
 pub mod metered;
@@ -289,9 +292,10 @@ impl DynamoStore {
         pk: &str,
         parts_key: &str,
         count: u64,
+        dictionary: deflated::Dictionary,
     ) -> Result<Option<String>, PortError> {
         let items = self.query(pk, Some(parts_key), "record parts").await?;
-        assembled(pk, &items, parts_key, count)
+        assembled(pk, &items, parts_key, count, dictionary)
     }
 
     /// Every item of partition `pk` (whose sort key begins with `prefix`, if given), read
@@ -601,11 +605,12 @@ impl Store for DynamoStore {
             let Some(item) = out.item else {
                 return Ok(None);
             };
+            let dictionary = dictionary_of(arn, &item)?;
             if let Some(stored) = item.get("record") {
-                return record_of(arn, stored).map(Some);
+                return record_of(arn, stored, dictionary).map(Some);
             }
             let (parts_key, count) = parts_of(arn, &item)?;
-            if let Some(json) = self.read_parts(&pk, parts_key, count).await? {
+            if let Some(json) = self.read_parts(&pk, parts_key, count, dictionary).await? {
                 return parse_record(arn, &json).map(Some);
             }
         }
@@ -625,11 +630,12 @@ impl Store for DynamoStore {
             let Some(item) = items.iter().find(|i| text(i, "sk") == Some(RECORD)) else {
                 return Ok(None);
             };
+            let dictionary = dictionary_of(arn, item)?;
             let mut record = if let Some(stored) = item.get("record") {
-                record_of(arn, stored)?
+                record_of(arn, stored, dictionary)?
             } else {
                 let (parts_key, count) = parts_of(arn, item)?;
-                match assembled(&pk, &items, parts_key, count)? {
+                match assembled(&pk, &items, parts_key, count, dictionary)? {
                     Some(json) => parse_record(arn, &json)?,
                     None => continue, // replaced while being read
                 }
@@ -694,11 +700,20 @@ impl Store for DynamoStore {
     }
 }
 
-/// The record an execution item's `record` attribute holds.
-fn record_of(arn: &str, stored: &AttributeValue) -> Result<ExecutionRecord, PortError> {
-    let json = deflated::json_of(stored)
+/// The record an execution item's `record` attribute holds, deflated with `dictionary`.
+fn record_of(
+    arn: &str,
+    stored: &AttributeValue,
+    dictionary: deflated::Dictionary,
+) -> Result<ExecutionRecord, PortError> {
+    let json = deflated::json_of(stored, dictionary)
         .map_err(|e| PortError::Terminal(format!("execution {arn}: {e}")))?;
     parse_record(arn, &json)
+}
+
+/// The dictionary an execution item's record (in it or in its parts) was deflated with.
+fn dictionary_of(arn: &str, item: &Item) -> Result<deflated::Dictionary, PortError> {
+    deflated::Dictionary::of(item).map_err(|e| PortError::Terminal(format!("execution {arn}: {e}")))
 }
 
 fn parse_record(arn: &str, json: &str) -> Result<ExecutionRecord, PortError> {
@@ -717,13 +732,14 @@ fn parts_of<'a>(arn: &str, item: &'a Item) -> Result<(&'a str, u64), PortError> 
 }
 
 /// The JSON of the `count` parts `parts_key` among `items` (in sort-key order), or `None` if
-/// some are missing (a later write replaced them). Parts are slices of deflated JSON or
-/// (written before records were deflated) of JSON.
+/// some are missing (a later write replaced them). Parts are slices of JSON deflated with
+/// `dictionary` or (written before records were deflated) of JSON.
 fn assembled(
     pk: &str,
     items: &[Item],
     parts_key: &str,
     count: u64,
+    dictionary: deflated::Dictionary,
 ) -> Result<Option<String>, PortError> {
     let mut bytes = Vec::new();
     let mut json = String::new();
@@ -745,7 +761,7 @@ fn assembled(
     if bytes.is_empty() {
         return Ok(Some(json));
     }
-    deflated::inflate(&bytes)
+    deflated::inflate(&bytes, dictionary)
         .map(Some)
         .map_err(|e| PortError::Terminal(format!("{pk}: {e}")))
 }
@@ -833,7 +849,8 @@ pub fn encode_execution(
             deflated::MAX_JSON_BYTES
         )));
     }
-    let bytes = deflated::deflate(&json);
+    let bytes = deflated::deflate(&json)
+        .map_err(|e| PortError::Terminal(format!("execution {}: {e}", record.arn)))?;
     let pk = ex_pk(&record.arn);
     let mut item = Item::from([
         ("pk".to_owned(), s(&pk)),
@@ -842,6 +859,8 @@ pub fn encode_execution(
         ("status".to_owned(), s(&record.status)),
         ("expiresAt".to_owned(), expires.clone()),
     ]);
+    // The record's bytes, in the item or in parts, are deflated with this dictionary.
+    item.extend(deflated::Dictionary::One.attribute());
     listing::add_execution_keys(&mut item, record);
     if bytes.len() <= PART_BYTES {
         item.insert("record".to_owned(), deflated::binary(bytes));
