@@ -89,6 +89,17 @@ pub(crate) fn pending_of(effects: Vec<Effect>) -> Vec<Effect> {
         .collect()
 }
 
+/// The end of an execution whose state could not be stored (too large for the store, for
+/// `reason`): FAILED with `States.DataLimitExceeded`.
+pub(crate) fn too_large(reason: &str) -> Action {
+    Action::End(Event::Fail {
+        failure: Failure::new(
+            names::DATA_LIMIT_EXCEEDED,
+            format!("The execution's state could not be stored: {reason}"),
+        ),
+    })
+}
+
 /// Where `record` has the call `request` pending: the same call under the same id, or else the
 /// same call under another id (a writer that won a race made ids of its own, so the call this
 /// writer made is now numbered differently; its outcome is that call's all the same).
@@ -421,12 +432,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             return Ok(Committed::Ended);
         }
         let expected = record.version();
-        let end = Action::End(Event::Fail {
-            failure: Failure::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!("The execution's state could not be stored: {reason}"),
-            ),
-        });
+        let end = too_large(reason);
         apply(
             machine,
             &mut record,

@@ -36,9 +36,9 @@ use quickstep_engine::execution::{self, Effect, Event, Millis, TaskRequest};
 use quickstep_runtime::invoker::{Invocation, TaskOutcome};
 use serde_json::Value;
 
-use crate::commit::{apply, next_delay, pending_of, Action, Applied, Committed};
+use crate::commit::{apply, next_delay, pending_of, too_large, Action, Applied, Committed};
 use crate::error::ServiceError;
-use crate::ports::{Created, EventPublisher, StepQueue, Store};
+use crate::ports::{Created, EventPublisher, PortError, StepQueue, Store};
 use crate::records::record_of;
 use crate::records::{ExecutionRecord, StepMessage};
 use crate::resources::called_resource;
@@ -167,6 +167,8 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
                 });
             }
         }
+        // The record as started, should what the start runs inline be too large to store.
+        let unstored = inline.then(|| record.clone());
         if inline {
             let start_by = now.saturating_add(self.config.start_inline_ms);
             // Calls still running when the time is up are waited for until the invocation's
@@ -182,6 +184,24 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             self.run_step(&machine, &mut record, claim, false, budget)
                 .await;
         }
+        match (self.create(record).await, unstored) {
+            (Err(ServiceError::Port(PortError::Terminal(reason))), Some(mut failed)) => {
+                // What the start ran cannot be stored (its data outgrew the store): the
+                // execution ends as a worker's step would end it, FAILED with
+                // `States.DataLimitExceeded` from its last record that can be stored, the one
+                // it started with; nothing is left for a retried start to call again.
+                let end = too_large(&reason);
+                let max = self.config.max_task_dispatches;
+                apply(&machine, &mut failed, &end, self.clock.now(), max);
+                self.create(failed).await
+            }
+            (created, _) => created,
+        }
+    }
+
+    /// Creates the new execution `record` (its step message sent first, as every commit's),
+    /// logs its events and, if it has ended, publishes its end.
+    async fn create(&self, mut record: ExecutionRecord) -> Result<Started, ServiceError> {
         let telemetry = self.telemetry_of(&mut record);
         let now = self.clock.now();
         self.send_continuation(&mut record, now).await?;
@@ -193,15 +213,15 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             }),
             Created::New => {
                 self.emit(&telemetry);
-                let start_date = record.start_date;
+                let started = Started {
+                    execution_arn: record.arn.clone(),
+                    start_date: record.start_date,
+                    new: true,
+                };
                 if record.is_terminal() {
                     self.finish(record).await?;
                 }
-                Ok(Started {
-                    execution_arn: arn,
-                    start_date,
-                    new: true,
-                })
+                Ok(started)
             }
         }
     }

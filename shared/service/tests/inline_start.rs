@@ -279,3 +279,56 @@ async fn a_failure_ended_inline_is_published_once() {
     assert_eq!(drain(&service).await, 1);
     assert_eq!(service.publisher.events().len(), 1);
 }
+
+#[tokio::test]
+async fn a_start_whose_inline_run_outgrows_the_store_ends_the_execution_failed() {
+    // The task answers with 20 KB; the store keeps records of at most 10 KB.
+    struct Large(AtomicUsize);
+    impl TaskInvoker for Large {
+        fn invoke(&self, _: &TaskRequest) -> Invocation {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Invocation::Ready(Ok(json!({"Payload": "x".repeat(20_000)})))
+        }
+    }
+    let tasks = Arc::new(Large(AtomicUsize::new(0)));
+    let service = Service::new(
+        MemoryStore::with_record_limit(10_000),
+        MemoryQueue::default(),
+        MemoryPublisher::default(),
+        Arc::clone(&tasks) as Arc<dyn TaskInvoker>,
+        Clock::virtual_at(T0),
+        Config {
+            start_inline_ms: 1_000,
+            ..Config::default()
+        },
+    );
+    service.put_state_machine("m", &two_tasks()).await.unwrap();
+    let started = service
+        .start_async("m", Some("big"), json!({}))
+        .await
+        .unwrap();
+    assert!(started.new);
+    let stored = record(&service, &started.execution_arn).await;
+    assert_eq!(stored.status, "FAILED");
+    assert_eq!(stored.error.as_deref(), Some("States.DataLimitExceeded"));
+    assert!(
+        stored
+            .cause
+            .as_deref()
+            .unwrap_or_default()
+            .contains("10000"),
+        "{:?}",
+        stored.cause
+    );
+    assert_eq!(service.publisher.events().len(), 1);
+    // Both tasks were called by the start; neither a repeated start nor the worker calls
+    // them again.
+    assert_eq!(tasks.0.load(Ordering::SeqCst), 2);
+    let again = service
+        .start_async("m", Some("big"), json!({}))
+        .await
+        .unwrap();
+    assert!(!again.new);
+    drain(&service).await;
+    assert_eq!(tasks.0.load(Ordering::SeqCst), 2);
+}

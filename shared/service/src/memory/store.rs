@@ -19,6 +19,9 @@ pub struct MemoryStore {
     executions: Mutex<HashMap<String, (ExecutionRecord, Vec<HistoryEvent>)>>,
     tags: Mutex<HashMap<String, Tags>>,
     published: Mutex<HashMap<String, Published>>,
+    /// The longest record JSON a write may store (`None`: any), as the DynamoDB adapter
+    /// refuses a record past its parts with `States.DataLimitExceeded`.
+    record_limit_bytes: Option<usize>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -26,6 +29,32 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl MemoryStore {
+    /// A store that refuses to write an execution record of more than `bytes` of JSON, as the
+    /// DynamoDB adapter refuses one past its parts (a terminal error naming
+    /// `States.DataLimitExceeded`).
+    pub fn with_record_limit(bytes: usize) -> Self {
+        Self {
+            record_limit_bytes: Some(bytes),
+            ..Self::default()
+        }
+    }
+
+    /// Whether `record` is within the record limit.
+    fn check_size(&self, record: &ExecutionRecord) -> Result<(), PortError> {
+        let Some(limit) = self.record_limit_bytes else {
+            return Ok(());
+        };
+        let bytes = serde_json::to_string(record).map_or(usize::MAX, |json| json.len());
+        if bytes > limit {
+            return Err(PortError::Terminal(format!(
+                "States.DataLimitExceeded: the record of execution {} is {bytes} bytes of JSON, \
+                 more than the {limit} the store keeps",
+                record.arn
+            )));
+        }
+        Ok(())
+    }
+
     /// Every execution record, with its history, for tests.
     pub fn executions(&self) -> Vec<ExecutionRecord> {
         lock(&self.executions)
@@ -169,6 +198,7 @@ impl Store for MemoryStore {
     }
 
     async fn create_execution(&self, record: &mut ExecutionRecord) -> Result<Created, PortError> {
+        self.check_size(record)?;
         let mut executions = lock(&self.executions);
         if let Some((existing, _)) = executions.get(&record.arn) {
             return Ok(Created::Existing(Box::new(existing.clone())));
@@ -198,6 +228,7 @@ impl Store for MemoryStore {
         record: &mut ExecutionRecord,
         expected_version: u64,
     ) -> Result<(), PortError> {
+        self.check_size(record)?;
         let mut executions = lock(&self.executions);
         match executions.get_mut(&record.arn) {
             Some((current, history)) if current.version() == expected_version => {
