@@ -17,10 +17,7 @@ async fn main() -> Result<(), Error> {
     )?;
     let (service, machine) = (&service, machine.as_str());
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        // Lambda's deadline (ms since the epoch); a local emulator may send none.
-        let deadline = i64::try_from(event.context.deadline)
-            .ok()
-            .filter(|d| *d > 0);
+        let deadline = quickstep_lambda::deadline_of(&event.context);
         quickstep_lambda::eventbridge::handle_event(service, machine, mode, event.payload, deadline)
             .await
     }))

@@ -15,9 +15,7 @@ async fn main() -> Result<(), Error> {
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         // Lambda's deadline for this invocation (ms since the epoch): the worker hands over
         // before it rather than being cut off mid-step.
-        let deadline = i64::try_from(event.context.deadline)
-            .ok()
-            .filter(|d| *d > 0);
+        let deadline = quickstep_lambda::deadline_of(&event.context);
         Ok::<SqsBatchResponse, Error>(
             quickstep_lambda::sqs::handle_batch(service, event.payload, dead_letters, deadline)
                 .await,

@@ -8,10 +8,7 @@ use quickstep_service::service::Service;
 /// Translates a Lambda HTTP request into the service's API request.
 pub fn to_api_request(request: &Request) -> api::Request {
     // Requests built outside Lambda (tests, local tools) have no context, hence no deadline.
-    let deadline = request
-        .lambda_context_ref()
-        .and_then(|c| i64::try_from(c.deadline).ok())
-        .filter(|d| *d > 0);
+    let deadline = request.lambda_context_ref().and_then(crate::deadline_of);
     let query = request
         .query_string_parameters()
         .first("name")

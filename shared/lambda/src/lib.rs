@@ -7,3 +7,9 @@
 pub mod eventbridge;
 pub mod http;
 pub mod sqs;
+
+/// The invocation's deadline (ms since the epoch) from Lambda's context: none if the context
+/// has none (requests built outside Lambda, or a local emulator's).
+pub fn deadline_of(context: &lambda_runtime::Context) -> Option<i64> {
+    i64::try_from(context.deadline).ok().filter(|d| *d > 0)
+}

@@ -155,21 +155,22 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         record.version_arn.clone_from(&target.version_arn);
         record.alias_arn.clone_from(&target.alias_arn);
         let inline = depth == 0 && self.config.start_inline_ms > 0 && has_work_now(&record, now);
-        if inline && execution_name.is_some() {
-            // A start run inline calls tasks before its create says whether the name is
-            // taken: a repeated start (a client's retry, EventBridge's) must not call them
-            // again. One read, for named starts that would call a task.
-            if let Some(existing) = self.store.get_execution(&arn).await? {
-                return Ok(Started {
-                    execution_arn: existing.arn,
-                    start_date: existing.start_date,
-                    new: false,
-                });
-            }
-        }
         // The record as started, should what the start runs inline be too large to store.
-        let unstored = inline.then(|| record.clone());
+        let mut unstored = None;
         if inline {
+            if execution_name.is_some() {
+                // A start run inline calls tasks before its create says whether the name is
+                // taken: a repeated start (a client's retry, EventBridge's) must not call them
+                // again. One read, for named starts that would call a task.
+                if let Some(existing) = self.store.get_execution(&arn).await? {
+                    return Ok(Started {
+                        execution_arn: existing.arn,
+                        start_date: existing.start_date,
+                        new: false,
+                    });
+                }
+            }
+            unstored = Some(record.clone());
             let start_by = now.saturating_add(self.config.start_inline_ms);
             // Calls still running when the time is up are waited for until the invocation's
             // deadline, less the time to store the record, rather than made twice.

@@ -74,11 +74,9 @@ impl Dictionary {
 pub fn deflate(json: &str) -> Result<Vec<u8>, String> {
     let failed = |e: &dyn std::fmt::Display| format!("the record cannot be deflated: {e}");
     let mut compress = Compress::new(Compression::default(), false);
-    if let Some(dictionary) = Dictionary::One.bytes() {
-        compress
-            .set_dictionary(dictionary)
-            .map_err(|e| failed(&e))?;
-    }
+    compress
+        .set_dictionary(DICTIONARY_1)
+        .map_err(|e| failed(&e))?;
     let input = json.as_bytes();
     let mut out = Vec::with_capacity(input.len() / 2 + 64);
     loop {
@@ -127,7 +125,8 @@ pub fn inflate(bytes: &[u8], dictionary: Dictionary) -> Result<String, String> {
             return Err(past());
         }
         if out.len() == out.capacity() {
-            out.reserve(out.capacity().min(limit + 1 - out.len().min(limit)).max(64));
+            // Twice the room, but no more than one byte past the limit (`out` is within it).
+            out.reserve(out.capacity().min(limit + 1 - out.len()).max(64));
         } else if decompress.total_in() == read && decompress.total_out() == written {
             // Room to write and nothing more read or written: the stream ends early.
             return Err(unreadable(&"it ends before its last block"));

@@ -96,24 +96,12 @@ pub fn batch_items(
         .collect())
 }
 
-/// One batch as read: the batch before it, how many slices it has, the dictionary they were
-/// deflated with, and those found.
+/// One batch as read: its slice 0 (which names the batch before it, how many slices it has
+/// and the dictionary they were deflated with), and the slices found.
+#[derive(Default)]
 struct Batch<'a> {
-    previous: Option<&'a str>,
-    slices: Option<u64>,
-    dictionary: Result<deflated::Dictionary, String>,
+    head: Option<&'a Item>,
     found: BTreeMap<u32, &'a [u8]>,
-}
-
-impl Default for Batch<'_> {
-    fn default() -> Self {
-        Self {
-            previous: None,
-            slices: None,
-            dictionary: Ok(deflated::Dictionary::None),
-            found: BTreeMap::new(),
-        }
-    }
 }
 
 /// The history events of the chain that ends at batch `tail`, oldest first, from the items of
@@ -134,9 +122,7 @@ pub fn chain(pk: &str, items: &[Item], tail: Option<&str>) -> Result<Vec<History
         let batch = batches.entry(key).or_default();
         batch.found.insert(slice, data.as_ref());
         if slice == 0 {
-            batch.previous = text(item, "previous");
-            batch.slices = number(item, "slices");
-            batch.dictionary = deflated::Dictionary::of(item);
+            batch.head = Some(item);
         }
     }
     let broken =
@@ -145,20 +131,21 @@ pub fn chain(pk: &str, items: &[Item], tail: Option<&str>) -> Result<Vec<History
     let mut next = tail;
     while let Some(key) = next {
         let batch = batches.get(key).ok_or_else(|| broken(key, "is missing"))?;
-        if batch.slices != Some(batch.found.len() as u64) {
-            return Err(broken(key, "is missing slices"));
-        }
+        let head = batch
+            .head
+            .filter(|head| number(head, "slices") == Some(batch.found.len() as u64))
+            .ok_or_else(|| broken(key, "is missing slices"))?;
         let bytes: Vec<u8> = batch
             .found
             .values()
             .flat_map(|d| d.iter().copied())
             .collect();
-        let dictionary = batch.dictionary.clone().map_err(|e| broken(key, &e))?;
+        let dictionary = deflated::Dictionary::of(head).map_err(|e| broken(key, &e))?;
         let json = deflated::inflate(&bytes, dictionary).map_err(|e| broken(key, &e))?;
         let events: Vec<HistoryEvent> =
             serde_json::from_str(&json).map_err(|e| broken(key, &format!("is unreadable: {e}")))?;
         chain.push(events);
-        next = batch.previous;
+        next = text(head, "previous");
     }
     Ok(chain.into_iter().rev().flatten().collect())
 }
