@@ -60,9 +60,9 @@ class LocalLoop(unittest.TestCase):
                     f"{VENV_BIN / tool} is missing: tests/run installs moto[server] and cargo-lambda into .venv"
                 )
         cls.workdir = Path(tempfile.mkdtemp(prefix="quickstep-local-loop-"))
-        target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-        subprocess.run(["cargo", "build", "-q", "-p", "quickstep-cli"], cwd=ROOT, check=True)
-        cls.quickstep = str(target / "debug" / "quickstep")
+        cls.quickstep = subprocess.run(
+            [str(ROOT / "tests" / "quickstep-binary")], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout.strip()
 
         moto_port, cls.watch_port = free_port(), free_port()
         cls.env = {

@@ -1,6 +1,6 @@
 """`quickstep serve` with real Step Functions clients: boto3 and the AWS CLI.
 
-Starts target/debug/quickstep serve on a free port with the virtual clock (so a one-hour Wait
+Starts the debug `quickstep serve` (built by tests/quickstep-binary) on a free port with the virtual clock (so a one-hour Wait
 takes no time), then drives it as Step Functions is driven: the life of a state machine and its
 executions, Step Functions' error names, history pages, definition validation. The AWS CLI is
 taken from .venv/clients (tests/run installs it there, apart from the other tools' packages).
@@ -21,7 +21,6 @@ import boto3
 import botocore.exceptions
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / "target" / "debug" / "quickstep"
 AWS_CLI = ROOT / ".venv" / "clients" / "bin" / "aws"
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "quickstep",
@@ -89,15 +88,16 @@ FAILING = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Demo
 class Serve(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not BINARY.is_file():
-            raise AssertionError(f"{BINARY} is missing: build it first (cargo build --bin quickstep)")
+        binary = subprocess.run(
+            [str(ROOT / "tests" / "quickstep-binary")], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout.strip()
         os.environ.update(CREDENTIALS)
         cls.mocks = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
         json.dump(MOCK_CONFIG, cls.mocks)
         cls.mocks.close()
         env = dict(os.environ, SFN_MOCK_CONFIG=cls.mocks.name)
         cls.server = subprocess.Popen(
-            [str(BINARY), "serve", "--port", "0", "--clock", "virtual"],
+            [binary, "serve", "--port", "0", "--clock", "virtual"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         line = cls.server.stdout.readline()

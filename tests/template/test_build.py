@@ -4,7 +4,11 @@ The template deploys arm64 functions. Building them needs the aarch64-unknown-li
 standard library, which a machine without rustup's network access cannot install, so this test
 builds a copy of the template whose functions are for the machine's own architecture: the same
 crates, build method and SAM build steps, another target. SAM_BUILD_MODE=debug (the run script's
-default) builds without the release profile's LTO.
+default) builds without the release profile's LTO. For the machine's own architecture no
+cross-linker is needed, so cargo-lambda builds with cargo itself (CARGO_LAMBDA_COMPILER=cargo)
+rather than through zig, whose C compiler settings would make cargo build every crate with C
+code (aws-lc-sys) and all above it again: after tests/run's cargo tests, which build for the
+same named target, `sam build` then reuses their build.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class SamBuild(unittest.TestCase):
         try:
             template = host_template(scratch)
             shutil.rmtree(cls.build_dir, ignore_errors=True)
-            env = dict(os.environ, SAM_CLI_TELEMETRY="0")
+            env = dict(os.environ, SAM_CLI_TELEMETRY="0", CARGO_LAMBDA_COMPILER="cargo")
             env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # sam, cargo-lambda
             command = [
                 "sam", "build",
@@ -81,6 +85,31 @@ class SamBuild(unittest.TestCase):
         built = (self.build_dir / "template.yaml").read_text()
         for function in FUNCTIONS:
             self.assertIn(f"CodeUri: {function}", built)
+
+
+def resolved_features(cwd: Path, *args: str) -> set[str]:
+    """Each crate (name, version) of the build with the features cargo resolves for it."""
+    listing = subprocess.run(
+        ["cargo", "tree", "-e", "normal,build", "--prefix", "none", "-f", "{p} {f}", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    ).stdout
+    return {line.removesuffix(" (*)").strip() for line in listing.splitlines() if line.strip()}
+
+
+class SharedBuild(unittest.TestCase):
+    """`sam build` runs cargo in each function's folder, where cargo resolves features for that
+    package alone. If they differ from the workspace's (the tests', the CLI's), every crate above
+    the one that differs is compiled twice, in CI and on a user's machine."""
+
+    def test_each_function_resolves_the_features_the_workspace_resolves(self):
+        workspace = resolved_features(ROOT, "--workspace")
+        for function in FUNCTIONS:
+            crate = {"ApiFunction": "quickstep-api", "WorkerFunction": "quickstep-worker",
+                     "TriggerFunction": "quickstep-trigger"}[function]
+            alone = resolved_features(ROOT / "functions" / crate)
+            self.assertTrue(alone, f"cargo tree listed nothing for {crate}")
+            self.assertEqual(alone - workspace, set(),
+                             f"{crate} built alone resolves these crates with other features than the workspace")
 
 
 if __name__ == "__main__":

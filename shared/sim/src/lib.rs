@@ -502,15 +502,64 @@ fn name_of(e: &ServiceError) -> String {
 /// one in ten stormy, one in ten with slow tasks, one in forty with large data, one in ten on
 /// the workloads of [`Settings::workloads`] if there are any, the rest with every fault now and
 /// then. A panic in the service is a failure like any broken invariant.
+///
+/// Schedules are independent, so they run on every core the machine has: schedule `n` always
+/// has the `n`-th seed and the same kind whichever thread runs it, the summary is their sum,
+/// and failures come in the order of `n`, so a run reports the same on any machine.
 pub fn explore(settings: &Settings, schedules: u64, seed: u64, seconds: Option<u64>) -> Summary {
     let started = Instant::now();
-    let mut summary = Summary::default();
-    let mut seeds = Rng::new(seed);
-    for n in 0..schedules {
-        if seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s)) {
-            break;
+    // The next schedule's number and seed, handed out one at a time.
+    let dispenser = std::sync::Mutex::new((0u64, Rng::new(seed)));
+    let next = || {
+        let mut guard = dispenser
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (n, seeds) = &mut *guard;
+        let out_of_time = seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s));
+        if *n >= schedules || out_of_time {
+            return None;
         }
-        let schedule_seed = seeds.next_u64();
+        let numbered = (*n, seeds.next_u64());
+        *n += 1;
+        Some(numbered)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts: Vec<(Summary, Vec<(u64, Schedule)>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| explore_part(settings, &next)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker.join().unwrap_or_else(|panic| {
+                    // explore_part catches the service's panics; one of its own is a bug here.
+                    std::panic::resume_unwind(panic)
+                })
+            })
+            .collect()
+    });
+    let mut summary = Summary::default();
+    let mut failures = Vec::new();
+    for (part, failed) in parts {
+        summary.schedules += part.schedules;
+        summary.executions += part.executions;
+        summary.faults.add(&part.faults);
+        failures.extend(failed);
+    }
+    failures.sort_by_key(|(n, _)| *n);
+    summary.failures = failures.into_iter().map(|(_, schedule)| schedule).collect();
+    summary
+}
+
+/// One thread's share of [`explore`]: the schedules `next` hands it, and its failures with
+/// their numbers.
+fn explore_part(
+    settings: &Settings,
+    next: &(dyn Fn() -> Option<(u64, u64)> + Sync),
+) -> (Summary, Vec<(u64, Schedule)>) {
+    let mut summary = Summary::default();
+    let mut failures = Vec::new();
+    while let Some((n, schedule_seed)) = next() {
         // A kind of schedule asked for runs alone; the default mixes them all.
         let kind = if settings.weather == Weather::Faulty {
             n % 10
@@ -555,8 +604,8 @@ pub fn explore(settings: &Settings, schedules: u64, seed: u64, seconds: Option<u
         summary.executions += schedule.executions as u64;
         summary.faults.add(&schedule.faults);
         if !schedule.violations.is_empty() {
-            summary.failures.push(schedule);
+            failures.push((n, schedule));
         }
     }
-    summary
+    (summary, failures)
 }
