@@ -33,6 +33,7 @@ use aws_sdk_lambda::types::InvocationType;
 use aws_sdk_lambda::Client;
 use quickstep_engine::execution::TaskRequest;
 use quickstep_engine::failure::Failure;
+use quickstep_engine::validate::ResourceKind;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use serde_json::{json, Map, Value};
 
@@ -83,11 +84,6 @@ impl LambdaInvoker {
             by_name: self.by_name,
         }
     }
-
-    /// Whether this invoker runs `resource`.
-    pub fn handles(resource: &str) -> bool {
-        Shape::of(resource).is_some()
-    }
 }
 
 impl TaskInvoker for LambdaInvoker {
@@ -102,6 +98,11 @@ impl TaskInvoker for LambdaInvoker {
             }
             Err(failure) => Invocation::Ready(Err(failure)),
         }
+    }
+
+    /// A function ARN, or `arn:aws:states:::lambda:invoke` (request–response).
+    fn supports(&self, kind: &ResourceKind) -> bool {
+        matches!(kind, ResourceKind::LambdaFunction) || kind.is_request_response("lambda", "invoke")
     }
 }
 

@@ -21,6 +21,7 @@ use quickstep_aws::setup::create_resources;
 use quickstep_aws::store::DynamoStore;
 use quickstep_engine::execution::TaskRequest;
 use quickstep_engine::failure::Failure;
+use quickstep_engine::validate::ResourceKind;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::config::Config;
@@ -399,7 +400,7 @@ async fn malformed_parameters_fail_before_the_call_naming_the_field() {
 async fn supports_the_four_request_response_resources_only() {
     let invoker = invoker(&sdk_config("http://127.0.0.1:1").await);
     for resource in [GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM] {
-        assert!(invoker.supports(resource), "{resource}");
+        assert!(invoker.supports(&ResourceKind::of(resource)), "{resource}");
     }
     for resource in [
         "arn:aws:states:::dynamodb:getItem.sync",
@@ -407,7 +408,7 @@ async fn supports_the_four_request_response_resources_only() {
         "arn:aws:states:::dynamodb:updateItem.sync:2",
         "arn:aws:states:::dynamodb:query",
     ] {
-        assert!(!invoker.supports(resource), "{resource}");
+        assert!(!invoker.supports(&ResourceKind::of(resource)), "{resource}");
     }
 }
 
@@ -421,9 +422,12 @@ async fn no_resource_waits_for_a_task_token() {
         "arn:aws:states:::sqs:sendMessage",
         "arn:aws:states:::events:putEvents",
     ] {
-        assert!(invoker.supports(resource), "{resource}");
+        assert!(invoker.supports(&ResourceKind::of(resource)), "{resource}");
         let callback = format!("{resource}.waitForTaskToken");
-        assert!(!invoker.supports(&callback), "{callback}");
+        assert!(
+            !invoker.supports(&ResourceKind::of(&callback)),
+            "{callback}"
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::validate::ResourceKind;
 use quickstep_fuzz::MAX_INPUT;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_runtime::mock::MockInvoker;
@@ -49,7 +50,7 @@ fuzz_target!(init: quickstep_fuzz::report_deaths(), |data: &[u8]| {
                 json!({}),
             );
             let _ = mock.mocks(state);
-            let _ = mock.supports(&request.resource);
+            let _ = mock.supports(&ResourceKind::of(&request.resource));
             match mock.invoke(&request) {
                 Invocation::Ready(_) => {}
                 Invocation::Pending(_) => panic!("a mock must answer at once"),

@@ -5,6 +5,7 @@ use std::pin::Pin;
 
 use quickstep_engine::execution::TaskRequest;
 use quickstep_engine::failure::Failure;
+use quickstep_engine::validate::ResourceKind;
 use serde_json::Value;
 
 /// A task's outcome: its raw result, or the failure the workflow sees.
@@ -21,9 +22,10 @@ pub enum Invocation {
 pub trait TaskInvoker: Send + Sync {
     fn invoke(&self, request: &TaskRequest) -> Invocation;
 
-    /// Whether this invoker can run `resource`; a service refuses to store a state machine with
-    /// a Task it could never run. Mocks serve anything.
-    fn supports(&self, _resource: &str) -> bool {
+    /// Whether this invoker can run a Task's resource of this kind, as the definition's check
+    /// recognized it (for a callback task, what it calls: [`ResourceKind::called`]); a service
+    /// refuses to store a state machine with a Task it could never run. Mocks serve anything.
+    fn supports(&self, _kind: &ResourceKind) -> bool {
         true
     }
 

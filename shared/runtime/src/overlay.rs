@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use quickstep_engine::execution::TaskRequest;
+use quickstep_engine::validate::ResourceKind;
 
 use crate::invoker::{Invocation, TaskInvoker};
 use crate::mock::MockInvoker;
@@ -28,8 +29,8 @@ impl TaskInvoker for MockOverlay {
         }
     }
 
-    fn supports(&self, resource: &str) -> bool {
-        self.real.supports(resource)
+    fn supports(&self, kind: &ResourceKind) -> bool {
+        self.real.supports(kind)
     }
 
     fn answers_callbacks(&self, request: &TaskRequest) -> bool {

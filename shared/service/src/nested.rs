@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use quickstep_engine::execution::TaskRequest;
 use quickstep_engine::failure::{names, Failure};
+use quickstep_engine::validate::ResourceKind;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker, TaskOutcome};
 use quickstep_runtime::mock::MockInvoker;
 use serde_json::{json, Value};
@@ -24,7 +25,7 @@ use serde_json::{json, Value};
 use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::valid_execution_name;
-use crate::resources::runs;
+use crate::resources::{runs, START_EXECUTION};
 use crate::service::Service;
 
 /// The invoker an execution's tasks go to: nested starts to the service, the rest to the
@@ -96,7 +97,7 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> TaskInvoker for Tasks<S, Q, P> {
         if let Some(mocks) = self.mocks.as_ref().filter(|m| m.mocks(&request.state_name)) {
             return mocks.invoke(request);
         }
-        if !runs(&request.resource) {
+        if request.resource != START_EXECUTION {
             return self.service.invoker.invoke(request);
         }
         let service = self.service.clone();
@@ -108,15 +109,18 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> TaskInvoker for Tasks<S, Q, P> {
         }))
     }
 
-    fn supports(&self, resource: &str) -> bool {
-        runs(resource) || self.service.invoker.supports(resource)
+    fn supports(&self, kind: &ResourceKind) -> bool {
+        runs(kind) || self.service.invoker.supports(kind)
     }
 
     fn answers_callbacks(&self, request: &TaskRequest) -> bool {
         match self.mocks.as_ref().filter(|m| m.mocks(&request.state_name)) {
             Some(mocks) => mocks.answers_callbacks(request),
             // As `invoke`: the service's invoker answers what no test case mocks.
-            None => !runs(&request.resource) && self.service.invoker.answers_callbacks(request),
+            None => {
+                request.resource != START_EXECUTION
+                    && self.service.invoker.answers_callbacks(request)
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::ports::{EventPublisher, StepQueue, Store, Telemetry};
 use crate::records::{
     valid_execution_name, Asked, ExecutionRecord, StateMachineRecord, StatusChange,
 };
-use crate::resources::{called_resource, runs, task_resources, unsupported_message};
+use crate::resources::{runs, unsupported_message};
 use crate::test_cases::TestCases;
 
 /// The service. Cloning it is cheap and shares everything (ports, cache): a nested execution's
@@ -191,14 +191,16 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
         }
         let machine =
             StateMachine::from_json(definition).map_err(ServiceError::InvalidDefinition)?;
-        let unsupported: Vec<Problem> = task_resources(definition)
-            .into_iter()
-            .filter(|(_, resource)| {
+        let unsupported: Vec<Problem> = machine
+            .tasks()
+            .filter(|(_, task)| {
                 // A callback task calls its resource as a request–response task does, then waits.
-                let called = called_resource(resource);
-                !(runs(called) || self.invoker.supports(called))
+                let called = task.kind.called();
+                !(runs(&called) || self.invoker.supports(&called))
             })
-            .map(|(pointer, resource)| Problem::schema(unsupported_message(&resource), pointer))
+            .map(|(pointer, task)| {
+                Problem::schema(unsupported_message(&task.resource, &task.kind), pointer)
+            })
             .collect();
         if !unsupported.is_empty() {
             return Err(ServiceError::InvalidDefinition(unsupported));

@@ -1,6 +1,5 @@
 //! Synchronous executions: run inside the request, at most once, and answer with the result.
 
-use quickstep_engine::definition::{StateKind, StateMachine};
 use std::sync::Arc;
 
 use quickstep_engine::execution::{self, Event, Millis};
@@ -13,8 +12,6 @@ use crate::error::ServiceError;
 use crate::ports::{EventPublisher, StepQueue, Store};
 use crate::records::record_of;
 use crate::records::{epoch_seconds, ExecutionRecord, MachineType};
-use crate::resources::task_resources;
-use crate::resources::WAIT_FOR_TASK_TOKEN;
 use crate::service::{Service, Target};
 
 impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
@@ -59,12 +56,10 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             )));
         }
         let machine = self.machine(machine_name, machine_record.revision).await?;
-        if waits_for_callbacks(&machine) {
-            let pointer = task_resources(&machine_record.definition)
-                .into_iter()
-                .find(|(_, resource)| resource.ends_with(WAIT_FOR_TASK_TOKEN))
-                .map(|(pointer, _)| pointer)
-                .unwrap_or_default();
+        if let Some((pointer, _)) = machine
+            .tasks()
+            .find(|(_, task)| task.kind.waits_for_task_token())
+        {
             return Err(ServiceError::BadRequest(format!(
                 "state machine '{machine_name}' has a Task that waits for a callback ({pointer}): \
                  a synchronous execution cannot wait for one; start it asynchronously \
@@ -162,15 +157,4 @@ pub fn describe_fields(record: &ExecutionRecord) -> Value {
         body["cause"] = json!(c);
     }
     body
-}
-
-/// Whether any Task of `machine` (nested branches and processors included) waits for its token.
-fn waits_for_callbacks(machine: &StateMachine) -> bool {
-    machine
-        .branches
-        .iter()
-        .flat_map(|branch| &branch.states)
-        .any(|state| {
-            matches!(&state.kind, StateKind::Task(task) if task.kind.waits_for_task_token())
-        })
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use quickstep_engine::execution::TaskRequest;
 use quickstep_engine::failure::Failure;
+use quickstep_engine::validate::ResourceKind;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::api::{Request, Response};
@@ -37,11 +38,9 @@ impl TaskInvoker for Recorder {
         Invocation::Ready(Ok(json!({"StatusCode": 200, "Payload": null})))
     }
 
-    fn supports(&self, resource: &str) -> bool {
-        matches!(
-            resource,
-            "arn:aws:states:::lambda:invoke" | "arn:aws:states:::sqs:sendMessage"
-        )
+    fn supports(&self, kind: &ResourceKind) -> bool {
+        kind.is_request_response("lambda", "invoke")
+            || kind.is_request_response("sqs", "sendMessage")
     }
 }
 

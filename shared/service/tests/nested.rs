@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use quickstep_engine::execution::TaskRequest;
 use quickstep_engine::failure::Failure;
+use quickstep_engine::validate::ResourceKind;
 use quickstep_runtime::clock::Clock;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_service::config::Config;
@@ -31,7 +32,7 @@ impl TaskInvoker for NoIntegrations {
         Invocation::Ready(Err(Failure::new("Unexpected", request.resource.clone())))
     }
 
-    fn supports(&self, _resource: &str) -> bool {
+    fn supports(&self, _kind: &ResourceKind) -> bool {
         false
     }
 }

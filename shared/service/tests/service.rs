@@ -588,8 +588,11 @@ impl quickstep_runtime::invoker::TaskInvoker for LambdaOnly {
         quickstep_runtime::invoker::Invocation::Ready(Ok(json!({})))
     }
 
-    fn supports(&self, resource: &str) -> bool {
-        resource.contains(":function:")
+    fn supports(&self, kind: &quickstep_engine::validate::ResourceKind) -> bool {
+        matches!(
+            kind,
+            quickstep_engine::validate::ResourceKind::LambdaFunction
+        )
     }
 }
 

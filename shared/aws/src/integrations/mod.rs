@@ -22,12 +22,24 @@ mod roles;
 pub(crate) mod sdk_metadata;
 mod sqs;
 
+/// The service integrations this invoker calls itself (`arn:aws:states:::service:action`,
+/// without a pattern); Lambda's are [`LambdaInvoker`]'s.
+const REQUEST_RESPONSE: &[(&str, &str)] = &[
+    ("sqs", "sendMessage"),
+    ("events", "putEvents"),
+    ("dynamodb", "getItem"),
+    ("dynamodb", "putItem"),
+    ("dynamodb", "updateItem"),
+    ("dynamodb", "deleteItem"),
+];
+
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use aws_sdk_dynamodb::config::Credentials;
 use quickstep_engine::execution::TaskRequest;
 use quickstep_engine::failure::{names, Failure};
+use quickstep_engine::validate::ResourceKind;
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 
 use crate::lambda::LambdaInvoker;
@@ -130,7 +142,8 @@ impl AwsInvoker {
         }
     }
 
-    /// Calls `request`'s resource with these clients' credentials.
+    /// Calls `request`'s resource with these clients' credentials: one of
+    /// [`REQUEST_RESPONSE`], or Lambda's.
     fn call(&self, request: &TaskRequest) -> Invocation {
         if let Some(action) = dynamodb::Action::of(&request.resource) {
             return dynamodb::invoke(&self.dynamodb, action, &request.input);
@@ -188,9 +201,10 @@ impl TaskInvoker for AwsInvoker {
         self.call(request)
     }
 
-    fn supports(&self, resource: &str) -> bool {
-        matches!(resource, sqs::SEND_MESSAGE | eventbridge::PUT_EVENTS)
-            || dynamodb::Action::of(resource).is_some()
-            || LambdaInvoker::handles(resource)
+    fn supports(&self, kind: &ResourceKind) -> bool {
+        self.lambda.supports(kind)
+            || REQUEST_RESPONSE
+                .iter()
+                .any(|(service, action)| kind.is_request_response(service, action))
     }
 }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use quickstep_engine::execution::{Millis, TaskRequest};
+use quickstep_engine::validate::ResourceKind;
 use quickstep_runtime::clock::{Clock, Sleeper};
 use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use quickstep_runtime::mock::MockInvoker;
@@ -138,8 +139,8 @@ impl TaskInvoker for CountingTasks {
         self.inner.invoke(request)
     }
 
-    fn supports(&self, resource: &str) -> bool {
-        self.inner.supports(resource)
+    fn supports(&self, kind: &ResourceKind) -> bool {
+        self.inner.supports(kind)
     }
 
     fn answers_callbacks(&self, request: &TaskRequest) -> bool {

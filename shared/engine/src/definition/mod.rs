@@ -29,6 +29,9 @@ pub type BranchId = usize;
 pub struct Branch {
     pub start_at: StateId,
     pub states: Vec<State>,
+    /// Its JSON pointer in the definition: `""` for the top level,
+    /// `/States/P/Branches/0` or `/States/M/ItemProcessor` for the others.
+    pub pointer: String,
 }
 
 impl Branch {
@@ -57,6 +60,27 @@ impl StateMachine {
         &self.branches[0]
     }
 
+    /// Every Task state, those of Parallel branches and Map processors included, with the JSON
+    /// pointer of its `Resource` (`/States/A/Resource`), in the order of the branches.
+    pub fn tasks(&self) -> impl Iterator<Item = (String, &Task)> + '_ {
+        self.branches.iter().flat_map(|branch| {
+            branch
+                .states
+                .iter()
+                .filter_map(move |state| match &state.kind {
+                    StateKind::Task(task) => Some((
+                        format!(
+                            "{}/States/{}/Resource",
+                            branch.pointer,
+                            crate::problem::pointer_escape(&state.name)
+                        ),
+                        task.as_ref(),
+                    )),
+                    _ => None,
+                })
+        })
+    }
+
     /// Parses and validates a definition, collecting every problem.
     pub fn from_json(source: &serde_json::Value) -> Result<Self, Vec<crate::problem::Problem>> {
         crate::validate::check(source)
@@ -72,5 +96,53 @@ impl StateMachine {
             )]
         })?;
         Self::from_json(&value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn tasks_are_listed_with_the_pointer_of_their_resource() {
+        let machine = StateMachine::from_json(&json!({
+            "StartAt": "P",
+            "States": {
+                "P": {"Type": "Parallel", "Next": "M", "Branches": [
+                    {"StartAt": "In a branch", "States": {
+                        "In a branch": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}
+                    }}
+                ]},
+                "M": {"Type": "Map", "Next": "a/b~c", "ItemProcessor": {"StartAt": "Item", "States": {
+                    "Item": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:f", "End": true}
+                }}},
+                "a/b~c": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Done"},
+                "Done": {"Type": "Succeed"}
+            }
+        }))
+        .unwrap();
+        let tasks: Vec<(String, &str)> = machine
+            .tasks()
+            .map(|(pointer, task)| (pointer, task.resource.as_str()))
+            .collect();
+        assert_eq!(
+            tasks,
+            [
+                (
+                    "/States/a~1b~0c/Resource".to_owned(),
+                    "arn:aws:states:::lambda:invoke"
+                ),
+                (
+                    "/States/P/Branches/0/States/In a branch/Resource".to_owned(),
+                    "arn:aws:states:::sqs:sendMessage"
+                ),
+                (
+                    "/States/M/ItemProcessor/States/Item/Resource".to_owned(),
+                    "arn:aws:lambda:us-east-1:111111111111:function:f"
+                ),
+            ]
+        );
     }
 }

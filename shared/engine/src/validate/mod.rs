@@ -156,6 +156,7 @@ impl Checker {
         self.branches.push(Branch {
             start_at: 0,
             states: Vec::new(),
+            pointer: pointer.to_owned(),
         });
         if !top_level {
             self.unknown_fields(obj, fields::BRANCH, pointer);
@@ -239,6 +240,7 @@ impl Checker {
         self.branches[id] = Branch {
             start_at: start_at.unwrap_or(0),
             states,
+            pointer: pointer.to_owned(),
         };
         id
     }

@@ -14,6 +14,29 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
+    /// What `resource` is: [`recognize`]'s answer, or `Unrecognized`.
+    pub fn of(resource: &str) -> Self {
+        recognize(resource).unwrap_or(Self::Unrecognized)
+    }
+
+    /// What a callback task calls: the same resource without `.waitForTaskToken` (a service
+    /// calls it as a request–response task, then waits for the token itself).
+    pub fn called(&self) -> Self {
+        match self {
+            Self::Service(i) if i.pattern == "waitForTaskToken" => Self::Service(Integration {
+                pattern: String::new(),
+                ..i.clone()
+            }),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether it is the integration `service:action`, called request–response (no pattern).
+    pub fn is_request_response(&self, service: &str, action: &str) -> bool {
+        matches!(self, Self::Service(i)
+            if i.service == service && i.action == action && i.pattern.is_empty())
+    }
+
     /// The family of the history events of its calls: `LambdaFunction*` for a Lambda function
     /// used directly, `Activity*` for an activity, `Task*` for a service integration.
     pub fn event_family(&self) -> &'static str {
@@ -250,8 +273,25 @@ mod tests {
     }
 
     #[test]
+    fn a_callback_calls_its_resource_request_response() {
+        let callback = ResourceKind::of("arn:aws:states:::sqs:sendMessage.waitForTaskToken");
+        assert!(!callback.is_request_response("sqs", "sendMessage"));
+        let called = callback.called();
+        assert!(called.is_request_response("sqs", "sendMessage"));
+        assert!(!called.is_request_response("sqs", "sendMessageBatch"));
+        assert!(!called.is_request_response("sns", "sendMessage"));
+        // Only the token's wait is taken off: a job stays a job, a function a function.
+        let job = ResourceKind::of("arn:aws:states:::states:startExecution.sync");
+        assert_eq!(job.called(), job);
+        assert!(!job.is_request_response("states", "startExecution"));
+        let function = ResourceKind::of("arn:aws:lambda:us-east-1:111111111111:function:f:live");
+        assert_eq!(function.called(), ResourceKind::LambdaFunction);
+        assert!(!function.is_request_response("lambda", "invoke"));
+    }
+
+    #[test]
     fn kinds_name_their_event_family_and_token() {
-        let kind = |r: &str| recognize(r).unwrap_or(ResourceKind::Unrecognized);
+        let kind = ResourceKind::of;
         let lambda = kind("arn:aws:lambda:us-east-1:111111111111:function:f");
         assert_eq!(lambda.event_family(), "LambdaFunction");
         assert!(!lambda.has_token());
