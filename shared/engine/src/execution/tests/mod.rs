@@ -1,5 +1,5 @@
 //! Behaviour of the interpreter, state type by state type, driven by a small scripted driver
-//! (a brief mirror of `tests/common/mod.rs`, which integration tests share).
+//! (a brief mirror of `tests/it/common.rs`, which integration tests share).
 
 mod choice;
 mod combinations;

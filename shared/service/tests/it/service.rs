@@ -1,8 +1,5 @@
 //! The service's logic on the in-memory adapters: sync and async executions, and the faults the
 //! asynchronous path must survive.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 

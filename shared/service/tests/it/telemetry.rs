@@ -1,10 +1,7 @@
 //! Execution logs and metrics through the telemetry port: Step Functions' log shape at each
 //! level, written once per event however often a step is delivered, and the metrics of starts
 //! and ends, for asynchronous and synchronous executions.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sfn;
+use crate::sfn;
 
 use std::sync::Arc;
 

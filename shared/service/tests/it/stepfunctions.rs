@@ -1,9 +1,6 @@
 //! The Step Functions API (AWS JSON 1.0) over the in-memory adapters: request and answer
 //! shapes, and Step Functions' error names.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sfn;
+use crate::sfn;
 
 use sfn::{drain, ok, refused, service_with, TestService, T0};
 

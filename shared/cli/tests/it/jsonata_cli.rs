@@ -1,8 +1,5 @@
 //! Golden tests of `quickstep jsonata` and `quickstep jsonata-suite`, run on the built binary.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{quickstep, repo, stdout_json, temp_file};
 

@@ -1,9 +1,6 @@
 //! `arn:aws:states:::states:startExecution` on the in-memory adapters: a parent execution
 //! starts a child of another state machine, from the asynchronous and the synchronous path,
 //! once even when its step is delivered twice.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 
 use quickstep_engine::execution::TaskRequest;

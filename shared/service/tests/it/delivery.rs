@@ -2,9 +2,6 @@
 //! AWS's behaviour (the simulation, `quickstep simulate`, covers their interleavings at large):
 //! early delivery, answers before their call is written back, ends only through the engine,
 //! and the synchronous deadline.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 
 use quickstep_engine::execution::Effect;

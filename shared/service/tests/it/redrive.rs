@@ -1,9 +1,6 @@
 //! RedriveExecution through the Step Functions API over the in-memory adapters: an execution
 //! that failed, or was stopped, starts again in the state it ended in and runs to its end.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sfn;
+use crate::sfn;
 
 use sfn::{drain, ok, refused, service_with, TestService};
 

@@ -1,6 +1,3 @@
-// Tests may unwrap, expect and panic: a failed expectation is the test failing (clippy.toml
-// allows it in unit tests; integration-test files say so here).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The service end to end on the AWS adapters: DynamoDB, SQS and EventBridge on moto's server
 //! (one per test), Lambda tasks on a fake Invoke endpoint. The asynchronous path is driven the
 //! way Lambda's SQS event source mapping drives the worker: receive a batch from the step queue

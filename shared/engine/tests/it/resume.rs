@@ -1,11 +1,7 @@
 //! The design guarantee: an execution can stop after any step, be stored as JSON, and continue
 //! elsewhere with exactly the same result and history as if it had never stopped.
 
-// A test binary reports failures by panicking; clippy.toml's allow-*-in-tests covers only
-// #[test] functions, not the helpers around them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{after, err, machine, ok, Driver, Reply, INVOKE, LAMBDA};
 use quickstep_engine::definition::StateMachine;

@@ -1,6 +1,3 @@
-// Tests may unwrap, expect and panic: a failed expectation is the test failing (clippy.toml
-// allows it in unit tests; integration-test files say so here).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The optimized service integrations of [`AwsInvoker`] against moto's server on loopback (one
 //! per test): DynamoDB's getItem, putItem, updateItem and deleteItem with their results and
 //! error names, one workflow running them through the service, the SQS and EventBridge error

@@ -1,9 +1,6 @@
 //! TestState through the Step Functions API over the in-memory adapters: one state run in
 //! isolation, its data at each stage, mocks, Map and Parallel states, and a given context.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sfn;
+use crate::sfn;
 
 use sfn::{ok, refused, service_with, TestService};
 

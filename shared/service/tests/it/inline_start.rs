@@ -1,12 +1,9 @@
 //! Asynchronous starts that run their execution inline (`Config::start_inline_ms`): an
-//! execution that ends within the time queues nothing (`tests/cost_cli.rs` counts its one
-//! write); one that does not is
+//! execution that ends within the time queues nothing (the CLI's `tests/it/cost_cli.rs`
+//! counts its one write); one that does not is
 //! stored where it got to and goes on in the worker; a repeated named start calls no task
 //! again; a call still running when the time is up is waited for until the invocation's
 //! deadline, not made twice.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 

@@ -1,9 +1,6 @@
 //! The callback pattern on asynchronous executions (`.waitForTaskToken`), on the in-memory
 //! adapters: the resource is called with the token, the execution waits in its record with no
 //! message in flight, and `POST /tasks/success|failure|heartbeat` answers it.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::{Arc, Mutex};
 
 use quickstep_engine::execution::TaskRequest;

@@ -1,10 +1,7 @@
 //! `quickstep serve --table … --step-queue-url …` on moto's DynamoDB, SQS and EventBridge:
 //! asynchronous executions carried by the in-process worker reading SQS, surviving a restart
 //! of the server, driven by the AWS SDK for Rust.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,10 +1,7 @@
 //! Step Functions Local's mocked testing through the Step Functions API: executions started as
 //! `<stateMachineArn>#<TestCase>` answer the Tasks their test case mocks from the mock config,
 //! and call every other Task for real.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sfn;
+use crate::sfn;
 
 use sfn::{call, ok, run_to_end, service_with, TestService};
 

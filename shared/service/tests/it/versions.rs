@@ -1,10 +1,7 @@
 //! Versions and aliases of state machines through the Step Functions API, over the in-memory
 //! adapters: publishing, listing, deleting, aliases routing executions, and Step Functions'
 //! error names.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sfn;
+use crate::sfn;
 
 use sfn::{call, ok, refused, run_to_end, service_with, TestService};
 

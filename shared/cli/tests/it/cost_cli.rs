@@ -1,9 +1,6 @@
 //! `quickstep cost` on the built binary: what it counts is checked against what the same
 //! workflow does under `quickstep run`, and its dollars against its own counts.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{quickstep, stdout_json, temp_file};
 use serde_json::Value;

@@ -1,6 +1,3 @@
-// Tests may unwrap, expect and panic: a failed expectation is the test failing (clippy.toml
-// allows it in unit tests; integration-test files say so here).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The AWS adapters against real service emulation: moto's server on loopback (DynamoDB, SQS,
 //! EventBridge), one per test, started and killed by the test itself; and the Lambda invoker
 //! against a small fake of Lambda's Invoke endpoint.

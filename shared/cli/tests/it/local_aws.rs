@@ -1,8 +1,5 @@
 //! `quickstep setup` and `quickstep pump` against moto's server on loopback (one per test,
 //! started and killed by the test) and a fake worker behind Lambda's Invoke HTTP API.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

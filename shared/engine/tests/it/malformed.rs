@@ -2,11 +2,7 @@
 //! nothing (a mutated definition, a definition that validates but then misbehaves) makes the
 //! engine panic.
 
-// A test binary reports failures by panicking; clippy.toml's allow-*-in-tests covers only
-// #[test] functions, not the helpers around them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

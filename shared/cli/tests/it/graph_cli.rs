@@ -1,8 +1,5 @@
 //! `quickstep graph` and `quickstep run --html`, run as a user runs them.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use common::{quickstep, stdout_json, temp_file};
 

@@ -1,6 +1,3 @@
-// Tests may unwrap, expect and panic: a failed expectation is the test failing (clippy.toml
-// allows it in unit tests; integration-test files say so here).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Who a Task calls as: with `Credentials.RoleArn`, as that role (STS AssumeRole on moto's server,
 //! or on a fake STS that counts its calls or refuses); without, as the deployment, which may not
 //! reach the service's own table, step queue or bus.

@@ -1,10 +1,7 @@
 //! `quickstep serve` driven by the AWS SDK for Rust's Step Functions client (aws-sdk-sfn), as
 //! a Rust program that uses Step Functions would drive it: the SDK's own serialization,
 //! errors and timestamps against quickstep's Step Functions API.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,8 +1,5 @@
 //! Redriving an execution that ended FAILED, TIMED_OUT or ABORTED: it starts again in the
 //! top-level state it ended in, with that state's input and the variables it had.
-// A test fails by panicking: unwrap and expect are its assertions.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 
 use quickstep_engine::definition::StateMachine;
