@@ -36,6 +36,7 @@ Run as `python least_privilege.py [ROOT]`: prints one complaint a line and exits
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -123,6 +124,14 @@ CHAR_LITERAL = re.compile(r"'(\\(u\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{2}|.)|[^\\'])'")
 
 def parse_rust(path: Path) -> Source:
     text = path.read_text(encoding="utf-8")
+    code, literals = _parsed(text)
+    return Source(path, code, literals)
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """A file's code and kept literals, by its text: the tests check many copies of the same
+    tree (each with one change), so most files are parsed once."""
     out: list[str] = []
     literals: list[tuple[int, str]] = []
     i, n = 0, len(text)
@@ -178,7 +187,7 @@ def parse_rust(path: Path) -> Source:
     code = "".join(out)
     code = strip_test_items(code)
     kept = [(o, s) for o, s in literals if code[o] == '"']
-    return Source(path, code, kept)
+    return code, kept
 
 
 CFG_TEST = re.compile(r"#\[cfg\(test\)\]")
