@@ -193,13 +193,14 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             StateMachine::from_json(definition).map_err(ServiceError::InvalidDefinition)?;
         let unsupported: Vec<Problem> = machine
             .tasks()
-            .filter(|(_, task)| {
+            .filter(|at| {
                 // A callback task calls its resource as a request–response task does, then waits.
-                let called = task.kind.called();
+                let called = at.task.kind.called();
                 !(runs(&called) || self.invoker.supports(&called))
             })
-            .map(|(pointer, task)| {
-                Problem::schema(unsupported_message(&task.resource, &task.kind), pointer)
+            .map(|at| {
+                let message = unsupported_message(&at.task.resource, &at.task.kind);
+                Problem::schema(message, at.resource_pointer())
             })
             .collect();
         if !unsupported.is_empty() {

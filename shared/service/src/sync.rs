@@ -56,10 +56,11 @@ impl<S: Store, Q: StepQueue, P: EventPublisher> Service<S, Q, P> {
             )));
         }
         let machine = self.machine(machine_name, machine_record.revision).await?;
-        if let Some((pointer, _)) = machine
+        if let Some(at) = machine
             .tasks()
-            .find(|(_, task)| task.kind.waits_for_task_token())
+            .find(|at| at.task.kind.waits_for_task_token())
         {
+            let pointer = at.resource_pointer();
             return Err(ServiceError::BadRequest(format!(
                 "state machine '{machine_name}' has a Task that waits for a callback ({pointer}): \
                  a synchronous execution cannot wait for one; start it asynchronously \

@@ -22,17 +22,6 @@ mod roles;
 pub(crate) mod sdk_metadata;
 mod sqs;
 
-/// The service integrations this invoker calls itself (`arn:aws:states:::service:action`,
-/// without a pattern); Lambda's are [`LambdaInvoker`]'s.
-const REQUEST_RESPONSE: &[(&str, &str)] = &[
-    ("sqs", "sendMessage"),
-    ("events", "putEvents"),
-    ("dynamodb", "getItem"),
-    ("dynamodb", "putItem"),
-    ("dynamodb", "updateItem"),
-    ("dynamodb", "deleteItem"),
-];
-
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -45,6 +34,17 @@ use quickstep_runtime::invoker::{Invocation, TaskInvoker};
 use crate::lambda::LambdaInvoker;
 pub use own::OwnResources;
 use roles::Roles;
+
+/// The service integrations this invoker calls itself (`arn:aws:states:::service:action`,
+/// without a pattern); Lambda's are [`LambdaInvoker`]'s.
+const REQUEST_RESPONSE: &[(&str, &str)] = &[
+    ("sqs", "sendMessage"),
+    ("events", "putEvents"),
+    ("dynamodb", "getItem"),
+    ("dynamodb", "putItem"),
+    ("dynamodb", "updateItem"),
+    ("dynamodb", "deleteItem"),
+];
 
 /// Runs every Task resource quickstep supports on AWS.
 #[derive(Debug, Clone)]

@@ -60,22 +60,19 @@ impl StateMachine {
         &self.branches[0]
     }
 
-    /// Every Task state, those of Parallel branches and Map processors included, with the JSON
-    /// pointer of its `Resource` (`/States/A/Resource`), in the order of the branches.
-    pub fn tasks(&self) -> impl Iterator<Item = (String, &Task)> + '_ {
+    /// Every Task state, those of Parallel branches and Map processors included, in the order
+    /// of the branches.
+    pub fn tasks(&self) -> impl Iterator<Item = TaskAt<'_>> + '_ {
         self.branches.iter().flat_map(|branch| {
             branch
                 .states
                 .iter()
                 .filter_map(move |state| match &state.kind {
-                    StateKind::Task(task) => Some((
-                        format!(
-                            "{}/States/{}/Resource",
-                            branch.pointer,
-                            crate::problem::pointer_escape(&state.name)
-                        ),
-                        task.as_ref(),
-                    )),
+                    StateKind::Task(task) => Some(TaskAt {
+                        branch,
+                        name: &state.name,
+                        task,
+                    }),
                     _ => None,
                 })
         })
@@ -96,6 +93,24 @@ impl StateMachine {
             )]
         })?;
         Self::from_json(&value)
+    }
+}
+
+/// A Task state of a [`StateMachine`], and where it is.
+pub struct TaskAt<'a> {
+    branch: &'a Branch,
+    name: &'a str,
+    pub task: &'a Task,
+}
+
+impl TaskAt<'_> {
+    /// The JSON pointer of its `Resource` (`/States/A/Resource`), made only when asked for.
+    pub fn resource_pointer(&self) -> String {
+        format!(
+            "{}/States/{}/Resource",
+            self.branch.pointer,
+            crate::problem::pointer_escape(self.name)
+        )
     }
 }
 
@@ -125,7 +140,7 @@ mod tests {
         .unwrap();
         let tasks: Vec<(String, &str)> = machine
             .tasks()
-            .map(|(pointer, task)| (pointer, task.resource.as_str()))
+            .map(|at| (at.resource_pointer(), at.task.resource.as_str()))
             .collect();
         assert_eq!(
             tasks,
