@@ -252,5 +252,30 @@ pub fn size_exceeds(value: &Value, limit: usize) -> bool {
     }
     // The walk estimates numbers at 8 bytes; near the limit, measure exactly.
     let mut budget = isize::try_from(limit / 2).unwrap_or(isize::MAX);
-    walk(value, &mut budget) && serde_json::to_vec(value).map_or(true, |bytes| bytes.len() > limit)
+    walk(value, &mut budget) && serialized_exceeds(value, limit)
+}
+
+/// True if `value` serializes to more than `limit` bytes: counted as it is written, without
+/// keeping the text (a payload near the limit is hundreds of kilobytes), and stopped as soon as
+/// the limit is passed.
+fn serialized_exceeds(value: &Value, limit: usize) -> bool {
+    struct Counter {
+        written: usize,
+        limit: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.written += buf.len();
+            if self.written > self.limit {
+                // Stops the serializer: the answer is known.
+                return Err(std::io::ErrorKind::FileTooLarge.into());
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter { written: 0, limit };
+    serde_json::to_writer(&mut counter, value).is_err()
 }

@@ -137,8 +137,10 @@ pub struct Snapshot {
     pub execution: ExecutionInfo,
     pub options: Options,
     pub status: Status,
-    /// Live threads. A `BTreeMap` so a snapshot serializes the same way every time.
-    pub(crate) threads: BTreeMap<ThreadId, Thread>,
+    /// Live threads. A `BTreeMap` so a snapshot serializes the same way every time; boxed, so
+    /// that the map's nodes (eleven slots each) stay small and a thread moves in and out of it
+    /// as a pointer.
+    pub(crate) threads: BTreeMap<ThreadId, Box<Thread>>,
     pub(crate) ready: VecDeque<ThreadId>,
     /// Outstanding tasks and timers, by id, with the thread they wake.
     pub(crate) waits: BTreeMap<u64, Waiter>,
@@ -288,6 +290,11 @@ pub(crate) struct Thread {
     #[serde(default)]
     pub scope: u64,
     pub phase: Phase,
+    /// `input` is known to be within the payload limit: it is a state's output that was
+    /// measured, or the execution's measured input. Not stored: a thread read back from a
+    /// store is measured again.
+    #[serde(skip)]
+    pub input_measured: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -16,11 +16,11 @@ use crate::timestamp;
 pub(super) use crate::value_type::json_type;
 
 impl Stepper<'_> {
-    pub(super) fn pass(&mut self, thread: &mut Thread, pass: &Pass) -> Result<(), Failure> {
+    /// A Pass state's result (in JSONata, its input: `Output` is computed from it as it
+    /// completes).
+    pub(super) fn pass(&mut self, thread: &mut Thread, pass: &Pass) -> Result<Value, Failure> {
         if self.state_of(thread).language == QueryLanguage::Jsonata {
-            // No result: Output (default: the input) is computed from the input when it completes.
-            thread.phase = Phase::Complete(std::mem::take(&mut thread.input));
-            return Ok(());
+            return Ok(std::mem::take(&mut thread.input));
         }
         let result = match (&pass.result, &pass.parameters) {
             (Some(result), _) => {
@@ -38,14 +38,12 @@ impl Stepper<'_> {
                 self.take_input(thread, whole)?
             }
         };
-        thread.phase = Phase::Complete(result);
-        Ok(())
+        Ok(result)
     }
 
-    pub(super) fn succeed(&mut self, thread: &mut Thread) -> Result<(), Failure> {
-        let effective = self.take_input(thread, true)?;
-        thread.phase = Phase::Complete(effective);
-        Ok(())
+    /// A Succeed state's effective input, its result.
+    pub(super) fn succeed(&mut self, thread: &mut Thread) -> Result<Value, Failure> {
+        self.take_input(thread, true)
     }
 
     pub(super) fn choice(

@@ -11,7 +11,7 @@ use super::snapshot::{
 use super::variables;
 use super::{Effect, Event};
 use crate::definition::{
-    Assign, Catcher, QueryLanguage, Retrier, State, StateKind, StateMachine, Transition,
+    Assign, Catcher, PathField, QueryLanguage, Retrier, State, StateKind, StateMachine, Transition,
 };
 use crate::failure::{names, Failure};
 
@@ -62,6 +62,9 @@ impl<'a> Stepper<'a> {
         }
         self.start_execution_timeout();
         let root = self.spawn(None, None, 0, self.machine.top().start_at, input);
+        if let Some(thread) = self.snap.threads.get_mut(&root) {
+            thread.input_measured = true;
+        }
         self.snap.ready.push_back(root);
         self.run();
         self.finish()
@@ -225,7 +228,7 @@ impl<'a> Stepper<'a> {
         };
         self.snap.threads.insert(
             id,
-            Thread {
+            Box::new(Thread {
                 parent,
                 branch,
                 state,
@@ -236,7 +239,8 @@ impl<'a> Stepper<'a> {
                 retry_count: 0,
                 scope,
                 phase: Phase::Enter,
-            },
+                input_measured: false,
+            }),
         );
         id
     }
@@ -245,14 +249,15 @@ impl<'a> Stepper<'a> {
         self.machine.branch(thread.branch).state(thread.state)
     }
 
-    fn advance(&mut self, tid: ThreadId, mut thread: Thread) {
+    fn advance(&mut self, tid: ThreadId, mut thread: Box<Thread>) {
         loop {
-            let flow = match std::mem::replace(&mut thread.phase, Phase::Execute) {
+            // The phases without data are matched in place: moving a phase out and back costs
+            // more than the rest of a Pass state's bookkeeping.
+            let flow = match thread.phase {
                 Phase::Enter => {
                     if self.history_full() {
                         Flow::Done
                     } else if self.transitions >= self.snap.options.max_transitions_per_step {
-                        thread.phase = Phase::Enter;
                         self.snap.ready.push_front(tid);
                         self.yielded = true;
                         Flow::Park
@@ -262,12 +267,14 @@ impl<'a> Stepper<'a> {
                     }
                 }
                 Phase::Execute => self.execute(tid, &mut thread),
-                Phase::Complete(result) => self.complete(tid, &mut thread, result),
-                Phase::Failed(failure) => self.recover(tid, &mut thread, failure),
-                waiting => {
-                    thread.phase = waiting;
-                    Flow::Park
-                }
+                _ => match std::mem::replace(&mut thread.phase, Phase::Execute) {
+                    Phase::Complete(result) => self.complete(tid, &mut thread, result),
+                    Phase::Failed(failure) => self.recover(tid, &mut thread, failure),
+                    waiting => {
+                        thread.phase = waiting;
+                        Flow::Park
+                    }
+                },
             };
             match flow {
                 Flow::Continue => {}
@@ -284,10 +291,9 @@ impl<'a> Stepper<'a> {
         let state = self.state_of(thread);
         self.transitions += 1;
         self.snap.transitions += 1;
-        let kind = state.type_name();
         let name = state.name.as_str();
         let input = &thread.input;
-        thread.entered_event_id = self.record_named(entered_event(kind), name, || {
+        thread.entered_event_id = self.record_named(entered_event(&state.kind), name, || {
             json!({"stateEnteredEventDetails": {
                 "name": name, "input": input_text(input), "inputDetails": {"truncated": false}}})
         });
@@ -299,13 +305,25 @@ impl<'a> Stepper<'a> {
 
     fn execute(&mut self, tid: ThreadId, thread: &mut Thread) -> Flow {
         let state = self.state_of(thread);
+        // A Pass or Succeed state's result is finished at once, not stored in the thread's
+        // phase to be taken out again.
         let outcome = match &state.kind {
-            StateKind::Pass(pass) => self.pass(thread, pass),
+            StateKind::Pass(pass) => {
+                return match self.pass(thread, pass) {
+                    Ok(result) => self.complete(tid, thread, result),
+                    Err(failure) => self.failed(thread, failure),
+                };
+            }
             StateKind::Choice { choices, default } => {
                 return self.choice(thread, state, choices, *default);
             }
             StateKind::Wait(wait) => return self.wait(tid, thread, wait),
-            StateKind::Succeed => self.succeed(thread),
+            StateKind::Succeed => {
+                return match self.succeed(thread) {
+                    Ok(result) => self.complete(tid, thread, result),
+                    Err(failure) => self.failed(thread, failure),
+                };
+            }
             StateKind::Fail(fail) => self.fail(thread, fail).map(|f| {
                 thread.phase = Phase::Failed(f);
             }),
@@ -475,9 +493,12 @@ impl<'a> Stepper<'a> {
 
     /// Records the state's exit and follows its transition. A state's output over the payload
     /// limit fails the state with `States.DataLimitExceeded`, as AWS limits every state's data.
+    /// An output that is the state's input passed on unchanged, already measured, is not
+    /// measured again.
     pub fn exit(&mut self, tid: ThreadId, thread: &mut Thread, output: Value) -> Flow {
         let state = self.state_of(thread);
-        if size_exceeds(&output, self.snap.options.payload_limit_bytes) {
+        let measured = thread.input_measured && passes_input_on(state);
+        if !measured && size_exceeds(&output, self.snap.options.payload_limit_bytes) {
             thread.phase = Phase::Failed(data_limit_failure(&state.name));
             return Flow::Continue;
         }
@@ -485,6 +506,7 @@ impl<'a> Stepper<'a> {
         match state.transition {
             Transition::Next(next) if !matches!(state.kind, StateKind::Succeed) => {
                 self.goto(thread, next, output);
+                thread.input_measured = true;
                 Flow::Continue
             }
             _ => {
@@ -496,16 +518,19 @@ impl<'a> Stepper<'a> {
 
     pub fn record_exit(&mut self, state: &State, output: &Value) {
         let name = state.name.as_str();
-        self.record_named(exited_event(state.type_name()), name, || {
+        self.record_named(exited_event(&state.kind), name, || {
             json!({"stateExitedEventDetails": {
                 "name": name, "output": input_text(output), "outputDetails": {"truncated": false}}})
         });
     }
 
+    /// Moves the thread on to state `next` with `input`, not known to be within the payload
+    /// limit (the caller that knows says so after).
     pub fn goto(&mut self, thread: &mut Thread, next: usize, input: Value) {
         thread.state = next;
         thread.input = input;
         thread.phase = Phase::Enter;
+        thread.input_measured = false;
     }
 
     /// Retry, catch, or fail the thread.
@@ -639,12 +664,9 @@ impl<'a> Stepper<'a> {
         }
     }
 
+    /// An output here has passed its last state's [`Self::exit`], which measured it against the
+    /// payload limit.
     fn end_execution(&mut self, outcome: Result<Value, Failure>) {
-        let limit = self.snap.options.payload_limit_bytes;
-        let outcome = match outcome {
-            Ok(output) if size_exceeds(&output, limit) => Err(data_limit_failure("output")),
-            other => other,
-        };
         match outcome {
             Ok(output) => {
                 self.record("ExecutionSucceeded", None, || {
@@ -747,30 +769,54 @@ pub(super) fn failure_details(failure: &Failure) -> Value {
     Value::Object(details)
 }
 
-fn entered_event(type_name: &str) -> &'static str {
-    match type_name {
-        "Pass" => "PassStateEntered",
-        "Task" => "TaskStateEntered",
-        "Choice" => "ChoiceStateEntered",
-        "Wait" => "WaitStateEntered",
-        "Succeed" => "SucceedStateEntered",
-        "Fail" => "FailStateEntered",
-        "Parallel" => "ParallelStateEntered",
-        _ => "MapStateEntered",
+fn entered_event(kind: &StateKind) -> &'static str {
+    match kind {
+        StateKind::Pass(_) => "PassStateEntered",
+        StateKind::Task(_) => "TaskStateEntered",
+        StateKind::Choice { .. } => "ChoiceStateEntered",
+        StateKind::Wait(_) => "WaitStateEntered",
+        StateKind::Succeed => "SucceedStateEntered",
+        StateKind::Fail(_) => "FailStateEntered",
+        StateKind::Parallel(_) => "ParallelStateEntered",
+        StateKind::Map(_) => "MapStateEntered",
     }
 }
 
-fn exited_event(type_name: &str) -> &'static str {
-    match type_name {
-        "Pass" => "PassStateExited",
-        "Task" => "TaskStateExited",
-        "Choice" => "ChoiceStateExited",
-        "Wait" => "WaitStateExited",
-        "Succeed" => "SucceedStateExited",
-        "Fail" => "FailStateExited",
-        "Parallel" => "ParallelStateExited",
-        _ => "MapStateExited",
+fn exited_event(kind: &StateKind) -> &'static str {
+    match kind {
+        StateKind::Pass(_) => "PassStateExited",
+        StateKind::Task(_) => "TaskStateExited",
+        StateKind::Choice { .. } => "ChoiceStateExited",
+        StateKind::Wait(_) => "WaitStateExited",
+        StateKind::Succeed => "SucceedStateExited",
+        StateKind::Fail(_) => "FailStateExited",
+        StateKind::Parallel(_) => "ParallelStateExited",
+        StateKind::Map(_) => "MapStateExited",
     }
+}
+
+/// Whether a JSONPath state's output is its input, unchanged: no `InputPath` or `OutputPath`,
+/// and no result placed in it (a Succeed or Wait state, a Pass state without a result, or a
+/// state whose `ResultPath` is null).
+fn passes_input_on(state: &State) -> bool {
+    let whole = matches!(state.input_path, PathField::Whole);
+    let result_discarded = match &state.kind {
+        StateKind::Succeed | StateKind::Wait(_) => whole,
+        StateKind::Pass(p) => {
+            matches!(p.result_path, PathField::Discard)
+                || (whole
+                    && p.result.is_none()
+                    && p.parameters.is_none()
+                    && matches!(p.result_path, PathField::Whole))
+        }
+        StateKind::Task(t) => matches!(t.result_path, PathField::Discard),
+        StateKind::Parallel(p) => matches!(p.result_path, PathField::Discard),
+        StateKind::Map(m) => matches!(m.result_path, PathField::Discard),
+        StateKind::Choice { .. } | StateKind::Fail(_) => false,
+    };
+    state.language == QueryLanguage::JsonPath
+        && result_discarded
+        && matches!(state.output_path, PathField::Whole)
 }
 
 /// Whether the state's result comes from outside (a Task's), as TestState's `result` shows.

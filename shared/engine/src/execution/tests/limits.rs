@@ -59,6 +59,35 @@ fn an_oversized_state_output_fails_with_data_limit_exceeded() {
 }
 
 #[test]
+fn an_output_made_by_a_catch_is_measured_where_it_is_passed_on_unchanged() {
+    // The execution's input is measured once and then passed on by states that do not change
+    // it without being measured again; a Catch's output (input and error together) is new data,
+    // so the Succeed state that passes it on unchanged measures it.
+    let def = json!({"StartAt": "Keep", "States": {
+        "Keep": {"Type": "Pass", "Next": "T"},
+        "T": {"Type": "Task", "Resource": LAMBDA, "End": true,
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}]},
+        "Done": {"Type": "Succeed"}}});
+    let options = Options {
+        payload_limit_bytes: 200,
+        ..Options::default()
+    };
+    let mut d = Driver::new(&def).script("T", [err("Big", &"c".repeat(150))]);
+    d.start_with(json!({"data": "d".repeat(100)}), options);
+    d.run();
+    assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
+    assert_eq!(
+        d.failure().cause.as_deref(),
+        Some("The state/task 'Done' returned a result with a size exceeding the maximum number of bytes service limit.")
+    );
+    // The same with a small error: it fits, and the unchanged passes keep it.
+    let mut d = Driver::new(&def).script("T", [err("Small", "c")]);
+    d.start_with(json!({"data": "d".repeat(100)}), options);
+    d.run();
+    assert!(matches!(d.snap().status, Status::Succeeded { .. }));
+}
+
+#[test]
 fn stop_aborts() {
     let def = task_with(json!({}));
     let mut d = Driver::new(&def).script("S", [Reply::Hold]);
