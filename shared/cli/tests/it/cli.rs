@@ -217,17 +217,75 @@ fn bench_prints_throughput() {
         "--seconds",
         "0.05",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = stdout_json(&out);
+    let report = bench_report(&out);
     assert!(report["executions"].as_u64().unwrap() > 0);
     assert_eq!(report["status"], "SUCCEEDED");
     // Validate, CheckStock, Reserve twice, Charge, AwaitPickup, Accepted.
     assert_eq!(report["transitions_per_execution"], 7.0);
+    // The memory a running execution holds (parked at its first task), beside its input.
+    let input: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("shared/cli/examples/order/input.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["data_bytes"], json!(input.to_string().len()));
+    assert!(report["memory_executions_held"].as_u64().unwrap() > 0);
+    assert_eq!(
+        report["memory_executions_running"],
+        report["memory_executions_held"]
+    );
+    let memory = report["memory_per_execution_bytes"].as_f64().unwrap();
+    assert!(memory > input.to_string().len() as f64, "{report}");
+    assert!(report.get("floor_ratio").is_none());
+}
+
+/// What `quickstep bench` printed, once it is known to have succeeded.
+fn bench_report(out: &std::process::Output) -> Value {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    stdout_json(out)
+}
+
+#[test]
+fn bench_floor_prints_the_engine_beside_hand_written_serde_json() {
+    let state = |next: &str| {
+        json!({"Type": "Pass", "Next": next,
+        "Parameters": {"a.$": "$.a", "n.$": "States.MathAdd($.n, 1)"}})
+    };
+    let def = temp_file(
+        "w1-chain.asl.json",
+        &json!({"StartAt": "P0", "States": {"P0": state("P1"), "P1": state("P2"),
+            "P2": {"Type": "Pass", "End": true,
+                   "Parameters": {"a.$": "$.a", "n.$": "States.MathAdd($.n, 1)"}}}})
+        .to_string(),
+    );
+    let input = temp_file("w1-chain.input.json", r#"{"a": "x", "n": 0}"#);
+    let args = [
+        "bench",
+        def.as_str(),
+        "--input",
+        input.as_str(),
+        "--seconds",
+        "0.05",
+        "--floor",
+    ];
+    let report = bench_report(&quickstep(&args));
+    assert_eq!(report["transitions_per_execution"], 3.0);
+    let engine = report["transitions_per_sec"].as_f64().unwrap();
+    let floor = report["floor_transitions_per_sec"].as_f64().unwrap();
+    assert!(floor > 0.0 && engine > 0.0, "{report}");
+    let ratio = report["floor_ratio"].as_f64().unwrap();
+    assert!(
+        (ratio - floor / engine).abs() < 1e-9 * ratio.max(1.0),
+        "{report}"
+    );
+    // The floor times W1's work, which needs W1's input.
+    let other = temp_file("not-w1.input.json", r#"{"b": 1}"#);
+    let mut args = args;
+    args[3] = other.as_str();
+    let out = quickstep(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--floor times W1's work"), "{stderr}");
 }
 
 #[test]

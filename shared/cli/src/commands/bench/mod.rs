@@ -1,4 +1,8 @@
-//! `quickstep bench`: executions per second of one workflow, in-process, on one core.
+//! `quickstep bench`: executions per second of one workflow, in-process, on one core; the
+//! memory a running execution holds; with `--floor`, the serde_json floor beside it.
+
+mod floor;
+mod memory;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +35,11 @@ pub struct Args {
     /// Record execution history (off by default: the engine's own cost).
     #[arg(long)]
     history: bool,
+    /// Also time W1's per-transition work written by hand with serde_json (as many transitions
+    /// per execution as the workflow makes) and print the engine's cost as a multiple of it.
+    /// For W1 (`../shared/bench/workloads/w1-pass-chain`) and its input.
+    #[arg(long)]
+    floor: bool,
 }
 
 pub fn main(args: &Args) -> Result<ExitCode, String> {
@@ -52,6 +61,11 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
         max_transitions_per_step: u32::MAX,
         ..Options::default()
     };
+    if args.floor {
+        floor::check_input(&execution_input)?;
+    }
+    // First, in a process that has allocated little yet, so its growth is the executions'.
+    let footprint = memory::footprint(&machine, &name, &execution_input);
     let driver = LocalDriver::new(Arc::new(machine), mock.clone(), Clock::virtual_at(0))
         .with_options(options);
     let budget = Duration::from_secs_f64(args.seconds.max(0.01));
@@ -82,7 +96,7 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
     let seconds = started.elapsed().as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
     let (e, t) = (executions as f64, transitions as f64);
-    let report = json!({
+    let mut report = json!({
         "executions": executions,
         "seconds": seconds,
         "executions_per_sec": e / seconds,
@@ -91,6 +105,36 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
         "status": last_status,
         "history": args.history,
     });
+    if let Some(f) = footprint {
+        #[allow(clippy::cast_precision_loss)]
+        let data = f.data as f64;
+        report["memory_per_execution_bytes"] = json!(f.per_execution.round());
+        report["data_bytes"] = json!(f.data);
+        report["memory_per_data"] = json!(f.per_execution / data.max(1.0));
+        report["memory_executions_held"] = json!(f.held);
+        report["memory_executions_running"] = json!(f.running);
+    }
+    if args.floor {
+        let per_execution = transitions / executions.max(1);
+        let rate = floor_rate(&shared_input, per_execution, budget);
+        report["floor_transitions_per_sec"] = json!(rate);
+        report["floor_ratio"] = json!(rate / (t / seconds));
+    }
     println!("{report}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Transitions per second of the hand-written floor, `per_execution` to an execution.
+fn floor_rate(input: &serde_json::Value, per_execution: u64, budget: Duration) -> f64 {
+    let started = Instant::now();
+    let mut transitions: u64 = 0;
+    while started.elapsed() < budget {
+        for _ in 0..16 {
+            std::hint::black_box(floor::execution(std::hint::black_box(input), per_execution));
+            transitions += per_execution;
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let t = transitions as f64;
+    t / started.elapsed().as_secs_f64()
 }
