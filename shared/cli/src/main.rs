@@ -13,11 +13,11 @@ mod serve;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand, ValueEnum};
+
 /// The allocator the Lambda functions use too, so that `quickstep bench` measures what they run.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(

@@ -286,6 +286,16 @@ fn bench_floor_prints_the_engine_beside_hand_written_serde_json() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--floor times W1's work"), "{stderr}");
+    // A duration that is none is a usage error, not a panic.
+    args[3] = input.as_str();
+    args[5] = "inf";
+    let out = quickstep(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--seconds inf is not a duration"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -250,8 +250,10 @@ pub fn size_exceeds(value: &Value, limit: usize) -> bool {
         };
         *budget < 0
     }
-    // The walk estimates numbers at 8 bytes; near the limit, measure exactly.
-    let mut budget = isize::try_from(limit / 2).unwrap_or(isize::MAX);
+    // The walk's estimate is at most six times short of the text: a string's control
+    // characters are written `\u00XX`, six bytes each, and a number takes up to 24 bytes, not
+    // 8. Within a sixth of the limit it fits; beyond, it is measured exactly.
+    let mut budget = isize::try_from(limit / 6).unwrap_or(isize::MAX);
     walk(value, &mut budget) && serialized_exceeds(value, limit)
 }
 

@@ -107,7 +107,7 @@ impl Stepper<'_> {
             super::variables::assign(&mut self.snap.scopes, thread.scope, vars);
         }
         self.record_exit(state, &output);
-        self.goto(thread, next, output);
+        self.goto(thread, next, output, false);
         Flow::Continue
     }
 

@@ -293,7 +293,7 @@ impl<'a> Stepper<'a> {
         self.snap.transitions += 1;
         let name = state.name.as_str();
         let input = &thread.input;
-        thread.entered_event_id = self.record_named(entered_event(&state.kind), name, || {
+        thread.entered_event_id = self.record_named(event_names(&state.kind).0, name, || {
             json!({"stateEnteredEventDetails": {
                 "name": name, "input": input_text(input), "inputDetails": {"truncated": false}}})
         });
@@ -505,8 +505,7 @@ impl<'a> Stepper<'a> {
         self.record_exit(state, &output);
         match state.transition {
             Transition::Next(next) if !matches!(state.kind, StateKind::Succeed) => {
-                self.goto(thread, next, output);
-                thread.input_measured = true;
+                self.goto(thread, next, output, true);
                 Flow::Continue
             }
             _ => {
@@ -518,19 +517,19 @@ impl<'a> Stepper<'a> {
 
     pub fn record_exit(&mut self, state: &State, output: &Value) {
         let name = state.name.as_str();
-        self.record_named(exited_event(&state.kind), name, || {
+        self.record_named(event_names(&state.kind).1, name, || {
             json!({"stateExitedEventDetails": {
                 "name": name, "output": input_text(output), "outputDetails": {"truncated": false}}})
         });
     }
 
-    /// Moves the thread on to state `next` with `input`, not known to be within the payload
-    /// limit (the caller that knows says so after).
-    pub fn goto(&mut self, thread: &mut Thread, next: usize, input: Value) {
+    /// Moves the thread on to state `next` with `input`, `measured` against the payload limit
+    /// or not.
+    pub fn goto(&mut self, thread: &mut Thread, next: usize, input: Value, measured: bool) {
         thread.state = next;
         thread.input = input;
         thread.phase = Phase::Enter;
-        thread.input_measured = false;
+        thread.input_measured = measured;
     }
 
     /// Retry, catch, or fail the thread.
@@ -612,7 +611,7 @@ impl<'a> Stepper<'a> {
                 variables::assign(&mut self.snap.scopes, thread.scope, vars);
             }
             self.record_exit(state, &output);
-            self.goto(thread, catcher.next, output);
+            self.goto(thread, catcher.next, output, false);
             return Flow::Continue;
         }
         self.fail_thread(tid, thread, failure)
@@ -769,29 +768,17 @@ pub(super) fn failure_details(failure: &Failure) -> Value {
     Value::Object(details)
 }
 
-fn entered_event(kind: &StateKind) -> &'static str {
+/// The names of the events a state's entry and exit record.
+fn event_names(kind: &StateKind) -> (&'static str, &'static str) {
     match kind {
-        StateKind::Pass(_) => "PassStateEntered",
-        StateKind::Task(_) => "TaskStateEntered",
-        StateKind::Choice { .. } => "ChoiceStateEntered",
-        StateKind::Wait(_) => "WaitStateEntered",
-        StateKind::Succeed => "SucceedStateEntered",
-        StateKind::Fail(_) => "FailStateEntered",
-        StateKind::Parallel(_) => "ParallelStateEntered",
-        StateKind::Map(_) => "MapStateEntered",
-    }
-}
-
-fn exited_event(kind: &StateKind) -> &'static str {
-    match kind {
-        StateKind::Pass(_) => "PassStateExited",
-        StateKind::Task(_) => "TaskStateExited",
-        StateKind::Choice { .. } => "ChoiceStateExited",
-        StateKind::Wait(_) => "WaitStateExited",
-        StateKind::Succeed => "SucceedStateExited",
-        StateKind::Fail(_) => "FailStateExited",
-        StateKind::Parallel(_) => "ParallelStateExited",
-        StateKind::Map(_) => "MapStateExited",
+        StateKind::Pass(_) => ("PassStateEntered", "PassStateExited"),
+        StateKind::Task(_) => ("TaskStateEntered", "TaskStateExited"),
+        StateKind::Choice { .. } => ("ChoiceStateEntered", "ChoiceStateExited"),
+        StateKind::Wait(_) => ("WaitStateEntered", "WaitStateExited"),
+        StateKind::Succeed => ("SucceedStateEntered", "SucceedStateExited"),
+        StateKind::Fail(_) => ("FailStateEntered", "FailStateExited"),
+        StateKind::Parallel(_) => ("ParallelStateEntered", "ParallelStateExited"),
+        StateKind::Map(_) => ("MapStateEntered", "MapStateExited"),
     }
 }
 

@@ -6,6 +6,8 @@
 //! fields, copy one, add to the other, build the new object and drop the old. Its rate is the
 //! floor the engine's own W1 figure is compared with (`quickstep bench --floor`).
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Map, Value};
 
 /// The data an execution of W1 starts with must have an `a` and an integer `n`.
@@ -29,11 +31,30 @@ pub fn execution(input: &Value, states: u64) -> Value {
 /// `{"a": $.a, "n": $.n + 1}`.
 fn transition(data: &Value) -> Value {
     let a = data.get("a").cloned().unwrap_or(Value::Null);
-    let n = data.get("n").and_then(Value::as_i64).unwrap_or(0) + 1;
+    let n = data
+        .get("n")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        .saturating_add(1);
     let mut out = Map::with_capacity(2);
     out.insert("a".to_owned(), a);
     out.insert("n".to_owned(), Value::from(n));
     Value::Object(out)
+}
+
+/// Transitions per second of the hand-written floor, `per_execution` to an execution.
+pub fn rate(input: &Value, per_execution: u64, budget: Duration) -> f64 {
+    let started = Instant::now();
+    let mut transitions: u64 = 0;
+    while started.elapsed() < budget {
+        for _ in 0..16 {
+            std::hint::black_box(execution(std::hint::black_box(input), per_execution));
+            transitions += per_execution;
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let t = transitions as f64;
+    t / started.elapsed().as_secs_f64()
 }
 
 #[cfg(test)]

@@ -29,12 +29,17 @@ pub struct Footprint {
 }
 
 /// Starts executions of `machine` ([`HELD`] of them, or as many as [`BUDGET`] holds), each with
-/// its own copy of `input` (as each request parses its own), stopping each after its first
-/// transition; `None` where the operating system does not say how much memory the process
-/// holds (not Linux).
-pub fn footprint(machine: &StateMachine, name: &str, input: &Value) -> Option<Footprint> {
+/// its own copy of `input` (as each request parses its own) and history if `record_history`,
+/// stopping each after its first transition; `None` where the operating system does not say
+/// how much memory the process holds (not Linux).
+pub fn footprint(
+    machine: &StateMachine,
+    name: &str,
+    input: &Value,
+    record_history: bool,
+) -> Option<Footprint> {
     let options = Options {
-        record_history: false,
+        record_history,
         max_transitions_per_step: 1,
         ..Options::default()
     };
@@ -47,8 +52,8 @@ pub fn footprint(machine: &StateMachine, name: &str, input: &Value) -> Option<Fo
         let (snapshot, _effects) = execution::start(machine, info, options, i as u64, 0);
         held.push(snapshot);
         // Reading the figure costs more than a small execution: every few, or every one when
-        // few fit.
-        if i % 64 == 63 || held.len() < 64 {
+        // few fit or the budget is half spent.
+        if i % 64 == 63 || held.len() < 64 || after.saturating_sub(before) > BUDGET / 2 {
             after = resident_bytes()?;
         }
     }

@@ -61,14 +61,15 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
         max_transitions_per_step: u32::MAX,
         ..Options::default()
     };
+    let budget = Duration::try_from_secs_f64(args.seconds.max(0.01))
+        .map_err(|_| format!("--seconds {} is not a duration", args.seconds))?;
     if args.floor {
         floor::check_input(&execution_input)?;
     }
     // First, in a process that has allocated little yet, so its growth is the executions'.
-    let footprint = memory::footprint(&machine, &name, &execution_input);
+    let footprint = memory::footprint(&machine, &name, &execution_input, args.history);
     let driver = LocalDriver::new(Arc::new(machine), mock.clone(), Clock::virtual_at(0))
         .with_options(options);
-    let budget = Duration::from_secs_f64(args.seconds.max(0.01));
     let started = Instant::now();
     let mut executions: u64 = 0;
     let mut transitions: u64 = 0;
@@ -116,25 +117,10 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
     }
     if args.floor {
         let per_execution = transitions / executions.max(1);
-        let rate = floor_rate(&shared_input, per_execution, budget);
+        let rate = floor::rate(&shared_input, per_execution, budget);
         report["floor_transitions_per_sec"] = json!(rate);
         report["floor_ratio"] = json!(rate / (t / seconds));
     }
     println!("{report}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Transitions per second of the hand-written floor, `per_execution` to an execution.
-fn floor_rate(input: &serde_json::Value, per_execution: u64, budget: Duration) -> f64 {
-    let started = Instant::now();
-    let mut transitions: u64 = 0;
-    while started.elapsed() < budget {
-        for _ in 0..16 {
-            std::hint::black_box(floor::execution(std::hint::black_box(input), per_execution));
-            transitions += per_execution;
-        }
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let t = transitions as f64;
-    t / started.elapsed().as_secs_f64()
 }

@@ -38,7 +38,34 @@ fn an_oversized_execution_input_fails_at_once() {
 }
 
 #[test]
+fn data_is_measured_as_it_serializes_escapes_and_numbers_included() {
+    // 300 control characters are 1,800 bytes of JSON (`\u0001` each), and 100 doubles with
+    // seventeen digits some 2,300: both over a 1,000-byte limit, though their values are short.
+    let def = single(json!({"Type": "Pass", "End": true}));
+    let options = Options {
+        payload_limit_bytes: 1000,
+        ..Options::default()
+    };
+    for input in [
+        json!({"s": "\u{1}".repeat(300)}),
+        json!({"n": vec![0.123_456_789_012_345_67_f64; 100]}),
+    ] {
+        assert!(serde_json::to_string(&input).unwrap().len() > 1000);
+        let mut d = Driver::new(&def);
+        d.start_with(input, options);
+        assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
+    }
+    // Under the limit, the same kinds of data pass.
+    let mut d = Driver::new(&def);
+    d.start_with(
+        json!({"s": "\u{1}".repeat(100), "n": vec![0.123_456_789_012_345_67_f64; 10]}),
+        options,
+    );
+    d.run();
+    assert!(matches!(d.snap().status, Status::Succeeded { .. }));
+}
 
+#[test]
 fn an_oversized_state_output_fails_with_data_limit_exceeded() {
     // AWS limits every state's input and output; the Map's output here is over the limit even
     // though the execution's final output is small.
