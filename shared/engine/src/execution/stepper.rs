@@ -390,8 +390,14 @@ impl<'a> Stepper<'a> {
             None => None,
         };
         let merged = match result_path {
+            // The result replaces the input, which stays on the thread until it moves on.
+            Some(PathField::Whole) => selected,
             Some(rp) => {
-                let input = std::mem::take(&mut thread.input);
+                let input = if self.keeps_state_input(thread, state) {
+                    thread.input.clone()
+                } else {
+                    std::mem::take(&mut thread.input)
+                };
                 match self.result_path(rp, input, selected) {
                     Ok(v) => v,
                     Err((failure, input)) => {
@@ -515,6 +521,25 @@ impl<'a> Stepper<'a> {
         }
     }
 
+    /// Whether a state's raw input must outlive the processing of its result, which would
+    /// otherwise take it: a retrier or catcher names `States.DataLimitExceeded` (an output
+    /// over the limit is retried or caught with the state's input), or the state is a top-level
+    /// Task, Parallel or Map, which a redrive of an execution that failed in it runs again
+    /// with that input (quickstep redrives Express executions too). Pass states' results are
+    /// their input's, and they are not retried. The copy costs little beside what such a
+    /// state waits for: a task call, or its branches or iterations.
+    fn keeps_state_input(&self, thread: &Thread, state: &State) -> bool {
+        let (retry, catch) = handlers(state);
+        let named = |errors: &[String]| errors.iter().any(|e| e == names::DATA_LIMIT_EXCEEDED);
+        let external = matches!(
+            state.kind,
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+        );
+        (external && thread.parent.is_none())
+            || retry.iter().any(|r| named(&r.error_equals))
+            || catch.iter().any(|c| named(&c.error_equals))
+    }
+
     pub fn record_exit(&mut self, state: &State, output: &Value) {
         let name = state.name.as_str();
         self.record_named(event_names(&state.kind).1, name, || {
@@ -536,12 +561,7 @@ impl<'a> Stepper<'a> {
     fn recover(&mut self, tid: ThreadId, thread: &mut Thread, failure: Failure) -> Flow {
         self.inspect_failure(thread, &failure);
         let state = self.state_of(thread);
-        let (retry, catch): (&[Retrier], &[Catcher]) = match &state.kind {
-            StateKind::Task(t) => (&t.retry, &t.catch),
-            StateKind::Parallel(p) => (&p.retry, &p.catch),
-            StateKind::Map(m) => (&m.retry, &m.catch),
-            _ => (&[], &[]),
-        };
+        let (retry, catch) = handlers(state);
         let error = failure.error_name();
         if let Some((i, retrier)) = retry
             .iter()
@@ -577,11 +597,12 @@ impl<'a> Stepper<'a> {
                             .map(Some),
                         None => Ok(None),
                     };
-                    assigned.and_then(|assigned| {
-                        self.result_path(&catcher.result_path, input, error_output)
-                            .map(|output| (output, assigned))
-                            .map_err(|(f, _)| f)
-                    })
+                    match assigned {
+                        Ok(assigned) => self
+                            .result_path(&catcher.result_path, input, error_output)
+                            .map(|output| (output, assigned)),
+                        Err(f) => Err((f, input)),
+                    }
                 }
                 QueryLanguage::Jsonata => {
                     let states = States {
@@ -600,12 +621,17 @@ impl<'a> Stepper<'a> {
                         Some(t) => self.jsonata(thread, t, "Output", states),
                         None => Ok(error_output.clone()),
                     };
-                    assigned.and_then(|a| output.map(|o| (o, a)))
+                    assigned
+                        .and_then(|a| output.map(|o| (o, a)))
+                        .map_err(|f| (f, input))
                 }
             };
             let (output, assigned) = match caught {
                 Ok(v) => v,
-                Err(f) => return self.fail_thread(tid, thread, f),
+                Err((f, input)) => {
+                    thread.input = input;
+                    return self.fail_thread(tid, thread, f);
+                }
             };
             if let Some(vars) = assigned {
                 variables::assign(&mut self.snap.scopes, thread.scope, vars);
@@ -766,6 +792,16 @@ pub(super) fn failure_details(failure: &Failure) -> Value {
         details.insert("cause".into(), c.clone().into());
     }
     Value::Object(details)
+}
+
+/// A state's retriers and catchers (none but on a Task, Parallel or Map).
+fn handlers(state: &State) -> (&[Retrier], &[Catcher]) {
+    match &state.kind {
+        StateKind::Task(t) => (&t.retry, &t.catch),
+        StateKind::Parallel(p) => (&p.retry, &p.catch),
+        StateKind::Map(m) => (&m.retry, &m.catch),
+        _ => (&[], &[]),
+    }
 }
 
 /// The names of the events a state's entry and exit record.

@@ -29,18 +29,31 @@ fn machine() -> StateMachine {
 }
 
 fn start(machine: &StateMachine) -> (Snapshot, Vec<Effect>) {
+    start_with(machine, json!({"order": 7}), Options::default())
+}
+
+fn start_with(machine: &StateMachine, input: Value, options: Options) -> (Snapshot, Vec<Effect>) {
+    start_as(machine, input, options, false)
+}
+
+fn start_as(
+    machine: &StateMachine,
+    input: Value,
+    options: Options,
+    express: bool,
+) -> (Snapshot, Vec<Effect>) {
     let info = ExecutionInfo {
         execution_arn: "arn:aws:states:us-east-1:123456789012:execution:m:e".into(),
         name: "e".into(),
         state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
         state_machine_name: "m".into(),
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
-        input: Arc::new(json!({"order": 7})),
+        input: Arc::new(input),
         start_time: T0,
-        express: false,
+        express,
         context: None,
     };
-    execution::start(machine, info, Options::default(), 1, T0)
+    execution::start(machine, info, options, 1, T0)
 }
 
 /// The one task call among `effects`: its id and input.
@@ -151,4 +164,75 @@ fn a_stopped_execution_is_redriven_from_the_state_it_was_in() {
     let stored: Snapshot = serde_json::from_str(&serde_json::to_string(&snap).unwrap()).unwrap();
     assert!(stored.redrivable());
     assert_eq!(stored.redrive_count, 2);
+}
+
+/// A JSONPath Task that merges its result into its input at `$.r`, and catches every error
+/// into `$.a.b` (which its input's string `a` cannot hold).
+fn merging_task() -> StateMachine {
+    StateMachine::from_json(&json!({
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "ResultPath": "$.r",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.a.b", "Next": "Handled"}],
+                "End": true
+            },
+            "Handled": {"Type": "Succeed"}
+        }
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_task_whose_output_is_over_the_limit_is_redriven_with_its_input() {
+    // The result fits, the input with the result merged in does not: the state fails after
+    // its result took the input's place, and a redrive must still call it with the input.
+    let machine = merging_task();
+    let options = Options {
+        payload_limit_bytes: 200,
+        ..Options::default()
+    };
+    let input = json!({"a": "x".repeat(100)});
+    // As the service starts them: quickstep redrives its Express executions too.
+    let (mut snap, effects) = start_as(&machine, input.clone(), options, true);
+    let (task, called_with) = invoked(&effects);
+    assert_eq!(called_with, input);
+    let output = json!("y".repeat(100));
+    execution::step_in_place(
+        &machine,
+        &mut snap,
+        Event::TaskSucceeded { task, output },
+        T0 + 10,
+    );
+    let Status::Failed { failure } = &snap.status else {
+        panic!("{:?}", snap.status)
+    };
+    assert_eq!(failure.error_name(), "States.DataLimitExceeded");
+    let effects = execution::redrive(&machine, &mut snap, T0 + 1000).unwrap();
+    assert_eq!(invoked(&effects).1, input);
+}
+
+#[test]
+fn a_task_whose_catcher_fails_is_redriven_with_its_input() {
+    // The catcher's ResultPath cannot be applied to the input: the execution fails
+    // States.ResultPathMatchFailure in T, whose input a redrive calls it with again.
+    let machine = merging_task();
+    let input = json!({"a": "x"});
+    let (mut snap, effects) = start_with(&machine, input.clone(), Options::default());
+    let (task, _) = invoked(&effects);
+    let failure = Failure::new("Payments.Down", "try later");
+    execution::step_in_place(
+        &machine,
+        &mut snap,
+        Event::TaskFailed { task, failure },
+        T0 + 10,
+    );
+    let Status::Failed { failure } = &snap.status else {
+        panic!("{:?}", snap.status)
+    };
+    assert_eq!(failure.error_name(), "States.ResultPathMatchFailure");
+    let effects = execution::redrive(&machine, &mut snap, T0 + 1000).unwrap();
+    assert_eq!(invoked(&effects).1, input);
 }

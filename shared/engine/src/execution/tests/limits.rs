@@ -24,6 +24,38 @@ fn a_task_result_over_256_kib_fails_with_data_limit_exceeded_uncatchably() {
 }
 
 #[test]
+fn an_output_over_the_limit_is_retried_and_caught_by_name_with_the_state_input() {
+    // The result fits; merged into the input at `$.r` it does not. A retrier or catcher that
+    // names States.DataLimitExceeded sees the state's input, not what its result made of it.
+    let options = Options {
+        payload_limit_bytes: 200,
+        ..Options::default()
+    };
+    let input = json!({"a": "x".repeat(100)});
+    let big = json!("y".repeat(100));
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": LAMBDA, "ResultPath": "$.r", "End": true,
+              "Retry": [{"ErrorEquals": ["States.DataLimitExceeded"], "IntervalSeconds": 1,
+                         "MaxAttempts": 1}]}}});
+    let mut d = Driver::new(&def).script("T", [ok(big.clone()), ok(json!(1))]);
+    d.start_with(input.clone(), options);
+    d.run();
+    assert_eq!(d.invoked.len(), 2);
+    assert_eq!(d.invoked[1].1.input, input);
+    assert_eq!(d.output(), json!({"a": "x".repeat(100), "r": 1}));
+
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": LAMBDA, "ResultPath": "$.r", "End": true,
+              "Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "ResultPath": "$.e",
+                         "Next": "H"}]},
+        "H": {"Type": "Pass", "OutputPath": "$.a", "End": true}}});
+    let mut d = Driver::new(&def).script("T", [ok(big)]);
+    d.start_with(input, options);
+    d.run();
+    assert_eq!(d.output(), json!("x".repeat(100)));
+}
+
+#[test]
 fn an_oversized_execution_input_fails_at_once() {
     let def = single(json!({"Type": "Pass", "End": true}));
     let mut d = Driver::new(&def);
