@@ -273,6 +273,9 @@ fn bench_floor_prints_the_engine_beside_hand_written_serde_json() {
     let engine = report["transitions_per_sec"].as_f64().unwrap();
     let floor = report["floor_transitions_per_sec"].as_f64().unwrap();
     assert!(floor > 0.0 && engine > 0.0, "{report}");
+    // Whole executions of the floor, three transitions each.
+    let made = report["floor_transitions"].as_u64().unwrap();
+    assert!(made > 0 && made.is_multiple_of(3), "{report}");
     let ratio = report["floor_ratio"].as_f64().unwrap();
     assert!(
         (ratio - floor / engine).abs() < 1e-9 * ratio.max(1.0),

@@ -66,6 +66,7 @@ impl Stepper<'_> {
     }
 
     /// The effective input: `InputPath` applied to the raw input, borrowed when it is all of it.
+    #[inline]
     pub fn input_path<'t>(&mut self, thread: &'t Thread) -> Result<Cow<'t, Value>, Failure> {
         let state = self.state_of(thread);
         let effective = match &state.input_path {
@@ -96,13 +97,17 @@ impl Stepper<'_> {
         self.input_path(thread).map(Cow::into_owned)
     }
 
+    #[inline]
     pub fn output_path(
         &mut self,
         thread: &Thread,
         field: &PathField,
         value: Value,
     ) -> Result<Value, Failure> {
-        self.apply_path(thread, field, value)
+        match field {
+            PathField::Whole => Ok(value),
+            _ => self.apply_path(thread, field, value),
+        }
     }
 
     /// Fills in a payload template with `input` as `$`.
@@ -223,31 +228,47 @@ pub fn normalized(path: &Path) -> String {
 /// True if `value` would serialize to more than `limit` bytes. Walks the value without
 /// serializing it, and stops as soon as the limit is passed.
 pub fn size_exceeds(value: &Value, limit: usize) -> bool {
+    /// The estimated text size of a scalar; `None` for an array or object.
+    fn scalar(v: &Value) -> Option<isize> {
+        match v {
+            Value::Null | Value::Bool(_) => Some(5),
+            Value::Number(_) => Some(8),
+            Value::String(s) => Some(isize::try_from(s.len()).unwrap_or(isize::MAX) + 2),
+            Value::Array(_) | Value::Object(_) => None,
+        }
+    }
+    /// Takes an item's size from the budget, its scalars without a call of their own: most
+    /// of what a state's data holds.
+    fn item(v: &Value, budget: &mut isize) -> bool {
+        match scalar(v) {
+            Some(size) => {
+                *budget -= size;
+                *budget < 0
+            }
+            None => walk(v, budget),
+        }
+    }
     fn walk(v: &Value, budget: &mut isize) -> bool {
-        *budget -= match v {
-            Value::Null | Value::Bool(_) => 5,
-            Value::Number(_) => 8,
-            Value::String(s) => isize::try_from(s.len()).unwrap_or(isize::MAX) + 2,
+        match v {
             Value::Array(items) => {
                 *budget -= 2;
-                for item in items {
-                    if walk(item, budget) {
+                for v in items {
+                    if item(v, budget) {
                         return true;
                     }
                 }
-                0
             }
             Value::Object(map) => {
                 *budget -= 2;
-                for (k, item) in map {
+                for (k, v) in map {
                     *budget -= isize::try_from(k.len()).unwrap_or(isize::MAX) + 4;
-                    if walk(item, budget) {
+                    if item(v, budget) {
                         return true;
                     }
                 }
-                0
             }
-        };
+            scalar_value => *budget -= scalar(scalar_value).unwrap_or(0),
+        }
         *budget < 0
     }
     // The walk's estimate is at most six times short of the text: a string's control

@@ -122,7 +122,12 @@ impl Stepper<'_> {
 
     /// Records `value` as the data after `stage`, if the execution is inspected and `thread`
     /// is in the inspected state (the first time only: a later visit changes nothing).
+    #[inline]
     pub(crate) fn inspect(&mut self, thread: &Thread, stage: Stage, value: &Value) {
+        // Checked here, inline: executions are rarely inspected.
+        if self.snap.inspection.is_none() {
+            return;
+        }
         if let Some(inspection) = self.inspection_of(thread) {
             let slot = inspection.slot(stage);
             if slot.is_none() {

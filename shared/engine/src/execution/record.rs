@@ -8,6 +8,7 @@ use super::stepper::Stepper;
 
 impl Stepper<'_> {
     /// Records an event without a state name; returns its id.
+    #[inline]
     pub fn record(
         &mut self,
         kind: &str,
@@ -17,19 +18,28 @@ impl Stepper<'_> {
         let id = self.snap.event_id + 1;
         self.snap.event_id = id;
         if self.snap.options.record_history {
-            self.snap.history.push(HistoryEvent {
+            let event = HistoryEvent {
                 id,
                 previous_event_id: id - 1,
                 timestamp: self.now,
                 kind: kind.to_owned(),
                 name: name.map(str::to_owned),
                 details: Some(details()),
-            });
+            };
+            self.keep(event);
         }
         id
     }
 
+    /// Adds an event to the history (apart from [`Self::record`], whose count of ids is
+    /// inlined where history is not kept).
+    #[inline(never)]
+    fn keep(&mut self, event: HistoryEvent) {
+        self.snap.history.push(event);
+    }
+
     /// Records a `...StateEntered`/`...StateExited` event, which carries the state name.
+    #[inline]
     pub fn record_named(&mut self, kind: &str, name: &str, details: impl FnOnce() -> Value) -> u64 {
         self.record(kind, Some(name), details)
     }

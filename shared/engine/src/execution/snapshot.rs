@@ -326,6 +326,19 @@ pub(crate) enum Phase {
     AwaitChildren(Box<Fanout>),
 }
 
+impl Phase {
+    /// Moves the thread to phase `next`. Entering and exiting every state switches between
+    /// the phases that hold no data, which then need no drop.
+    #[inline]
+    pub(crate) fn set(&mut self, next: Phase) {
+        if matches!(self, Phase::Enter | Phase::Execute) {
+            std::mem::forget(std::mem::replace(self, next));
+        } else {
+            *self = next;
+        }
+    }
+}
+
 /// A Parallel or Map state's children.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Fanout {

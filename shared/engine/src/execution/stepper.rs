@@ -176,6 +176,7 @@ impl<'a> Stepper<'a> {
     }
 
     /// Ends the execution if its history reached the limit; says whether it did.
+    #[inline]
     fn history_full(&mut self) -> bool {
         let Some(max) = self.snap.options.max_history_events else {
             return false;
@@ -300,7 +301,7 @@ impl<'a> Stepper<'a> {
         thread.entered_time = self.now;
         thread.retry_count = 0;
         thread.retries.clear();
-        thread.phase = Phase::Execute;
+        thread.phase.set(Phase::Execute);
     }
 
     fn execute(&mut self, tid: ThreadId, thread: &mut Thread) -> Flow {
@@ -540,6 +541,7 @@ impl<'a> Stepper<'a> {
             || catch.iter().any(|c| named(&c.error_equals))
     }
 
+    #[inline]
     pub fn record_exit(&mut self, state: &State, output: &Value) {
         let name = state.name.as_str();
         self.record_named(event_names(&state.kind).1, name, || {
@@ -553,7 +555,7 @@ impl<'a> Stepper<'a> {
     pub fn goto(&mut self, thread: &mut Thread, next: usize, input: Value, measured: bool) {
         thread.state = next;
         thread.input = input;
-        thread.phase = Phase::Enter;
+        thread.phase.set(Phase::Enter);
         thread.input_measured = measured;
     }
 

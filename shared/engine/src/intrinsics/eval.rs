@@ -7,6 +7,8 @@
 //! The conformance corpus (recorded on AWS) decides the details: StringSplit drops empty tokens,
 //! StringToJson of blank text is null, Format prints objects as Java maps.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
@@ -27,6 +29,12 @@ struct Evaluated<'a> {
 }
 
 pub(super) fn evaluate(call: &Call, scope: &mut dyn Scope, field: &str) -> Result<Value, Failure> {
+    if let (Func::MathAdd, [a, b]) = (call.func, call.args.as_slice()) {
+        let read: &dyn Scope = scope;
+        if let (Some(a), Some(b)) = (in_place(a, read, field), in_place(b, read, field)) {
+            return math_add(a?.as_ref(), b?.as_ref());
+        }
+    }
     let mut args = Vec::with_capacity(call.args.len());
     for arg in &call.args {
         args.push(match arg {
@@ -51,18 +59,49 @@ pub(super) fn evaluate(call: &Call, scope: &mut dyn Scope, field: &str) -> Resul
     apply(call.func, args, scope)
 }
 
-fn resolve(path: &Path, scope: &mut dyn Scope, field: &str) -> Result<Value, Failure> {
-    if let Some(v) = scope.lookup(path) {
-        return Ok(v.into_owned());
+/// A literal or path argument read where it is, not copied; `None` for one that must be
+/// computed (a string literal's placeholders, a nested call).
+fn in_place<'s>(
+    arg: &'s Arg,
+    scope: &'s dyn Scope,
+    field: &str,
+) -> Option<Result<Cow<'s, Value>, Failure>> {
+    match arg {
+        Arg::Literal(v) => Some(Ok(Cow::Borrowed(v))),
+        Arg::Path(path) => Some(
+            scope
+                .lookup(path)
+                .ok_or_else(|| not_found(path, scope, field)),
+        ),
+        Arg::String { .. } | Arg::Call(_) => None,
     }
+}
+
+/// States.MathAdd of two arguments read in place: the intrinsic of every counting loop, spared
+/// collecting copies of its numbers.
+fn math_add(a: &Value, b: &Value) -> Result<Value, Failure> {
+    let x = want_rounded_int(Func::MathAdd, a, "first argument")?;
+    let y = want_rounded_int(Func::MathAdd, b, "second argument")?;
+    Ok(Value::Number(Number::from(x + y)))
+}
+
+fn resolve(path: &Path, scope: &mut dyn Scope, field: &str) -> Result<Value, Failure> {
+    match scope.lookup(path) {
+        Some(v) => Ok(v.into_owned()),
+        None => Err(not_found(path, scope, field)),
+    }
+}
+
+/// The failure of a path argument that selects nothing.
+fn not_found(path: &Path, scope: &dyn Scope, field: &str) -> Failure {
     let input = Path::parse("$")
         .ok()
         .and_then(|root| scope.lookup(&root).map(|v| v.to_string()))
         .unwrap_or_else(|| "null".into());
-    Err(Failure::runtime(format!(
+    Failure::runtime(format!(
         "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{input}'",
         path.text()
-    )))
+    ))
 }
 
 fn fail(func: Func, reason: impl std::fmt::Display) -> Failure {
@@ -327,12 +366,7 @@ fn apply(func: Func, args: Vec<Evaluated<'_>>, scope: &mut dyn Scope) -> Result<
             };
             Ok(Value::from(start + offset))
         }
-        Func::MathAdd => {
-            let (a, b) = (next_value(), next_value());
-            let x = want_rounded_int(func, &a, "first argument")?;
-            let y = want_rounded_int(func, &b, "second argument")?;
-            Ok(Value::Number(Number::from(x + y)))
-        }
+        Func::MathAdd => math_add(&next_value(), &next_value()),
         Func::StringSplit => {
             let s = want_string(func, next_value(), "first argument")?;
             let delimiters = want_string(func, next_value(), "second argument")?;

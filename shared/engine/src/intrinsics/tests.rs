@@ -151,6 +151,13 @@ fn failures() {
         ("States.JsonMerge($.o, $.o, 'false')", intrinsic, "boolean"),
         ("States.MathAdd('1', 2)", intrinsic, "must be a number"),
         ("States.MathAdd(2147483648, 0)", intrinsic, "2147483647"),
+        // Read in place (literals and paths) or computed (a nested call), the arguments are
+        // all found before either is checked, and the first one is checked first.
+        ("States.MathAdd($.o, $.missing)", names::RUNTIME, "'$.missing' specified for the field 'r.$'"),
+        ("States.MathAdd($.o, 1)", intrinsic, "the first argument must be a number"),
+        ("States.MathAdd(1, $.o)", intrinsic, "the second argument must be a number"),
+        ("States.MathAdd($.o, States.ArrayLength($.nope))", names::RUNTIME, "'$.nope'"),
+        ("States.MathAdd(States.ArrayLength($.arr), $.o)", intrinsic, "the second argument must be a number"),
         ("States.MathRandom(5, 5)", intrinsic, "greater"),
         ("States.StringSplit($.n, ',')", intrinsic, "must be a string"),
         ("States.Array($.missing)", names::RUNTIME, "The JSONPath '$.missing' specified for the field 'r.$' could not be found in the input '"),

@@ -117,7 +117,10 @@ pub fn main(args: &Args) -> Result<ExitCode, String> {
     }
     if args.floor {
         let per_execution = transitions / executions.max(1);
-        let rate = floor::rate(&shared_input, per_execution, budget);
+        let (floor_transitions, floor_seconds) = floor::run(&shared_input, per_execution, budget);
+        #[allow(clippy::cast_precision_loss)]
+        let rate = floor_transitions as f64 / floor_seconds;
+        report["floor_transitions"] = json!(floor_transitions);
         report["floor_transitions_per_sec"] = json!(rate);
         report["floor_ratio"] = json!(rate / (t / seconds));
     }
