@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::context::{EvalScope, StateContext, Vars};
 use super::inspection::Stage;
-use super::snapshot::Thread;
+use super::snapshot::{Measured, Thread};
 use super::stepper::Stepper;
 use crate::definition::{PathField, Payload, PayloadError, StateKind, StateMachine};
 use crate::failure::{names, Failure};
@@ -225,9 +225,15 @@ pub fn normalized(path: &Path) -> String {
     out
 }
 
-/// True if `value` would serialize to more than `limit` bytes. Walks the value without
-/// serializing it, and stops as soon as the limit is passed.
+/// True if `value` would serialize to more than `limit` bytes.
 pub fn size_exceeds(value: &Value, limit: usize) -> bool {
+    measure(value, limit).is_none()
+}
+
+/// What `value` is against the payload `limit`: `None` if its text would be longer. Walks the
+/// value without serializing it, and stops as soon as its estimate passes a sixth of the limit
+/// (within that, the walk's estimate is the measure); beyond, it is measured exactly.
+pub(crate) fn measure(value: &Value, limit: usize) -> Option<Measured> {
     /// The estimated text size of a scalar; `None` for an array or object.
     fn scalar(v: &Value) -> Option<isize> {
         match v {
@@ -274,8 +280,27 @@ pub fn size_exceeds(value: &Value, limit: usize) -> bool {
     // The walk's estimate is at most six times short of the text: a string's control
     // characters are written `\u00XX`, six bytes each, and a number takes up to 24 bytes, not
     // 8. Within a sixth of the limit it fits; beyond, it is measured exactly.
-    let mut budget = isize::try_from(limit / 6).unwrap_or(isize::MAX);
-    walk(value, &mut budget) && serialized_exceeds(value, limit)
+    let sixth = isize::try_from(limit / 6).unwrap_or(isize::MAX);
+    let mut budget = sixth;
+    if !walk(value, &mut budget) {
+        return Some(Measured::Estimate(
+            usize::try_from(sixth - budget).unwrap_or(0),
+        ));
+    }
+    (!serialized_exceeds(value, limit)).then_some(Measured::Fits)
+}
+
+/// The walk's estimate of a value made of measured parts, if it is still within a sixth of
+/// `limit` (a value whose estimate is, fits: see [`measure`]).
+pub(crate) fn bound(parts: &[Measured], extra: usize, limit: usize) -> Option<Measured> {
+    let mut total = extra;
+    for part in parts {
+        match part {
+            Measured::Estimate(e) => total = total.saturating_add(*e),
+            Measured::No | Measured::Fits => return None,
+        }
+    }
+    (total <= limit / 6).then_some(Measured::Estimate(total))
 }
 
 /// True if `value` serializes to more than `limit` bytes: counted as it is written, without
@@ -301,4 +326,33 @@ fn serialized_exceeds(value: &Value, limit: usize) -> bool {
     }
     let mut counter = Counter { written: 0, limit };
     serde_json::to_writer(&mut counter, value).is_err()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_measure_is_the_walks_estimate_within_a_sixth_of_the_limit() {
+        // {"a": "xy"}: braces 2, key 1 + 4, string 2 + 2.
+        assert_eq!(
+            measure(&json!({"a": "xy"}), 600),
+            Some(Measured::Estimate(11))
+        );
+        // Past a sixth of the limit it is measured exactly: within, or over.
+        assert_eq!(measure(&json!("x".repeat(200)), 600), Some(Measured::Fits));
+        assert_eq!(measure(&json!("x".repeat(700)), 600), None);
+    }
+
+    #[test]
+    fn a_bound_sums_estimates_and_stops_at_a_sixth_of_the_limit() {
+        let e = Measured::Estimate;
+        assert_eq!(bound(&[e(40), e(50)], 10, 600), Some(e(100)));
+        assert_eq!(bound(&[e(40), e(50)], 11, 600), None);
+        // A part only known to fit, or not measured, bounds nothing.
+        assert_eq!(bound(&[e(1), Measured::Fits], 0, 600), None);
+        assert_eq!(bound(&[e(1), Measured::No], 0, 600), None);
+    }
 }

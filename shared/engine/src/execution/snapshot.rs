@@ -290,11 +290,25 @@ pub(crate) struct Thread {
     #[serde(default)]
     pub scope: u64,
     pub phase: Phase,
-    /// `input` is known to be within the payload limit: it is a state's output that was
+    /// What is known of `input` against the payload limit: it is a state's output that was
     /// measured, or the execution's measured input. Not stored: a thread read back from a
     /// store is measured again.
     #[serde(skip)]
-    pub input_measured: bool,
+    pub input_measured: Measured,
+}
+
+/// What is known of a value against the payload limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Measured {
+    /// Nothing: it was not measured.
+    #[default]
+    No,
+    /// It is within the limit.
+    Fits,
+    /// It is within the limit, and the payload walk's estimate of its text is this many bytes
+    /// (at most a sixth of the limit: see [`super::dataflow::measure`]). A value made of it
+    /// and of other measured parts can be bounded without walking it again.
+    Estimate(usize),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -71,6 +71,15 @@ impl Stepper<'_> {
         let assign = matched
             .and_then(|b| b.assign.as_ref())
             .or(state.assign.as_ref());
+        // A JSONPath Choice without InputPath or OutputPath passes its input on as it is.
+        let passed_on = state.language == QueryLanguage::JsonPath
+            && matches!(state.input_path, PathField::Whole)
+            && matches!(state.output_path, PathField::Whole);
+        let measured = if passed_on {
+            thread.input_measured
+        } else {
+            super::snapshot::Measured::No
+        };
         let outcome = match state.language {
             QueryLanguage::JsonPath => self.take_input(thread, true).and_then(|effective| {
                 let assigned = match assign {
@@ -107,7 +116,7 @@ impl Stepper<'_> {
             super::variables::assign(&mut self.snap.scopes, thread.scope, vars);
         }
         self.record_exit(state, &output);
-        self.goto(thread, next, output, false);
+        self.goto(thread, next, output, measured);
         Flow::Continue
     }
 

@@ -2,11 +2,11 @@
 
 use serde_json::{json, Map, Value};
 
-use super::dataflow::size_exceeds;
+use super::dataflow::{bound, measure, size_exceeds};
 use super::inspection::Stage;
 use super::jsonata_eval::States;
 use super::snapshot::{
-    Millis, ParentLink, Phase, RedrivePoint, Snapshot, Status, Thread, ThreadId, Waiter,
+    Measured, Millis, ParentLink, Phase, RedrivePoint, Snapshot, Status, Thread, ThreadId, Waiter,
 };
 use super::variables;
 use super::{Effect, Event};
@@ -14,6 +14,9 @@ use crate::definition::{
     Assign, Catcher, PathField, QueryLanguage, Retrier, State, StateKind, StateMachine, Transition,
 };
 use crate::failure::{names, Failure};
+
+/// A state's output, the variables it assigns, and what is known of the output's size.
+type Completed = (Value, Option<Map<String, Value>>, Measured);
 
 /// What a thread does after one of its phases.
 pub(super) enum Flow {
@@ -56,14 +59,14 @@ impl<'a> Stepper<'a> {
             json!({"executionStartedEventDetails": {
                 "input": input_text(&input), "inputDetails": {"truncated": false}, "roleArn": role}})
         });
-        if size_exceeds(&input, self.snap.options.payload_limit_bytes) {
+        let Some(measured) = measure(&input, self.snap.options.payload_limit_bytes) else {
             self.end_execution(Err(data_limit_failure("input")));
             return self.finish();
-        }
+        };
         self.start_execution_timeout();
         let root = self.spawn(None, None, 0, self.machine.top().start_at, input);
         if let Some(thread) = self.snap.threads.get_mut(&root) {
-            thread.input_measured = true;
+            thread.input_measured = measured;
         }
         self.snap.ready.push_back(root);
         self.run();
@@ -240,7 +243,7 @@ impl<'a> Stepper<'a> {
                 retry_count: 0,
                 scope,
                 phase: Phase::Enter,
-                input_measured: false,
+                input_measured: Measured::No,
             }),
         );
         id
@@ -345,14 +348,16 @@ impl<'a> Stepper<'a> {
         let state = self.state_of(thread);
         let outcome = match state.language {
             QueryLanguage::JsonPath => self.complete_jsonpath(thread, state, result),
-            QueryLanguage::Jsonata => self.complete_jsonata(thread, state, result),
+            QueryLanguage::Jsonata => self
+                .complete_jsonata(thread, state, result)
+                .map(|(output, assigned)| (output, assigned, Measured::No)),
         };
         match outcome {
-            Ok((output, assigned)) => {
+            Ok((output, assigned, known)) => {
                 if let Some(vars) = assigned {
                     variables::assign(&mut self.snap.scopes, thread.scope, vars);
                 }
-                self.exit(tid, thread, output)
+                self.exit(tid, thread, output, known)
             }
             Err(failure) => {
                 thread.phase = Phase::Failed(failure);
@@ -361,12 +366,14 @@ impl<'a> Stepper<'a> {
         }
     }
 
+    /// JSONPath: the output, the variables assigned, and what is known of the output's size
+    /// without walking it: a result merged into a measured input is bounded by the two.
     fn complete_jsonpath(
         &mut self,
         thread: &mut Thread,
         state: &State,
         result: Value,
-    ) -> Result<(Value, Option<Map<String, Value>>), Failure> {
+    ) -> Result<Completed, Failure> {
         let (selector, result_path) = match &state.kind {
             StateKind::Pass(p) => (None, Some(&p.result_path)),
             StateKind::Task(t) => (t.result_selector.as_ref(), Some(&t.result_path)),
@@ -389,6 +396,30 @@ impl<'a> Stepper<'a> {
         let assigned = match &state.assign {
             Some(assign) => Some(self.evaluate_assign(thread, assign, &selected, None)?),
             None => None,
+        };
+        let limit = self.snap.options.payload_limit_bytes;
+        let known = match (result_path, &state.output_path) {
+            (Some(PathField::Discard), PathField::Whole) => thread.input_measured,
+            (Some(PathField::Path(path)), PathField::Whole) => match path.segments() {
+                // A member added at each step of the path, as an object if it was missing.
+                Some(segments) if thread.input_measured != Measured::No => {
+                    let keys: usize = segments
+                        .iter()
+                        .map(|s| match s {
+                            crate::jsonpath::Segment::Field(k) => k.len() + 6,
+                            crate::jsonpath::Segment::Index(_) => 0,
+                        })
+                        .sum();
+                    match measure(&selected, limit) {
+                        Some(r) => {
+                            bound(&[thread.input_measured, r], keys, limit).unwrap_or(Measured::No)
+                        }
+                        None => Measured::No,
+                    }
+                }
+                _ => Measured::No,
+            },
+            _ => Measured::No,
         };
         let merged = match result_path {
             // The result replaces the input, which stays on the thread until it moves on.
@@ -413,7 +444,7 @@ impl<'a> Stepper<'a> {
             self.inspect(thread, Stage::ResultPath, &merged);
         }
         let output = self.output_path(thread, &state.output_path, merged)?;
-        Ok((output, assigned))
+        Ok((output, assigned, known))
     }
 
     /// JSONata: `Output` (default: the result of a Task, Parallel or Map, else the input) and
@@ -500,19 +531,33 @@ impl<'a> Stepper<'a> {
 
     /// Records the state's exit and follows its transition. A state's output over the payload
     /// limit fails the state with `States.DataLimitExceeded`, as AWS limits every state's data.
-    /// An output that is the state's input passed on unchanged, already measured, is not
-    /// measured again.
-    pub fn exit(&mut self, tid: ThreadId, thread: &mut Thread, output: Value) -> Flow {
+    /// An output whose size is `known` (bounded by what it was made of), or that is the state's
+    /// input passed on unchanged, already measured, is not measured again.
+    pub fn exit(
+        &mut self,
+        tid: ThreadId,
+        thread: &mut Thread,
+        output: Value,
+        known: Measured,
+    ) -> Flow {
         let state = self.state_of(thread);
-        let measured = thread.input_measured && passes_input_on(state);
-        if !measured && size_exceeds(&output, self.snap.options.payload_limit_bytes) {
+        let known = if known == Measured::No && passes_input_on(state) {
+            thread.input_measured
+        } else {
+            known
+        };
+        let measured = match known {
+            Measured::No => measure(&output, self.snap.options.payload_limit_bytes),
+            known => Some(known),
+        };
+        let Some(measured) = measured else {
             thread.phase = Phase::Failed(data_limit_failure(&state.name));
             return Flow::Continue;
-        }
+        };
         self.record_exit(state, &output);
         match state.transition {
             Transition::Next(next) if !matches!(state.kind, StateKind::Succeed) => {
-                self.goto(thread, next, output, true);
+                self.goto(thread, next, output, measured);
                 Flow::Continue
             }
             _ => {
@@ -550,9 +595,8 @@ impl<'a> Stepper<'a> {
         });
     }
 
-    /// Moves the thread on to state `next` with `input`, `measured` against the payload limit
-    /// or not.
-    pub fn goto(&mut self, thread: &mut Thread, next: usize, input: Value, measured: bool) {
+    /// Moves the thread on to state `next` with `input`, and what is known of its size.
+    pub fn goto(&mut self, thread: &mut Thread, next: usize, input: Value, measured: Measured) {
         thread.state = next;
         thread.input = input;
         thread.phase.set(Phase::Enter);
@@ -639,7 +683,7 @@ impl<'a> Stepper<'a> {
                 variables::assign(&mut self.snap.scopes, thread.scope, vars);
             }
             self.record_exit(state, &output);
-            self.goto(thread, catcher.next, output, false);
+            self.goto(thread, catcher.next, output, Measured::No);
             return Flow::Continue;
         }
         self.fail_thread(tid, thread, failure)

@@ -56,6 +56,59 @@ fn an_output_over_the_limit_is_retried_and_caught_by_name_with_the_state_input()
 }
 
 #[test]
+fn results_merged_into_a_measured_input_are_measured_with_it() {
+    // 100 control characters: a short value (the payload walk's estimate: 109 bytes, within a
+    // sixth of the 700-byte limit) whose text is 608 bytes. Twenty more merged in at `$.r`
+    // make 735: over the limit, though input and result were each measured small.
+    let options = Options {
+        payload_limit_bytes: 700,
+        ..Options::default()
+    };
+    let input = json!({"s": "\u{1}".repeat(100)});
+    let def = single(
+        json!({"Type": "Pass", "Result": "\u{1}".repeat(20), "ResultPath": "$.r",
+                            "End": true}),
+    );
+    let mut d = Driver::new(&def);
+    d.start_with(input.clone(), options);
+    d.run();
+    assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
+    // Small merges, one after another, each bounded by the one before: the output is whole.
+    let states: serde_json::Map<String, Value> = (0..10)
+        .map(|i| {
+            let next = if i == 9 {
+                json!({"End": true})
+            } else {
+                json!({"Next": format!("S{}", i + 1)})
+            };
+            let mut state =
+                json!({"Type": "Pass", "Result": "x".repeat(30), "ResultPath": format!("$.r{i}")});
+            state
+                .as_object_mut()
+                .unwrap()
+                .extend(next.as_object().unwrap().clone());
+            (format!("S{i}"), state)
+        })
+        .collect();
+    let def = json!({"StartAt": "S0", "States": states});
+    let mut d = Driver::new(&def);
+    d.start_with(json!({"a": 1}), options);
+    d.run();
+    let output = d.output();
+    assert_eq!(output["a"], 1);
+    assert_eq!(output["r9"], json!("x".repeat(30)));
+    // And past the limit in the same way, the state that crosses it fails.
+    let mut d = Driver::new(&def);
+    d.start_with(json!({"a": "y".repeat(380)}), options);
+    d.run();
+    assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
+    assert!(
+        d.failure().cause.unwrap_or_default().contains("'S"),
+        "names the state"
+    );
+}
+
+#[test]
 fn an_oversized_execution_input_fails_at_once() {
     let def = single(json!({"Type": "Pass", "End": true}));
     let mut d = Driver::new(&def);
