@@ -146,7 +146,10 @@ impl LocalDriver {
     }
 
     /// Runs an execution without an async runtime: every task must answer at once (mocks), and
-    /// the clock must be virtual. The benchmark's path; `None` if a task would block.
+    /// the clock must be virtual. The benchmark's path; `None` if a task would block. Never
+    /// inlined, so that an instruction count (`tests/bench-instructions`) finds one execution's
+    /// whole cost under its name.
+    #[inline(never)]
     pub fn run_sync(&self, info: ExecutionInfo, seed: u64) -> Option<Run> {
         if !self.clock.is_virtual() {
             return None;

@@ -47,24 +47,6 @@ impl Stepper<'_> {
         self.eval_scope(thread, input, None).resolve(path)
     }
 
-    /// Applies `InputPath` (or `OutputPath`) to a value. A path that selects nothing is a
-    /// `States.Runtime` failure.
-    pub fn apply_path(
-        &mut self,
-        thread: &Thread,
-        field: &PathField,
-        value: Value,
-    ) -> Result<Value, Failure> {
-        match field {
-            PathField::Whole => Ok(value),
-            PathField::Discard => Ok(Value::Object(serde_json::Map::new())),
-            PathField::Path(path) => match self.select(thread, path, &value) {
-                Some(v) => Ok(v),
-                None => Err(self.runtime_failure(thread, &no_results(path))),
-            },
-        }
-    }
-
     /// The effective input: `InputPath` applied to the raw input, borrowed when it is all of it.
     #[inline]
     pub fn input_path<'t>(&mut self, thread: &'t Thread) -> Result<Cow<'t, Value>, Failure> {
@@ -97,16 +79,22 @@ impl Stepper<'_> {
         self.input_path(thread).map(Cow::into_owned)
     }
 
+    /// Applies `OutputPath`. On failure the value comes back with it, so that a state whose
+    /// output was its input can put the input back.
     #[inline]
     pub fn output_path(
         &mut self,
         thread: &Thread,
         field: &PathField,
         value: Value,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Value, (Failure, Value)> {
         match field {
             PathField::Whole => Ok(value),
-            _ => self.apply_path(thread, field, value),
+            PathField::Discard => Ok(Value::Object(serde_json::Map::new())),
+            PathField::Path(path) => match self.select(thread, path, &value) {
+                Some(v) => Ok(v),
+                None => Err((self.runtime_failure(thread, &no_results(path)), value)),
+            },
         }
     }
 

@@ -82,12 +82,30 @@ impl Stepper<'_> {
         };
         let outcome = match state.language {
             QueryLanguage::JsonPath => self.take_input(thread, true).and_then(|effective| {
+                // Without InputPath the effective input is the thread's, taken: if the state
+                // fails, it goes back (a redrive runs the state again with it).
+                let whole = matches!(state.input_path, PathField::Whole);
                 let assigned = match assign {
-                    Some(a) => Some(self.evaluate_assign(thread, a, &effective, None)?),
+                    Some(a) => match self.evaluate_assign(thread, a, &effective, None) {
+                        Ok(vars) => Some(vars),
+                        Err(failure) => {
+                            if whole {
+                                thread.input = effective;
+                            }
+                            return Err(failure);
+                        }
+                    },
                     None => None,
                 };
-                let output = self.output_path(thread, &state.output_path, effective)?;
-                Ok((output, assigned))
+                match self.output_path(thread, &state.output_path, effective) {
+                    Ok(output) => Ok((output, assigned)),
+                    Err((failure, effective)) => {
+                        if whole {
+                            thread.input = effective;
+                        }
+                        Err(failure)
+                    }
+                }
             }),
             QueryLanguage::Jsonata => {
                 let input = std::mem::take(&mut thread.input);
@@ -105,6 +123,8 @@ impl Stepper<'_> {
                     Some(t) => self.jsonata(thread, t, "Output", states),
                     None => Ok(input.clone()),
                 };
+                // Back on the thread until it moves on (a failed state is redriven with it).
+                thread.input = input;
                 assigned.and_then(|a| output.map(|o| (o, a)))
             }
         };
@@ -202,7 +222,13 @@ impl Stepper<'_> {
         };
         let until = match until {
             Ok(u) => u,
-            Err(f) => return self.failed(thread, f),
+            Err(f) => {
+                if matches!(self.state_of(thread).input_path, PathField::Whole) {
+                    // The effective input was the thread's, taken: back for a redrive.
+                    thread.input = effective;
+                }
+                return self.failed(thread, f);
+            }
         };
         if until <= self.now {
             thread.phase = Phase::Complete(effective);

@@ -384,6 +384,10 @@ impl<'a> Stepper<'a> {
         if has_task_result(state) {
             self.inspect(thread, Stage::Result, &result);
         }
+        // A Pass without Result or Parameters, a Succeed or a Wait took the thread's input as
+        // its result: if the state fails, the input goes back on the thread (a redrive runs
+        // the state again with it).
+        let taken = result_is_input(state);
         let selected = match selector {
             Some(s) => {
                 let selected = self.payload(thread, s, &result, None)?;
@@ -394,7 +398,15 @@ impl<'a> Stepper<'a> {
         };
         // `$` in a JSONPath Assign is the state's result (after ResultSelector).
         let assigned = match &state.assign {
-            Some(assign) => Some(self.evaluate_assign(thread, assign, &selected, None)?),
+            Some(assign) => match self.evaluate_assign(thread, assign, &selected, None) {
+                Ok(vars) => Some(vars),
+                Err(failure) => {
+                    if taken {
+                        thread.input = selected;
+                    }
+                    return Err(failure);
+                }
+            },
             None => None,
         };
         let limit = self.snap.options.payload_limit_bytes;
@@ -425,7 +437,10 @@ impl<'a> Stepper<'a> {
             // The result replaces the input, which stays on the thread until it moves on.
             Some(PathField::Whole) => selected,
             Some(rp) => {
-                let input = if self.keeps_state_input(thread, state) {
+                // A top-level state's output not known to fit may yet fail the state: its
+                // input is kept for a redrive.
+                let unsure = thread.parent.is_none() && known == Measured::No;
+                let input = if unsure || self.keeps_state_input(thread, state) {
                     thread.input.clone()
                 } else {
                     std::mem::take(&mut thread.input)
@@ -443,7 +458,15 @@ impl<'a> Stepper<'a> {
         if result_path.is_some() {
             self.inspect(thread, Stage::ResultPath, &merged);
         }
-        let output = self.output_path(thread, &state.output_path, merged)?;
+        let output = match self.output_path(thread, &state.output_path, merged) {
+            Ok(output) => output,
+            Err((failure, merged)) => {
+                if taken {
+                    thread.input = merged;
+                }
+                return Err(failure);
+            }
+        };
         Ok((output, assigned, known))
     }
 
@@ -490,9 +513,9 @@ impl<'a> Stepper<'a> {
             };
             Ok((output, assigned))
         })();
-        if has_result {
-            thread.input = input_owned;
-        }
+        // The input goes back on the thread, where it stays until the thread moves on: a state
+        // that fails here or at its exit is redriven with it.
+        thread.input = if has_result { input_owned } else { value };
         outcome
     }
 
@@ -551,6 +574,10 @@ impl<'a> Stepper<'a> {
             known => Some(known),
         };
         let Some(measured) = measured else {
+            if passes_input_on(state) {
+                // The output is the input, taken: it goes back for a redrive.
+                thread.input = output;
+            }
             thread.phase = Phase::Failed(data_limit_failure(&state.name));
             return Flow::Continue;
         };
@@ -689,6 +716,18 @@ impl<'a> Stepper<'a> {
         self.fail_thread(tid, thread, failure)
     }
 
+    /// The input a redrive runs a top-level thread's state again with: the thread's input,
+    /// or, for a Wait (which takes its input as its output while it waits), that output.
+    fn redrive_input(&self, thread: &Thread) -> Value {
+        let state = self.state_of(thread);
+        match &thread.phase {
+            Phase::AwaitWait { output, .. } if matches!(state.input_path, PathField::Whole) => {
+                output.clone()
+            }
+            _ => thread.input.clone(),
+        }
+    }
+
     fn fail_thread(&mut self, tid: ThreadId, thread: &mut Thread, failure: Failure) -> Flow {
         self.end_thread(tid, thread, Err(failure));
         Flow::Done
@@ -705,7 +744,7 @@ impl<'a> Stepper<'a> {
                 if outcome.is_err() {
                     self.snap.redrive_from = Some(RedrivePoint {
                         state: thread.state,
-                        input: thread.input.clone(),
+                        input: self.redrive_input(thread),
                     });
                 }
                 self.end_execution(outcome);
@@ -764,7 +803,7 @@ impl<'a> Stepper<'a> {
             let root = self.snap.threads.values().find(|t| t.parent.is_none());
             self.snap.redrive_from = root.map(|t| RedrivePoint {
                 state: t.state,
-                input: t.input.clone(),
+                input: self.redrive_input(t),
             });
         }
         self.snap.threads.clear();
@@ -886,6 +925,22 @@ fn passes_input_on(state: &State) -> bool {
     state.language == QueryLanguage::JsonPath
         && result_discarded
         && matches!(state.output_path, PathField::Whole)
+}
+
+/// Whether a JSONPath state's result is the thread's raw input, taken from it: a Pass without
+/// Result or Parameters whose result replaces its input, a Succeed, a Wait (all without
+/// InputPath).
+fn result_is_input(state: &State) -> bool {
+    matches!(state.input_path, PathField::Whole)
+        && match &state.kind {
+            StateKind::Pass(p) => {
+                p.result.is_none()
+                    && p.parameters.is_none()
+                    && matches!(p.result_path, PathField::Whole)
+            }
+            StateKind::Succeed | StateKind::Wait(_) => true,
+            _ => false,
+        }
 }
 
 /// Whether the state's result comes from outside (a Task's), as TestState's `result` shows.

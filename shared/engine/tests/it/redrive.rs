@@ -236,3 +236,121 @@ fn a_task_whose_catcher_fails_is_redriven_with_its_input() {
     let effects = execution::redrive(&machine, &mut snap, T0 + 1000).unwrap();
     assert_eq!(invoked(&effects).1, input);
 }
+
+/// The inputs the states named `name` were entered with, in order, from the history.
+fn entered_with(snap: &Snapshot, name: &str) -> Vec<Value> {
+    snap.history
+        .iter()
+        .filter(|e| e.kind.ends_with("StateEntered") && e.name.as_deref() == Some(name))
+        .map(|e| {
+            let details = e.details.as_ref().unwrap();
+            let text = details["stateEnteredEventDetails"]["input"]
+                .as_str()
+                .unwrap();
+            serde_json::from_str(text).unwrap()
+        })
+        .collect()
+}
+
+/// Starts `definition` on `input` (within `limit` bytes), expects it to fail with `error`,
+/// redrives it, and expects the state `name` entered with `input` both times and the redrive
+/// to fail the same way: the states here fail whatever they are given again.
+fn fails_and_is_redriven_with_its_input(
+    definition: Value,
+    input: Value,
+    limit: usize,
+    error: &str,
+    name: &str,
+) {
+    let machine = StateMachine::from_json(&definition).unwrap();
+    let options = Options {
+        payload_limit_bytes: limit,
+        ..Options::default()
+    };
+    let (mut snap, _) = start_with(&machine, input.clone(), options);
+    let Status::Failed { failure } = &snap.status else {
+        panic!("{definition}: {:?}", snap.status)
+    };
+    assert_eq!(failure.error_name(), error, "{definition}");
+    execution::redrive(&machine, &mut snap, T0 + 1000).unwrap();
+    let Status::Failed { failure } = &snap.status else {
+        panic!("{definition}: redriven, {:?}", snap.status)
+    };
+    assert_eq!(failure.error_name(), error, "{definition}");
+    assert_eq!(
+        entered_with(&snap, name),
+        vec![input.clone(), input],
+        "{definition}"
+    );
+}
+
+#[test]
+fn top_level_states_that_take_their_input_are_redriven_with_it() {
+    let big = json!({"a": "x".repeat(150)});
+    // A Pass whose result, merged in, makes its output too large: with no input it would fit.
+    fails_and_is_redriven_with_its_input(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "y".repeat(100),
+            "ResultPath": "$.r", "End": true}}}),
+        big.clone(),
+        200,
+        "States.DataLimitExceeded",
+        "P",
+    );
+    let input = json!({"a": 1, "secs": "soon"});
+    for state in [
+        // A Pass passing its input on, a Choice and a Succeed whose OutputPath finds nothing.
+        json!({"Type": "Pass", "OutputPath": "$.missing", "Next": "E"}),
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "E"}],
+               "OutputPath": "$.missing"}),
+        json!({"Type": "Succeed", "OutputPath": "$.missing"}),
+        // A Wait whose SecondsPath is not a number.
+        json!({"Type": "Wait", "SecondsPath": "$.secs", "Next": "E"}),
+    ] {
+        let mut states = json!({"S": state, "E": {"Type": "Succeed"}});
+        if state["Type"] == "Succeed" {
+            states.as_object_mut().unwrap().remove("E");
+        }
+        fails_and_is_redriven_with_its_input(
+            json!({"StartAt": "S", "States": states}),
+            input.clone(),
+            262_144,
+            "States.Runtime",
+            "S",
+        );
+    }
+    // JSONata: a Pass and a Choice whose Output fails.
+    for state in [
+        json!({"Type": "Pass", "Output": "{% $error('no') %}", "Next": "E"}),
+        json!({"Type": "Choice", "Choices": [{"Condition": "{% true %}", "Next": "E"}],
+               "Output": "{% $error('no') %}"}),
+    ] {
+        fails_and_is_redriven_with_its_input(
+            json!({"QueryLanguage": "JSONata", "StartAt": "S",
+                   "States": {"S": state, "E": {"Type": "Succeed"}}}),
+            input.clone(),
+            262_144,
+            "States.QueryEvaluationError",
+            "S",
+        );
+    }
+}
+
+#[test]
+fn an_execution_stopped_in_a_wait_is_redriven_with_the_waits_input() {
+    let machine = StateMachine::from_json(&json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 60, "End": true}}}))
+    .unwrap();
+    let input = json!({"order": 7});
+    let (mut snap, _) = start_with(&machine, input.clone(), Options::default());
+    execution::step_in_place(
+        &machine,
+        &mut snap,
+        Event::Stop {
+            failure: Failure::bare("Stopped"),
+        },
+        T0 + 5,
+    );
+    assert_eq!(snap.status.name(), "ABORTED");
+    execution::redrive(&machine, &mut snap, T0 + 10).unwrap();
+    assert_eq!(entered_with(&snap, "W"), vec![input.clone(), input]);
+}
