@@ -132,6 +132,17 @@ impl Stepper<'_> {
             Ok(v) => v,
             Err(f) => return self.failed(thread, f),
         };
+        // A JSONata Output can make more than the input: measured as every state's output is.
+        let measured = if state.language == QueryLanguage::Jsonata {
+            match super::dataflow::measure(&output, self.snap.options.payload_limit_bytes) {
+                Some(measured) => measured,
+                None => {
+                    return self.failed(thread, super::stepper::data_limit_failure(&state.name))
+                }
+            }
+        } else {
+            measured
+        };
         if let Some(vars) = assigned {
             super::variables::assign(&mut self.snap.scopes, thread.scope, vars);
         }

@@ -412,25 +412,9 @@ impl<'a> Stepper<'a> {
         let limit = self.snap.options.payload_limit_bytes;
         let known = match (result_path, &state.output_path) {
             (Some(PathField::Discard), PathField::Whole) => thread.input_measured,
-            (Some(PathField::Path(path)), PathField::Whole) => match path.segments() {
-                // A member added at each step of the path, as an object if it was missing.
-                Some(segments) if thread.input_measured != Measured::No => {
-                    let keys: usize = segments
-                        .iter()
-                        .map(|s| match s {
-                            crate::jsonpath::Segment::Field(k) => k.len() + 6,
-                            crate::jsonpath::Segment::Index(_) => 0,
-                        })
-                        .sum();
-                    match measure(&selected, limit) {
-                        Some(r) => {
-                            bound(&[thread.input_measured, r], keys, limit).unwrap_or(Measured::No)
-                        }
-                        None => Measured::No,
-                    }
-                }
-                _ => Measured::No,
-            },
+            (Some(PathField::Path(path)), PathField::Whole) => {
+                merge_bound(thread.input_measured, path, &selected, limit)
+            }
             _ => Measured::No,
         };
         let merged = match result_path {
@@ -660,8 +644,24 @@ impl<'a> Stepper<'a> {
             .iter()
             .find(|c| crate::definition::error_matches(&c.error_equals, error))
         {
-            let input = std::mem::take(&mut thread.input);
             let error_output = failure.to_error_output();
+            let limit = self.snap.options.payload_limit_bytes;
+            // The catcher's output is measured as every state's is. What is known of it
+            // without a walk: the input's measure (ResultPath null), or a bound of the error
+            // merged into it. A top-level state's input not sure to fit in its output is
+            // copied, not taken: it is what a redrive runs the state with if the output fails.
+            let known = match (state.language, &catcher.result_path) {
+                (QueryLanguage::JsonPath, PathField::Discard) => thread.input_measured,
+                (QueryLanguage::JsonPath, PathField::Path(path)) => {
+                    merge_bound(thread.input_measured, path, &error_output, limit)
+                }
+                _ => Measured::No,
+            };
+            let input = if thread.parent.is_none() && known == Measured::No {
+                thread.input.clone()
+            } else {
+                std::mem::take(&mut thread.input)
+            };
             let caught = match state.language {
                 QueryLanguage::JsonPath => {
                     let assigned = match &catcher.assign {
@@ -706,11 +706,18 @@ impl<'a> Stepper<'a> {
                     return self.fail_thread(tid, thread, f);
                 }
             };
+            let measured = match known {
+                Measured::No => measure(&output, limit),
+                known => Some(known),
+            };
+            let Some(measured) = measured else {
+                return self.fail_thread(tid, thread, data_limit_failure(&state.name));
+            };
             if let Some(vars) = assigned {
                 variables::assign(&mut self.snap.scopes, thread.scope, vars);
             }
             self.record_exit(state, &output);
-            self.goto(thread, catcher.next, output, Measured::No);
+            self.goto(thread, catcher.next, output, measured);
             return Flow::Continue;
         }
         self.fail_thread(tid, thread, failure)
@@ -925,6 +932,34 @@ fn passes_input_on(state: &State) -> bool {
     state.language == QueryLanguage::JsonPath
         && result_discarded
         && matches!(state.output_path, PathField::Whole)
+}
+
+/// What is known of `result` merged into an input measured `input` at `path`, without walking
+/// the merge: the two estimates and a member for each step of the path (made an object if it
+/// was missing), if that is within a sixth of the limit; else nothing.
+fn merge_bound(
+    input: Measured,
+    path: &crate::jsonpath::Path,
+    result: &Value,
+    limit: usize,
+) -> Measured {
+    let Some(segments) = path.segments() else {
+        return Measured::No;
+    };
+    if input == Measured::No {
+        return Measured::No;
+    }
+    let keys: usize = segments
+        .iter()
+        .map(|s| match s {
+            crate::jsonpath::Segment::Field(k) => k.len() + 6,
+            crate::jsonpath::Segment::Index(_) => 0,
+        })
+        .sum();
+    match measure(result, limit) {
+        Some(r) => bound(&[input, r], keys, limit).unwrap_or(Measured::No),
+        None => Measured::No,
+    }
 }
 
 /// Whether a JSONPath state's result is the thread's raw input, taken from it: a Pass without

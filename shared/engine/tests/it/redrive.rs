@@ -354,3 +354,50 @@ fn an_execution_stopped_in_a_wait_is_redriven_with_the_waits_input() {
     execution::redrive(&machine, &mut snap, T0 + 10).unwrap();
     assert_eq!(entered_with(&snap, "W"), vec![input.clone(), input]);
 }
+
+#[test]
+fn outputs_made_by_a_catcher_or_a_jsonata_choice_are_measured_and_redriven_with_the_input() {
+    // A JSONata Choice whose Output doubles its input's text past the limit fails there.
+    fails_and_is_redriven_with_its_input(
+        json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Condition": "{% true %}", "Next": "P",
+                  "Output": "{% {'a': $states.input.s & $states.input.s} %}"}]},
+            "P": {"Type": "Pass", "End": true}}}),
+        json!({"s": "x".repeat(150)}),
+        200,
+        "States.DataLimitExceeded",
+        "C",
+    );
+    // A catcher that merges a long error into the input: the Task fails with the limit, and
+    // a redrive calls it with its input.
+    let machine = StateMachine::from_json(&json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "H"}],
+              "End": true},
+        "H": {"Type": "Succeed"}}}))
+    .unwrap();
+    let input = json!({"a": "x".repeat(150)});
+    let options = Options {
+        payload_limit_bytes: 300,
+        ..Options::default()
+    };
+    let (mut snap, effects) = start_with(&machine, input.clone(), options);
+    let (task, _) = invoked(&effects);
+    let failure = Failure::new("Payments.Down", "y".repeat(150));
+    execution::step_in_place(
+        &machine,
+        &mut snap,
+        Event::TaskFailed { task, failure },
+        T0 + 10,
+    );
+    let Status::Failed { failure } = &snap.status else {
+        panic!("{:?}", snap.status)
+    };
+    assert_eq!(failure.error_name(), "States.DataLimitExceeded");
+    assert!(
+        failure.cause.as_deref().unwrap_or_default().contains("'T'"),
+        "{failure:?}"
+    );
+    let effects = execution::redrive(&machine, &mut snap, T0 + 1000).unwrap();
+    assert_eq!(invoked(&effects).1, input);
+}

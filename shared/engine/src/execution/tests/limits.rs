@@ -28,11 +28,11 @@ fn an_output_over_the_limit_is_retried_and_caught_by_name_with_the_state_input()
     // The result fits; merged into the input at `$.r` it does not. A retrier or catcher that
     // names States.DataLimitExceeded sees the state's input, not what its result made of it.
     let options = Options {
-        payload_limit_bytes: 200,
+        payload_limit_bytes: 400,
         ..Options::default()
     };
-    let input = json!({"a": "x".repeat(100)});
-    let big = json!("y".repeat(100));
+    let input = json!({"a": "x".repeat(150)});
+    let big = json!("y".repeat(250));
     let def = json!({"StartAt": "T", "States": {
         "T": {"Type": "Task", "Resource": LAMBDA, "ResultPath": "$.r", "End": true,
               "Retry": [{"ErrorEquals": ["States.DataLimitExceeded"], "IntervalSeconds": 1,
@@ -42,7 +42,7 @@ fn an_output_over_the_limit_is_retried_and_caught_by_name_with_the_state_input()
     d.run();
     assert_eq!(d.invoked.len(), 2);
     assert_eq!(d.invoked[1].1.input, input);
-    assert_eq!(d.output(), json!({"a": "x".repeat(100), "r": 1}));
+    assert_eq!(d.output(), json!({"a": "x".repeat(150), "r": 1}));
 
     let def = json!({"StartAt": "T", "States": {
         "T": {"Type": "Task", "Resource": LAMBDA, "ResultPath": "$.r", "End": true,
@@ -52,7 +52,7 @@ fn an_output_over_the_limit_is_retried_and_caught_by_name_with_the_state_input()
     let mut d = Driver::new(&def).script("T", [ok(big)]);
     d.start_with(input, options);
     d.run();
-    assert_eq!(d.output(), json!("x".repeat(100)));
+    assert_eq!(d.output(), json!("x".repeat(150)));
 }
 
 #[test]
@@ -171,10 +171,11 @@ fn an_oversized_state_output_fails_with_data_limit_exceeded() {
 }
 
 #[test]
-fn an_output_made_by_a_catch_is_measured_where_it_is_passed_on_unchanged() {
+fn an_output_made_by_a_catch_is_measured_as_the_catching_states() {
     // The execution's input is measured once and then passed on by states that do not change
     // it without being measured again; a Catch's output (input and error together) is new data,
-    // so the Succeed state that passes it on unchanged measures it.
+    // measured as the catching state's output: over the limit, that state fails, as Step
+    // Functions fails the state whose output is too large.
     let def = json!({"StartAt": "Keep", "States": {
         "Keep": {"Type": "Pass", "Next": "T"},
         "T": {"Type": "Task", "Resource": LAMBDA, "End": true,
@@ -190,7 +191,7 @@ fn an_output_made_by_a_catch_is_measured_where_it_is_passed_on_unchanged() {
     assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
     assert_eq!(
         d.failure().cause.as_deref(),
-        Some("The state/task 'Done' returned a result with a size exceeding the maximum number of bytes service limit.")
+        Some("The state/task 'T' returned a result with a size exceeding the maximum number of bytes service limit.")
     );
     // The same with a small error: it fits, and the unchanged passes keep it.
     let mut d = Driver::new(&def).script("T", [err("Small", "c")]);
