@@ -18,24 +18,16 @@ impl Stepper<'_> {
         let id = self.snap.event_id + 1;
         self.snap.event_id = id;
         if self.snap.options.record_history {
-            let event = HistoryEvent {
+            self.snap.history.push(HistoryEvent {
                 id,
                 previous_event_id: id - 1,
                 timestamp: self.now,
                 kind: kind.to_owned(),
                 name: name.map(str::to_owned),
                 details: Some(details()),
-            };
-            self.keep(event);
+            });
         }
         id
-    }
-
-    /// Adds an event to the history (apart from [`Self::record`], whose count of ids is
-    /// inlined where history is not kept).
-    #[inline(never)]
-    fn keep(&mut self, event: HistoryEvent) {
-        self.snap.history.push(event);
     }
 
     /// Records a `...StateEntered`/`...StateExited` event, which carries the state name.

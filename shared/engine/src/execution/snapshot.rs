@@ -311,6 +311,18 @@ pub(crate) enum Measured {
     Estimate(usize),
 }
 
+impl Measured {
+    /// What is known of `value`, or, where nothing is, its measure against `limit`: `None` if
+    /// it is over.
+    #[inline]
+    pub(crate) fn or_measure(self, value: &Value, limit: usize) -> Option<Measured> {
+        match self {
+            Measured::No => super::dataflow::measure(value, limit),
+            known => Some(known),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum Phase {
     /// About to enter `state`.

@@ -71,20 +71,20 @@ impl Stepper<'_> {
         let assign = matched
             .and_then(|b| b.assign.as_ref())
             .or(state.assign.as_ref());
-        // A JSONPath Choice without InputPath or OutputPath passes its input on as it is.
-        let passed_on = state.language == QueryLanguage::JsonPath
-            && matches!(state.input_path, PathField::Whole)
-            && matches!(state.output_path, PathField::Whole);
-        let measured = if passed_on {
+        // Without InputPath the effective input is the thread's, taken: if the state fails,
+        // it goes back (a redrive runs the state again with it). A JSONPath Choice without
+        // InputPath or OutputPath passes its input on as it is, measure and all.
+        let whole = matches!(state.input_path, PathField::Whole);
+        let measured = if state.language == QueryLanguage::JsonPath
+            && whole
+            && matches!(state.output_path, PathField::Whole)
+        {
             thread.input_measured
         } else {
             super::snapshot::Measured::No
         };
         let outcome = match state.language {
             QueryLanguage::JsonPath => self.take_input(thread, true).and_then(|effective| {
-                // Without InputPath the effective input is the thread's, taken: if the state
-                // fails, it goes back (a redrive runs the state again with it).
-                let whole = matches!(state.input_path, PathField::Whole);
                 let assigned = match assign {
                     Some(a) => match self.evaluate_assign(thread, a, &effective, None) {
                         Ok(vars) => Some(vars),

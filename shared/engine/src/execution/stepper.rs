@@ -421,10 +421,7 @@ impl<'a> Stepper<'a> {
             // The result replaces the input, which stays on the thread until it moves on.
             Some(PathField::Whole) => selected,
             Some(rp) => {
-                // A top-level state's output not known to fit may yet fail the state: its
-                // input is kept for a redrive.
-                let unsure = thread.parent.is_none() && known == Measured::No;
-                let input = if unsure || self.keeps_state_input(thread, state) {
+                let input = if keeps_input(thread, state, known) {
                     thread.input.clone()
                 } else {
                     std::mem::take(&mut thread.input)
@@ -548,17 +545,15 @@ impl<'a> Stepper<'a> {
         known: Measured,
     ) -> Flow {
         let state = self.state_of(thread);
-        let known = if known == Measured::No && passes_input_on(state) {
+        let passed_on = passes_input_on(state);
+        let known = if known == Measured::No && passed_on {
             thread.input_measured
         } else {
             known
         };
-        let measured = match known {
-            Measured::No => measure(&output, self.snap.options.payload_limit_bytes),
-            known => Some(known),
-        };
-        let Some(measured) = measured else {
-            if passes_input_on(state) {
+        let limit = self.snap.options.payload_limit_bytes;
+        let Some(measured) = known.or_measure(&output, limit) else {
+            if passed_on {
                 // The output is the input, taken: it goes back for a redrive.
                 thread.input = output;
             }
@@ -576,25 +571,6 @@ impl<'a> Stepper<'a> {
                 Flow::Done
             }
         }
-    }
-
-    /// Whether a state's raw input must outlive the processing of its result, which would
-    /// otherwise take it: a retrier or catcher names `States.DataLimitExceeded` (an output
-    /// over the limit is retried or caught with the state's input), or the state is a top-level
-    /// Task, Parallel or Map, which a redrive of an execution that failed in it runs again
-    /// with that input (quickstep redrives Express executions too). Pass states' results are
-    /// their input's, and they are not retried. The copy costs little beside what such a
-    /// state waits for: a task call, or its branches or iterations.
-    fn keeps_state_input(&self, thread: &Thread, state: &State) -> bool {
-        let (retry, catch) = handlers(state);
-        let named = |errors: &[String]| errors.iter().any(|e| e == names::DATA_LIMIT_EXCEEDED);
-        let external = matches!(
-            state.kind,
-            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
-        );
-        (external && thread.parent.is_none())
-            || retry.iter().any(|r| named(&r.error_equals))
-            || catch.iter().any(|c| named(&c.error_equals))
     }
 
     #[inline]
@@ -648,8 +624,7 @@ impl<'a> Stepper<'a> {
             let limit = self.snap.options.payload_limit_bytes;
             // The catcher's output is measured as every state's is. What is known of it
             // without a walk: the input's measure (ResultPath null), or a bound of the error
-            // merged into it. A top-level state's input not sure to fit in its output is
-            // copied, not taken: it is what a redrive runs the state with if the output fails.
+            // merged into it.
             let known = match (state.language, &catcher.result_path) {
                 (QueryLanguage::JsonPath, PathField::Discard) => thread.input_measured,
                 (QueryLanguage::JsonPath, PathField::Path(path)) => {
@@ -657,7 +632,7 @@ impl<'a> Stepper<'a> {
                 }
                 _ => Measured::No,
             };
-            let input = if thread.parent.is_none() && known == Measured::No {
+            let input = if keeps_input(thread, state, known) {
                 thread.input.clone()
             } else {
                 std::mem::take(&mut thread.input)
@@ -706,11 +681,7 @@ impl<'a> Stepper<'a> {
                     return self.fail_thread(tid, thread, f);
                 }
             };
-            let measured = match known {
-                Measured::No => measure(&output, limit),
-                known => Some(known),
-            };
-            let Some(measured) = measured else {
+            let Some(measured) = known.or_measure(&output, limit) else {
                 return self.fail_thread(tid, thread, data_limit_failure(&state.name));
             };
             if let Some(vars) = assigned {
@@ -932,6 +903,22 @@ fn passes_input_on(state: &State) -> bool {
     state.language == QueryLanguage::JsonPath
         && result_discarded
         && matches!(state.output_path, PathField::Whole)
+}
+
+/// Whether a state's raw input must outlive the merge of its result (or of a catcher's error)
+/// into it, which would otherwise take it: only where the output is not `known` to fit, and
+/// the state may then be run again with its input: a redrive runs a failed top-level state
+/// again (quickstep redrives Express executions too), and a retrier or catcher naming
+/// `States.DataLimitExceeded` retries or catches an output over the limit.
+fn keeps_input(thread: &Thread, state: &State, known: Measured) -> bool {
+    if known != Measured::No {
+        return false;
+    }
+    let (retry, catch) = handlers(state);
+    let named = |errors: &[String]| errors.iter().any(|e| e == names::DATA_LIMIT_EXCEEDED);
+    thread.parent.is_none()
+        || retry.iter().any(|r| named(&r.error_equals))
+        || catch.iter().any(|c| named(&c.error_equals))
 }
 
 /// What is known of `result` merged into an input measured `input` at `path`, without walking

@@ -9,6 +9,14 @@ use serde_json::{json, Value};
 
 const T0: i64 = 1_704_067_200_000;
 
+/// The default options with a payload limit of `bytes`.
+fn limited(bytes: usize) -> Options {
+    Options {
+        payload_limit_bytes: bytes,
+        ..Options::default()
+    }
+}
+
 fn machine() -> StateMachine {
     StateMachine::from_json(&json!({
         "QueryLanguage": "JSONata",
@@ -185,33 +193,43 @@ fn merging_task() -> StateMachine {
     .unwrap()
 }
 
+/// Answers the execution's one outstanding task call with `answer` (`Ok`: the call's output,
+/// `Err`: its failure), expects the execution then FAILED, redrives it, and gives the failure
+/// and the input the redriven state calls its task with.
+fn answer_fail_and_redrive(
+    machine: &StateMachine,
+    snap: &mut Snapshot,
+    task: u64,
+    answer: Result<Value, Failure>,
+) -> (Failure, Value) {
+    let event = match answer {
+        Ok(output) => Event::TaskSucceeded { task, output },
+        Err(failure) => Event::TaskFailed { task, failure },
+    };
+    execution::step_in_place(machine, snap, event, T0 + 10);
+    let Status::Failed { failure } = &snap.status else {
+        panic!("{:?}", snap.status)
+    };
+    let failure = failure.clone();
+    let effects = execution::redrive(machine, snap, T0 + 1000).unwrap();
+    (failure, invoked(&effects).1)
+}
+
 #[test]
 fn a_task_whose_output_is_over_the_limit_is_redriven_with_its_input() {
     // The result fits, the input with the result merged in does not: the state fails after
     // its result took the input's place, and a redrive must still call it with the input.
     let machine = merging_task();
-    let options = Options {
-        payload_limit_bytes: 200,
-        ..Options::default()
-    };
+    let options = limited(200);
     let input = json!({"a": "x".repeat(100)});
     // As the service starts them: quickstep redrives its Express executions too.
     let (mut snap, effects) = start_as(&machine, input.clone(), options, true);
     let (task, called_with) = invoked(&effects);
     assert_eq!(called_with, input);
-    let output = json!("y".repeat(100));
-    execution::step_in_place(
-        &machine,
-        &mut snap,
-        Event::TaskSucceeded { task, output },
-        T0 + 10,
-    );
-    let Status::Failed { failure } = &snap.status else {
-        panic!("{:?}", snap.status)
-    };
+    let (failure, again) =
+        answer_fail_and_redrive(&machine, &mut snap, task, Ok(json!("y".repeat(100))));
     assert_eq!(failure.error_name(), "States.DataLimitExceeded");
-    let effects = execution::redrive(&machine, &mut snap, T0 + 1000).unwrap();
-    assert_eq!(invoked(&effects).1, input);
+    assert_eq!(again, input);
 }
 
 #[test]
@@ -223,18 +241,9 @@ fn a_task_whose_catcher_fails_is_redriven_with_its_input() {
     let (mut snap, effects) = start_with(&machine, input.clone(), Options::default());
     let (task, _) = invoked(&effects);
     let failure = Failure::new("Payments.Down", "try later");
-    execution::step_in_place(
-        &machine,
-        &mut snap,
-        Event::TaskFailed { task, failure },
-        T0 + 10,
-    );
-    let Status::Failed { failure } = &snap.status else {
-        panic!("{:?}", snap.status)
-    };
+    let (failure, again) = answer_fail_and_redrive(&machine, &mut snap, task, Err(failure));
     assert_eq!(failure.error_name(), "States.ResultPathMatchFailure");
-    let effects = execution::redrive(&machine, &mut snap, T0 + 1000).unwrap();
-    assert_eq!(invoked(&effects).1, input);
+    assert_eq!(again, input);
 }
 
 /// The inputs the states named `name` were entered with, in order, from the history.
@@ -263,10 +272,7 @@ fn fails_and_is_redriven_with_its_input(
     name: &str,
 ) {
     let machine = StateMachine::from_json(&definition).unwrap();
-    let options = Options {
-        payload_limit_bytes: limit,
-        ..Options::default()
-    };
+    let options = limited(limit);
     let (mut snap, _) = start_with(&machine, input.clone(), options);
     let Status::Failed { failure } = &snap.status else {
         panic!("{definition}: {:?}", snap.status)
@@ -377,27 +383,15 @@ fn outputs_made_by_a_catcher_or_a_jsonata_choice_are_measured_and_redriven_with_
         "H": {"Type": "Succeed"}}}))
     .unwrap();
     let input = json!({"a": "x".repeat(150)});
-    let options = Options {
-        payload_limit_bytes: 300,
-        ..Options::default()
-    };
+    let options = limited(300);
     let (mut snap, effects) = start_with(&machine, input.clone(), options);
     let (task, _) = invoked(&effects);
     let failure = Failure::new("Payments.Down", "y".repeat(150));
-    execution::step_in_place(
-        &machine,
-        &mut snap,
-        Event::TaskFailed { task, failure },
-        T0 + 10,
-    );
-    let Status::Failed { failure } = &snap.status else {
-        panic!("{:?}", snap.status)
-    };
+    let (failure, again) = answer_fail_and_redrive(&machine, &mut snap, task, Err(failure));
     assert_eq!(failure.error_name(), "States.DataLimitExceeded");
     assert!(
         failure.cause.as_deref().unwrap_or_default().contains("'T'"),
         "{failure:?}"
     );
-    let effects = execution::redrive(&machine, &mut snap, T0 + 1000).unwrap();
-    assert_eq!(invoked(&effects).1, input);
+    assert_eq!(again, input);
 }

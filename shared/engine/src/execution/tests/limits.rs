@@ -2,6 +2,14 @@
 
 use super::*;
 
+/// The default options with a payload limit of `bytes`.
+fn limited(bytes: usize) -> Options {
+    Options {
+        payload_limit_bytes: bytes,
+        ..Options::default()
+    }
+}
+
 #[test]
 fn a_task_result_over_256_kib_fails_with_data_limit_exceeded_uncatchably() {
     let def = json!({"StartAt": "T", "States": {
@@ -27,10 +35,7 @@ fn a_task_result_over_256_kib_fails_with_data_limit_exceeded_uncatchably() {
 fn an_output_over_the_limit_is_retried_and_caught_by_name_with_the_state_input() {
     // The result fits; merged into the input at `$.r` it does not. A retrier or catcher that
     // names States.DataLimitExceeded sees the state's input, not what its result made of it.
-    let options = Options {
-        payload_limit_bytes: 400,
-        ..Options::default()
-    };
+    let options = limited(400);
     let input = json!({"a": "x".repeat(150)});
     let big = json!("y".repeat(250));
     let def = json!({"StartAt": "T", "States": {
@@ -60,10 +65,7 @@ fn results_merged_into_a_measured_input_are_measured_with_it() {
     // 100 control characters: a short value (the payload walk's estimate: 109 bytes, within a
     // sixth of the 700-byte limit) whose text is 608 bytes. Twenty more merged in at `$.r`
     // make 735: over the limit, though input and result were each measured small.
-    let options = Options {
-        payload_limit_bytes: 700,
-        ..Options::default()
-    };
+    let options = limited(700);
     let input = json!({"s": "\u{1}".repeat(100)});
     let def = single(
         json!({"Type": "Pass", "Result": "\u{1}".repeat(20), "ResultPath": "$.r",
@@ -112,13 +114,7 @@ fn results_merged_into_a_measured_input_are_measured_with_it() {
 fn an_oversized_execution_input_fails_at_once() {
     let def = single(json!({"Type": "Pass", "End": true}));
     let mut d = Driver::new(&def);
-    d.start_with(
-        json!({"big": "y".repeat(100)}),
-        Options {
-            payload_limit_bytes: 50,
-            ..Options::default()
-        },
-    );
+    d.start_with(json!({"big": "y".repeat(100)}), limited(50));
     assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
 }
 
@@ -127,10 +123,7 @@ fn data_is_measured_as_it_serializes_escapes_and_numbers_included() {
     // 300 control characters are 1,800 bytes of JSON (`\u0001` each), and 100 doubles with
     // seventeen digits some 2,300: both over a 1,000-byte limit, though their values are short.
     let def = single(json!({"Type": "Pass", "End": true}));
-    let options = Options {
-        payload_limit_bytes: 1000,
-        ..Options::default()
-    };
+    let options = limited(1000);
     for input in [
         json!({"s": "\u{1}".repeat(300)}),
         json!({"n": vec![0.123_456_789_012_345_67_f64; 100]}),
@@ -159,13 +152,7 @@ fn an_oversized_state_output_fails_with_data_limit_exceeded() {
             "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "Result": "0123456789", "End": true}}}},
         "Small": {"Type": "Pass", "OutputPath": "$[0]", "End": true}}});
     let mut d = Driver::new(&def);
-    d.start_with(
-        json!([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
-        Options {
-            payload_limit_bytes: 100,
-            ..Options::default()
-        },
-    );
+    d.start_with(json!([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), limited(100));
     d.run();
     assert_eq!(d.failure().error_name(), names::DATA_LIMIT_EXCEEDED);
 }
@@ -181,10 +168,7 @@ fn an_output_made_by_a_catch_is_measured_as_the_catching_states() {
         "T": {"Type": "Task", "Resource": LAMBDA, "End": true,
               "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}]},
         "Done": {"Type": "Succeed"}}});
-    let options = Options {
-        payload_limit_bytes: 200,
-        ..Options::default()
-    };
+    let options = limited(200);
     let mut d = Driver::new(&def).script("T", [err("Big", &"c".repeat(150))]);
     d.start_with(json!({"data": "d".repeat(100)}), options);
     d.run();
