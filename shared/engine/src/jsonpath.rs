@@ -189,7 +189,7 @@ fn can_insert(doc: &Value, segments: &[Segment]) -> bool {
         current = match (segment, current) {
             // Missing members are created as objects from here on.
             (Segment::Field(_), None | Some(Value::Null)) => None,
-            (Segment::Field(name), Some(Value::Object(map))) => map.get(name),
+            (Segment::Field(name), Some(Value::Object(map))) => member(map, name),
             (Segment::Index(i), Some(Value::Array(items))) => {
                 match resolve_index(*i, items.len()) {
                     Some(idx) => items.get(idx),
@@ -236,12 +236,28 @@ fn resolve_index(i: i64, len: usize) -> Option<usize> {
     }
 }
 
+/// Objects up to this many members are searched by comparing names, not by hashing the name.
+const SCANNED_MEMBERS: usize = 8;
+
+/// The member `name` of `map`. Most objects a workflow handles are small: comparing a handful
+/// of short names costs a fraction of hashing one with the map's SipHash (W1's two lookups a
+/// state were an eighth of its instructions), so small objects are scanned in order.
+#[inline]
+pub fn member<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    if map.len() <= SCANNED_MEMBERS {
+        map.iter()
+            .find_map(|(key, value)| (key == name).then_some(value))
+    } else {
+        map.get(name)
+    }
+}
+
 /// The node `segments` name inside `doc`, if any.
 pub fn walk<'a>(doc: &'a Value, segments: &[Segment]) -> Option<&'a Value> {
     let mut current = doc;
     for segment in segments {
         current = match (segment, current) {
-            (Segment::Field(name), Value::Object(map)) => map.get(name)?,
+            (Segment::Field(name), Value::Object(map)) => member(map, name)?,
             (Segment::Index(i), Value::Array(items)) => {
                 items.get(resolve_index(*i, items.len())?)?
             }
@@ -470,6 +486,28 @@ mod tests {
 
     fn sel(path: &str, doc: &Value) -> Option<Value> {
         Path::parse(path).unwrap().select(doc).map(Cow::into_owned)
+    }
+
+    /// Small objects are scanned and large ones hashed: either way every member is found,
+    /// first and last, and a missing or merely similar name is not.
+    #[test]
+    fn members_are_found_in_small_and_large_objects() {
+        for size in [0, 1, 2, SCANNED_MEMBERS, SCANNED_MEMBERS + 1, 40] {
+            let doc: Map<String, Value> = (0..size).map(|i| (format!("k{i}"), json!(i))).collect();
+            let doc = Value::Object(doc);
+            for i in 0..size {
+                assert_eq!(sel(&format!("$.k{i}"), &doc), Some(json!(i)), "size {size}");
+            }
+            assert_eq!(sel("$.k", &doc), None, "size {size}");
+            assert_eq!(sel(&format!("$.k{size}"), &doc), None, "size {size}");
+            // ResultPath finds the member too: below a number it cannot write.
+            let inserted = Path::parse("$.k0.x").unwrap().insert(doc, json!(1));
+            if size == 0 {
+                assert_eq!(inserted, Ok(json!({"k0": {"x": 1}})));
+            } else {
+                assert!(inserted.is_err(), "size {size}");
+            }
+        }
     }
 
     /// Found by the fuzzers: nested filters took serde_json_path time exponential in their
