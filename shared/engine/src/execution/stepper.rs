@@ -178,15 +178,22 @@ impl<'a> Stepper<'a> {
         }
     }
 
+    /// Whether the history has room for no event but the execution's ending.
+    #[inline]
+    fn history_at_limit(&self) -> bool {
+        self.snap
+            .options
+            .max_history_events
+            .is_some_and(|max| self.snap.event_id + 1 >= max)
+    }
+
     /// Ends the execution if its history reached the limit; says whether it did.
     #[inline]
     fn history_full(&mut self) -> bool {
-        let Some(max) = self.snap.options.max_history_events else {
-            return false;
-        };
-        if self.snap.event_id + 1 < max {
+        if !self.history_at_limit() {
             return false;
         }
+        let max = self.snap.options.max_history_events.unwrap_or_default();
         let failure = Failure::new(
             names::RUNTIME,
             format!("The execution reached the maximum number of history events ({max})."),
@@ -259,8 +266,12 @@ impl<'a> Stepper<'a> {
             // more than the rest of a Pass state's bookkeeping.
             let flow = match thread.phase {
                 Phase::Enter => {
-                    if self.history_full() {
-                        Flow::Done
+                    if self.history_at_limit() {
+                        // Back among the threads first, so that the ending finds the state a
+                        // redrive would start in.
+                        self.snap.threads.insert(tid, thread);
+                        self.history_full();
+                        return;
                     } else if self.transitions >= self.snap.options.max_transitions_per_step {
                         self.snap.ready.push_front(tid);
                         self.yielded = true;

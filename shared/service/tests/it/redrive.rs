@@ -2,9 +2,10 @@
 //! that failed, or was stopped, starts again in the state it ended in and runs to its end.
 use crate::sfn;
 
-use sfn::{drain, ok, refused, service_with, TestService};
+use sfn::{drain, ok, refused, service_configured, service_with, TestService};
 
 use quickstep_runtime::mock::MockInvoker;
+use quickstep_service::config::Config;
 use serde_json::{json, Value};
 
 const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:orders";
@@ -157,6 +158,56 @@ async fn a_stopped_execution_is_redriven_and_unknown_ones_are_refused() {
         )
         .await,
         "ExecutionDoesNotExist"
+    );
+}
+
+/// An execution that ends at the history limit ended in a state, but a redrive would have no
+/// room for its events: it is described as not redrivable for that reason, and refused.
+#[tokio::test]
+async fn an_execution_ended_by_the_history_limit_is_not_redrivable() {
+    let config = Config {
+        max_history_events: 100,
+        ..Config::default()
+    };
+    let service = service_configured(MockInvoker::default(), config);
+    let endless = json!({"StartAt": "Again", "States": {
+        "Again": {"Type": "Choice", "Choices": [
+            {"Variable": "$.stop", "IsPresent": true, "Next": "Done"}], "Default": "Again"},
+        "Done": {"Type": "Succeed"}
+    }});
+    ok(
+        &service,
+        "CreateStateMachine",
+        json!({"name": "endless", "definition": endless.to_string(), "roleArn": "arn:aws:iam::1:role/r"}),
+    )
+    .await;
+    let started = ok(
+        &service,
+        "StartExecution",
+        json!({"stateMachineArn": MACHINE.replace("orders", "endless"), "name": "e-1"}),
+    )
+    .await;
+    let arn = started["executionArn"].clone();
+    drain(&service).await;
+    let failed = ok(&service, "DescribeExecution", json!({"executionArn": arn})).await;
+    assert_eq!(
+        (
+            failed["status"].as_str(),
+            failed["error"].as_str(),
+            failed["redriveStatus"].as_str(),
+            failed["redriveStatusReason"].as_str()
+        ),
+        (
+            Some("FAILED"),
+            Some("States.Runtime"),
+            Some("NOT_REDRIVABLE"),
+            Some("Execution history event limit exceeded.")
+        ),
+        "{failed}"
+    );
+    assert_eq!(
+        refused(&service, "RedriveExecution", json!({"executionArn": arn})).await,
+        "ExecutionNotRedrivable"
     );
 }
 

@@ -19,13 +19,18 @@ pub const T0: i64 = 1_700_000_000_000;
 
 /// A service whose Tasks go to `tasks`, on a virtual clock from [`T0`].
 pub fn service_with(tasks: impl TaskInvoker + 'static) -> TestService {
+    service_configured(tasks, Config::default())
+}
+
+/// [`service_with`], configured.
+pub fn service_configured(tasks: impl TaskInvoker + 'static, config: Config) -> TestService {
     Service::new(
         MemoryStore::default(),
         MemoryQueue::default(),
         MemoryPublisher::default(),
         Arc::new(tasks),
         Clock::virtual_at(T0),
-        Config::default(),
+        config,
     )
 }
 

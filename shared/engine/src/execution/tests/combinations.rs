@@ -438,4 +438,9 @@ fn an_endless_loop_fails_at_the_history_limit() {
     }
     let last = snapshot.history.last().unwrap();
     assert_eq!((last.kind.as_str(), last.id), ("ExecutionFailed", 1_000));
+    // It ended in a state, so it knows where a redrive would start (the service then refuses
+    // the redrive for the full history, not for an execution that never entered a state).
+    let point = snapshot.redrive_from.as_ref().expect("a redrive point");
+    assert_eq!(machine.branch(0).state(point.state).name, "Again");
+    assert_eq!(point.input, json!({}));
 }
