@@ -84,6 +84,10 @@ impl<'a> Stepper<'a> {
                 _ => "the execution ended before it entered a state".to_owned(),
             });
         }
+        if self.history_at_limit() {
+            // No room for the redrive's events (the service says so as NOT_REDRIVABLE).
+            return Err("the execution's history reached its limit".to_owned());
+        }
         let Some(point) = self.snap.redrive_from.take() else {
             return Err("the execution ended before it entered a state".to_owned());
         };

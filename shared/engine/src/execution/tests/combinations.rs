@@ -443,4 +443,12 @@ fn an_endless_loop_fails_at_the_history_limit() {
     let point = snapshot.redrive_from.as_ref().expect("a redrive point");
     assert_eq!(machine.branch(0).state(point.state).name, "Again");
     assert_eq!(point.input, json!({}));
+    // A redrive would have no room for its events: refused, the execution left as it ended.
+    assert_eq!(
+        crate::execution::redrive(&machine, &mut snapshot, 0),
+        Err("the execution's history reached its limit".to_owned())
+    );
+    assert!(matches!(snapshot.status, Status::Failed { .. }));
+    assert_eq!((snapshot.redrive_count, snapshot.events()), (0, 1_000));
+    assert!(snapshot.redrive_from.is_some());
 }
