@@ -19,7 +19,7 @@ pub(crate) fn lookup<'a>(
     while let Some(id) = current {
         // A scope with nothing assigned yet may not exist (the top level's is made lazily).
         let s = scopes.get(&id)?;
-        if let Some(v) = s.vars.get(name) {
+        if let Some(v) = crate::jsonpath::member(&s.vars, name) {
             return Some(v);
         }
         current = s.parent;
