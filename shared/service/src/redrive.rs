@@ -100,11 +100,7 @@ pub fn not_redrivable(record: &ExecutionRecord, now: Millis) -> Option<String> {
             _ => "Execution ended before it entered a state and cannot be redriven.".to_owned(),
         });
     }
-    let full = snapshot
-        .options
-        .max_history_events
-        .is_some_and(|max| snapshot.events() + 1 >= max);
-    if full {
+    if snapshot.history_limit_reached().is_some() {
         return Some("Execution history event limit exceeded.".to_owned());
     }
     if snapshot.redrive_count >= MAX_REDRIVES {

@@ -234,6 +234,15 @@ impl Snapshot {
             .unwrap_or_default()
     }
 
+    /// The history's limit, if the history has room for no event but the execution's ending
+    /// (nor, then, for a redrive's).
+    #[inline]
+    pub fn history_limit_reached(&self) -> Option<u64> {
+        self.options
+            .max_history_events
+            .filter(|&max| self.event_id + 1 >= max)
+    }
+
     /// How many history events the execution has had: the id of the last one (also when
     /// history is not recorded, or was taken out of the snapshot to be stored apart).
     pub fn events(&self) -> u64 {

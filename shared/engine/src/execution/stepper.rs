@@ -84,7 +84,7 @@ impl<'a> Stepper<'a> {
                 _ => "the execution ended before it entered a state".to_owned(),
             });
         }
-        if self.history_at_limit() {
+        if self.snap.history_limit_reached().is_some() {
             // No room for the redrive's events (the service says so as NOT_REDRIVABLE).
             return Err("the execution's history reached its limit".to_owned());
         }
@@ -166,7 +166,8 @@ impl<'a> Stepper<'a> {
     fn run(&mut self) {
         // `yielded` is checked before popping: the thread that yielded went back to the front.
         while !self.yielded && !self.snap.status.is_terminal() {
-            if self.history_full() {
+            if let Some(max) = self.snap.history_limit_reached() {
+                self.end_at_history_limit(max);
                 break;
             }
             let Some(tid) = self.snap.ready.pop_front() else {
@@ -182,22 +183,8 @@ impl<'a> Stepper<'a> {
         }
     }
 
-    /// Whether the history has room for no event but the execution's ending.
-    #[inline]
-    fn history_at_limit(&self) -> bool {
-        self.snap
-            .options
-            .max_history_events
-            .is_some_and(|max| self.snap.event_id + 1 >= max)
-    }
-
-    /// Ends the execution if its history reached the limit; says whether it did.
-    #[inline]
-    fn history_full(&mut self) -> bool {
-        if !self.history_at_limit() {
-            return false;
-        }
-        let max = self.snap.options.max_history_events.unwrap_or_default();
+    /// Ends the execution for a history that reached its limit, `max` events.
+    fn end_at_history_limit(&mut self, max: u64) {
         let failure = Failure::new(
             names::RUNTIME,
             format!("The execution reached the maximum number of history events ({max})."),
@@ -208,7 +195,6 @@ impl<'a> Stepper<'a> {
             || json!({"executionFailedEventDetails": failure_details(&failure)}),
         );
         self.terminate(Status::Failed { failure });
-        true
     }
 
     /// Allocates an id for a task or timer.
@@ -270,11 +256,11 @@ impl<'a> Stepper<'a> {
             // more than the rest of a Pass state's bookkeeping.
             let flow = match thread.phase {
                 Phase::Enter => {
-                    if self.history_at_limit() {
+                    if let Some(max) = self.snap.history_limit_reached() {
                         // Back among the threads first, so that the ending finds the state a
                         // redrive would start in.
                         self.snap.threads.insert(tid, thread);
-                        self.history_full();
+                        self.end_at_history_limit(max);
                         return;
                     } else if self.transitions >= self.snap.options.max_transitions_per_step {
                         self.snap.ready.push_front(tid);
