@@ -238,6 +238,7 @@ impl Store for SimStore {
     async fn create_execution(&self, record: &mut ExecutionRecord) -> Result<Created, PortError> {
         let (new, json) = prepare(&self.0, record).await?;
         let arn = record.arn.clone();
+        let ended = record.is_terminal();
         let latency = self.0.lock().latency(2, 30);
         let created = operation(&self.0, latency, true, move |w| {
             if throttled(w) {
@@ -246,7 +247,8 @@ impl Store for SimStore {
             if let Some(existing) = w.dynamo.execution(&arn) {
                 return Ok(Created::Existing(Box::new(existing)));
             }
-            w.dynamo.executions.insert(arn, json);
+            let now = w.now;
+            w.dynamo.store_execution(arn, json, ended, now);
             lost_answer(w, Created::New)
         })
         .await;
@@ -294,6 +296,7 @@ impl Store for SimStore {
     ) -> Result<(), PortError> {
         let (new, json) = prepare(&self.0, record).await?;
         let arn = record.arn.clone();
+        let ended = record.is_terminal();
         let latency = self.0.lock().latency(2, 30);
         let written = operation(&self.0, latency, true, move |w| {
             if throttled(w) {
@@ -309,7 +312,8 @@ impl Store for SimStore {
             if stored != Some(expected_version) {
                 return Err(PortError::Conflict);
             }
-            w.dynamo.executions.insert(arn, json);
+            let now = w.now;
+            w.dynamo.store_execution(arn, json, ended, now);
             lost_answer(w, ())
         })
         .await;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use quickstep_engine::execution::HistoryEvent;
+use quickstep_engine::execution::{HistoryEvent, Millis};
 use quickstep_service::records::{ExecutionRecord, Published, StateMachineRecord, Tags};
 
 /// A batch of history events: the batch before it in its chain, and the events' JSON.
@@ -19,6 +19,9 @@ pub struct Batch {
 pub struct Dynamo {
     pub machines: BTreeMap<String, Vec<StateMachineRecord>>,
     pub executions: BTreeMap<String, String>,
+    /// When each execution's record was last stored ended (a stop or a failure takes effect
+    /// when its write lands, some time after the `stopDate` it decided).
+    pub ended: BTreeMap<String, Millis>,
     /// History batches by execution ARN and batch key.
     pub batches: BTreeMap<(String, String), Batch>,
     /// How many batches were written, for unique keys.
@@ -30,6 +33,18 @@ pub struct Dynamo {
 impl Dynamo {
     pub fn execution(&self, arn: &str) -> Option<ExecutionRecord> {
         serde_json::from_str(self.executions.get(arn)?).ok()
+    }
+
+    /// Stores an execution's record, `ended` or not, at `now`.
+    pub fn store_execution(&mut self, arn: String, json: String, ended: bool, now: Millis) {
+        if ended {
+            if !self.execution(&arn).is_some_and(|r| r.is_terminal()) {
+                self.ended.insert(arn.clone(), now);
+            }
+        } else {
+            self.ended.remove(&arn);
+        }
+        self.executions.insert(arn, json);
     }
 
     pub fn version_of(&self, arn: &str) -> Option<u64> {

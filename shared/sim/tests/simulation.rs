@@ -99,6 +99,23 @@ fn stormy_schedules_that_once_failed_replay_clean() {
     );
 }
 
+/// Stormy schedules where a stop read the execution running, decided its `stopDate`, and
+/// wrote its end some five seconds later (slow and throttled requests); a worker that read
+/// the execution running in between called a task. Not a defect (until the write lands the
+/// execution runs, and the worker's own write then loses to the stop's), but the check
+/// measured calls from the `stopDate`: it now measures them from when the end was stored.
+#[test]
+fn calls_before_a_slow_stop_is_stored_are_not_late() {
+    replay_clean(
+        &Settings::default().stormy(),
+        &[
+            17_089_810_035_880_595_474,
+            15_555_692_199_221_159_024,
+            1_398_154_680_618_438_884,
+        ],
+    );
+}
+
 /// Replays `seeds` under `settings` and asserts each keeps every invariant.
 fn replay_clean(settings: &Settings, seeds: &[u64]) {
     for seed in seeds {
